@@ -1,0 +1,14 @@
+import type { Command } from 'commander';
+import { action } from '../run.js';
+
+// Placeholder until the owning change lands; registered so `--help` lists every command.
+export function register(program: Command): void {
+  program
+    .command('enqueue')
+    .description('(not implemented yet)')
+    .action(
+      action(async () => {
+        throw new Error('enqueue is not implemented yet');
+      }),
+    );
+}

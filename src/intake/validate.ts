@@ -1,0 +1,90 @@
+// Validation shared by every producer; the API adds its JSON Schema on top, the CLI and CSV use this.
+import { InvalidUserError, normaliseUser } from './user.js';
+
+export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequestError';
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ValidRequest {
+  user: string;
+  reason?: string;
+  effectiveAt?: string;
+  dryRun?: boolean;
+  correlationId?: string;
+}
+
+const ALLOWED = new Set(['user', 'reason', 'effectiveAt', 'dryRun', 'correlationId']);
+// ISO 8601 with an explicit offset: a leave date without a zone is ambiguous and refused.
+const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const MAX_AHEAD_MS = 400 * 86_400_000;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/;
+
+export function validateRequest(input: unknown): ValidRequest {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new InvalidRequestError('request must be an object', '');
+  }
+  const obj = input as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (!ALLOWED.has(key)) throw new InvalidRequestError(`unknown field "${key.slice(0, 40)}"`, key);
+  }
+  let user: string;
+  try {
+    user = normaliseUser(obj.user);
+  } catch (err) {
+    if (err instanceof InvalidUserError) throw new InvalidRequestError(err.message, 'user');
+    throw err;
+  }
+  const out: ValidRequest = { user };
+  if (obj.reason !== undefined && obj.reason !== null) {
+    if (typeof obj.reason !== 'string' || obj.reason.length > 500 || CONTROL.test(obj.reason)) {
+      throw new InvalidRequestError(
+        'reason must be text of at most 500 characters without control characters',
+        'reason',
+      );
+    }
+    if (obj.reason.trim()) out.reason = obj.reason.trim();
+  }
+  if (obj.effectiveAt !== undefined && obj.effectiveAt !== null) {
+    out.effectiveAt = parseEffectiveAt(obj.effectiveAt);
+  }
+  if (obj.dryRun !== undefined) {
+    if (typeof obj.dryRun !== 'boolean')
+      throw new InvalidRequestError('dryRun must be true or false', 'dryRun');
+    out.dryRun = obj.dryRun;
+  }
+  if (obj.correlationId !== undefined && obj.correlationId !== null) {
+    if (typeof obj.correlationId !== 'string' || !/^[A-Za-z0-9._:@/-]{1,128}$/.test(obj.correlationId)) {
+      throw new InvalidRequestError(
+        'correlationId must be 1-128 characters of A-Z a-z 0-9 . _ : @ / -',
+        'correlationId',
+      );
+    }
+    out.correlationId = obj.correlationId;
+  }
+  return out;
+}
+
+/** Returns the instant as a canonical ISO string (UTC). */
+export function parseEffectiveAt(value: unknown): string {
+  let ms: number;
+  if (value instanceof Date) ms = value.getTime();
+  else if (typeof value === 'string' && ISO_WITH_OFFSET.test(value)) ms = Date.parse(value);
+  else {
+    throw new InvalidRequestError(
+      'effectiveAt must be an ISO 8601 date-time with an offset, e.g. 2026-12-01T17:00:00+01:00',
+      'effectiveAt',
+    );
+  }
+  if (!Number.isFinite(ms)) throw new InvalidRequestError('effectiveAt is not a real date', 'effectiveAt');
+  if (ms - Date.now() > MAX_AHEAD_MS) {
+    throw new InvalidRequestError('effectiveAt is more than 400 days ahead', 'effectiveAt');
+  }
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,28 @@
+// Queue and key names: part of the public contract (outside tools and KEDA read them).
+
+export const RETIRE_QUEUE = 'retire';
+export const DEAD_LETTER_QUEUE = 'dead-letter';
+
+/** Our own keys live under the BullMQ prefix so one hash tag covers all of them on Redis Cluster. */
+export function ownKey(prefix: string, ...parts: string[]): string {
+  return [prefix, 'offboard', ...parts].join(':');
+}
+
+export const keys = {
+  audit: (prefix: string) => ownKey(prefix, 'audit'),
+  userHistory: (prefix: string, user: string) => ownKey(prefix, 'history', user),
+  circuit: (prefix: string) => ownKey(prefix, 'circuit'),
+  pauseReason: (prefix: string) => ownKey(prefix, 'pause-reason'),
+  pacer: (prefix: string) => ownKey(prefix, 'pacer'),
+  throttleGate: (prefix: string) => ownKey(prefix, 'throttle-until'),
+  forbidden: (prefix: string) => ownKey(prefix, 'forbidden'),
+  batches: (prefix: string) => ownKey(prefix, 'batches'),
+  batch: (prefix: string, id: string) => ownKey(prefix, 'batch', id),
+  schedules: (prefix: string) => ownKey(prefix, 'schedules'),
+  tokenCache: (prefix: string, clientId: string) => ownKey(prefix, 'token-cache', clientId),
+};
+
+/** Dead-letter job ids are deterministic so moving a job twice never duplicates it. */
+export function deadLetterId(originalJobId: string): string {
+  return `dl-${originalJobId}`;
+}

@@ -1,0 +1,68 @@
+// Append-only audit: one capped Redis stream for everything, plus a capped, expiring
+// per-user stream so a user's history is one read instead of a scan of the whole log.
+import type { AuditEntry, AuditRecord } from '../interfaces.js';
+import { keys } from '../queue/names.js';
+import type { RedisClient } from '../redis/connection.js';
+
+export interface AuditContext {
+  redis: RedisClient;
+  prefix: string;
+  config: { retention: { auditMaxLen: number; historyMaxLen: number; historyTtlMs: number } };
+}
+
+export async function appendAudit(ctx: AuditContext, entries: AuditEntry | AuditEntry[]): Promise<void> {
+  const list = Array.isArray(entries) ? entries : [entries];
+  if (list.length === 0) return;
+  const { auditMaxLen, historyMaxLen, historyTtlMs } = ctx.config.retention;
+  const pipeline = ctx.redis.pipeline();
+  for (const entry of list) {
+    const body = JSON.stringify(entry);
+    pipeline.xadd(keys.audit(ctx.prefix), 'MAXLEN', '~', auditMaxLen, '*', 'e', body);
+    if (entry.user) {
+      const hk = keys.userHistory(ctx.prefix, entry.user);
+      pipeline.xadd(hk, 'MAXLEN', '~', historyMaxLen, '*', 'e', body);
+      pipeline.pexpire(hk, historyTtlMs);
+    }
+  }
+  const results = await pipeline.exec();
+  const failed = results?.find(([err]) => err);
+  if (failed?.[0]) throw failed[0];
+}
+
+function parse(rows: [string, string[]][]): AuditRecord[] {
+  const out: AuditRecord[] = [];
+  for (const [id, fields] of rows) {
+    const i = fields.indexOf('e');
+    if (i < 0) continue;
+    try {
+      out.push({ id, ...(JSON.parse(fields[i + 1] ?? '{}') as AuditEntry) });
+    } catch {
+      // A corrupt entry must not hide the rest of the trail.
+    }
+  }
+  return out;
+}
+
+export interface ReadAuditOptions {
+  /** Newest first when true (default). */
+  reverse?: boolean;
+  count?: number;
+  /** Exclusive stream id bound for paging. */
+  before?: string;
+}
+
+export async function readAudit(ctx: AuditContext, opts: ReadAuditOptions = {}): Promise<AuditRecord[]> {
+  const count = Math.min(opts.count ?? 100, 10_000);
+  const key = keys.audit(ctx.prefix);
+  const rows =
+    opts.reverse === false
+      ? await ctx.redis.xrange(key, opts.before ? `(${opts.before}` : '-', '+', 'COUNT', count)
+      : await ctx.redis.xrevrange(key, opts.before ? `(${opts.before}` : '+', '-', 'COUNT', count);
+  return parse(rows as [string, string[]][]);
+}
+
+/** The user's history, oldest first. */
+export async function userHistory(ctx: AuditContext, user: string, count = 200): Promise<AuditRecord[]> {
+  const rows = await ctx.redis.xrange(keys.userHistory(ctx.prefix, user), '-', '+', 'COUNT', count);
+  return parse(rows as [string, string[]][]);
+}
