@@ -2,6 +2,8 @@
 
 export const RETIRE_QUEUE = 'retire';
 export const DEAD_LETTER_QUEUE = 'dead-letter';
+/** Job schedulers for scheduled sweeps: one scheduler per schedule, one job per tick. */
+export const SWEEP_QUEUE = 'sweep';
 
 /** Our own keys live under the BullMQ prefix so one hash tag covers all of them on Redis Cluster. */
 export function ownKey(prefix: string, ...parts: string[]): string {
@@ -18,8 +20,14 @@ export const keys = {
   forbidden: (prefix: string) => ownKey(prefix, 'forbidden'),
   batches: (prefix: string) => ownKey(prefix, 'batches'),
   batch: (prefix: string, id: string) => ownKey(prefix, 'batch', id),
+  /** List of a bulk submission's validated items (JSON), so a 100 000-row import never sits in memory. */
+  batchItems: (prefix: string, id: string) => ownKey(prefix, 'batch', id, 'items'),
+  /** Set of users already seen while staging a bulk submission (dedupe without an in-process Set). */
+  batchUsers: (prefix: string, id: string) => ownKey(prefix, 'batch', id, 'users'),
   schedules: (prefix: string) => ownKey(prefix, 'schedules'),
   tokenCache: (prefix: string, clientId: string) => ownKey(prefix, 'token-cache', clientId),
+  metrics: (prefix: string) => ownKey(prefix, 'metrics'),
+  workers: (prefix: string) => ownKey(prefix, 'workers'),
 };
 
 /** Dead-letter job ids are deterministic so moving a job twice never duplicates it. */
