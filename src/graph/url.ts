@@ -1,0 +1,39 @@
+// Where the retire action lives for a user, and which base URLs we are willing to send a token to.
+
+/** The base URL would send a bearer token over plain http to a non-loopback host. */
+export class InsecureGraphUrlError extends Error {
+  override readonly name = 'InsecureGraphUrlError';
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/** True for hosts that never leave the machine: plain http is acceptable there (tests, the simulator). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase();
+  return LOOPBACK_HOSTS.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * Parses and checks a Graph base URL: https, or http only to a loopback host.
+ * Throws InsecureGraphUrlError (or TypeError for an unparsable URL) otherwise.
+ */
+export function checkGraphBaseUrl(baseUrl: string): URL {
+  const url = new URL(baseUrl);
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
+  throw new InsecureGraphUrlError(
+    `refusing to call Graph at ${url.origin}: only https (or http to a loopback host) is allowed`,
+  );
+}
+
+/**
+ * `{base}/users/{user}/removeAllDevicesFromManagement`. A UPN starting with `$` would be read by
+ * Graph as an OData segment (`$count`, `$ref`…), so it takes the key form `/users('…')` where a
+ * single quote is escaped by doubling it.
+ */
+export function userActionUrl(baseUrl: string, user: string): string {
+  const base = baseUrl.replace(/\/+$/, '');
+  const encoded = encodeURIComponent(user);
+  const segment = user.startsWith('$') ? `users('${encoded.replaceAll("'", "''")}')` : `users/${encoded}`;
+  return `${base}/${segment}/removeAllDevicesFromManagement`;
+}

@@ -1,0 +1,64 @@
+// The answer to one Graph call, decided the moment it arrives: auth, announced Retry-After windows,
+// injected outage, throttling, then per-user behaviour. Order matters and mirrors the real service:
+// the gateway rejects bad tokens before Intune counts anything.
+import { parseRetryAfter } from '../../graph/retry-after.js';
+import type { SimState } from '../state.js';
+import { RETIRE_ROLE } from '../tokens.js';
+import type { Step } from './behaviour.js';
+import { formatRetryAfter } from './windows.js';
+
+export interface Decision extends Step {
+  code?: string;
+  message?: string;
+}
+
+export function decide(
+  state: SimState,
+  user: string,
+  authorization: string | undefined,
+  now: number,
+): Decision {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!bearer) return { status: 401, code: 'InvalidAuthenticationToken', message: 'Access token is empty.' };
+  const check = state.tokens.check(bearer, state.tenantId, now);
+  if (!check.ok) return { status: 401, code: 'InvalidAuthenticationToken', message: check.message };
+  const { claims } = check;
+  if (claims.idtyp === 'app' && !(Array.isArray(claims.roles) && claims.roles.includes(RETIRE_ROLE))) {
+    return {
+      status: 403,
+      code: 'Authorization_RequestDenied',
+      message: 'Insufficient privileges to complete the operation.',
+    };
+  }
+
+  const format = state.limit?.retryAfter === 'none' ? 'seconds' : (state.limit?.retryAfter ?? 'seconds');
+  const verdict = state.windows.classify(now, state.violationGraceMs);
+  if (verdict.kind === 'violation') {
+    state.stats.windowViolation();
+    return { status: 429, retryAfter: formatRetryAfter(verdict.remainingMs, format, now).header };
+  }
+  if (verdict.kind === 'in-flight') state.stats.inFlightAtAnnouncement();
+
+  if (state.outage) {
+    const { status, retryAfter } = state.outage;
+    if (status === 429) announce(state, retryAfter, now);
+    return { status, retryAfter };
+  }
+  if (state.hangAll) return { status: 204, hang: true };
+
+  const wait = state.limiter.admit(String(claims.appid ?? ''), now, state.limit, state.tenantLimit);
+  if (wait > 0) {
+    const { header, until } = formatRetryAfter(wait, state.limit?.retryAfter ?? 'seconds', now);
+    if (until !== undefined) state.windows.announce(now, until);
+    return { status: 429, retryAfter: header };
+  }
+
+  const step = state.behaviour.next(user);
+  if (step.status === 429) announce(state, step.retryAfter, now);
+  return step;
+}
+
+function announce(state: SimState, retryAfter: string | undefined, now: number): void {
+  const ms = parseRetryAfter(retryAfter ?? null, now);
+  if (ms !== undefined && ms > 0) state.windows.announce(now, now + ms);
+}

@@ -1,0 +1,125 @@
+// The Graph fake (plain http on loopback): the retire action, plus the /_sim control and stats API.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { applyControl, InvalidControlError, resetState } from '../control.js';
+import { delay, readBody, sendJson } from '../http.js';
+import type { SimState } from '../state.js';
+import { decide } from './decide.js';
+import { replyError, replySuccess } from './responses.js';
+
+const ACTION = /^\/v1\.0\/users(?:\/([^/()]+)|\(([^/]+)\))\/removeAllDevicesFromManagement\/?$/;
+
+/** The user addressed by an action path (lower-cased), or undefined when the path is not the action. */
+export function parseActionPath(rawPath: string): string | undefined {
+  const m = ACTION.exec(rawPath);
+  if (!m) return undefined;
+  try {
+    if (m[1] !== undefined) return decodeURIComponent(m[1]).toLowerCase();
+    const key = decodeURIComponent(m[2] ?? '');
+    if (key.length < 2 || !key.startsWith("'") || !key.endsWith("'")) return undefined;
+    return key.slice(1, -1).replaceAll("''", "'").toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+export function createGraphServer(state: SimState): Server {
+  const server = createServer((req, res) => {
+    handle(state, req, res).catch(() => {
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { code: 'SimulatorError', message: 'simulator error' } });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 10_000;
+  return server;
+}
+
+async function handle(state: SimState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const rawUrl = req.url ?? '/';
+  const rawPath = rawUrl.split('?')[0] ?? '/';
+  if (rawPath === '/_sim' || rawPath.startsWith('/_sim/')) return handleControl(state, req, res, rawUrl);
+  const ids = { requestId: randomUUID(), clientRequestId: headerValue(req, 'client-request-id') };
+  const user = parseActionPath(rawPath);
+  if (user === undefined) {
+    await readBody(req).catch(() => '');
+    return replyError(res, 400, ids, {
+      code: 'BadRequest',
+      message: `Resource not found for the segment '${rawPath}'.`,
+    });
+  }
+  if (req.method !== 'POST') {
+    await readBody(req).catch(() => '');
+    return replyError(res, 405, ids, {
+      code: 'BadRequest',
+      message: `${req.method} is not allowed on this resource.`,
+    });
+  }
+  const at = Date.now();
+  state.stats.graphArrived(user, at);
+  let done = false;
+  const finish = (status: number): void => {
+    if (done) return;
+    done = true;
+    state.stats.graphFinished({ user, at, status, clientRequestId: ids.clientRequestId });
+  };
+  // A client that gives up (timeout) closes the socket: the call counts as never answered.
+  res.on('close', () => finish(res.writableFinished ? res.statusCode : 0));
+
+  const decision = decide(state, user, headerValue(req, 'authorization'), at);
+  await readBody(req, 64 * 1024).catch(() => '');
+  await delay(state.latencyMs + (decision.delayMs ?? 0));
+  if (decision.hang) return; // held open until the client or close() ends the socket
+  if (decision.status >= 200 && decision.status < 300) return replySuccess(res, decision.status, ids);
+  replyError(res, decision.status, ids, {
+    code: decision.code,
+    message: decision.message,
+    retryAfter: decision.retryAfter,
+  });
+}
+
+async function handleControl(
+  state: SimState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawUrl: string,
+): Promise<void> {
+  const url = new URL(rawUrl, 'http://sim.invalid');
+  const body = await readBody(req, 4 * 1024 * 1024).catch(() => '');
+  if (req.method === 'GET' && url.pathname === '/_sim/stats') {
+    return sendJson(res, 200, state.stats.snapshot(url.searchParams.get('log') !== '0'));
+  }
+  if (req.method === 'GET' && url.pathname === '/_sim/device-codes') {
+    return sendJson(res, 200, {
+      pending: state.deviceCodes
+        .pending()
+        .map((e) => ({ userCode: e.userCode, expiresAt: new Date(e.expiresAt).toISOString() })),
+    });
+  }
+  if (req.method === 'POST' && url.pathname === '/_sim/reset') {
+    resetState(state);
+    return sendJson(res, 200, { ok: true });
+  }
+  if (req.method === 'POST' && url.pathname === '/_sim/control') {
+    let patch: unknown;
+    try {
+      patch = body ? JSON.parse(body) : {};
+    } catch {
+      return sendJson(res, 400, { error: { code: 'invalid_json', message: 'body is not JSON' } });
+    }
+    try {
+      applyControl(state, patch);
+    } catch (err) {
+      if (err instanceof InvalidControlError)
+        return sendJson(res, 400, { error: { code: 'invalid_control', message: err.message } });
+      throw err;
+    }
+    return sendJson(res, 200, { ok: true });
+  }
+  sendJson(res, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${url.pathname}` } });
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,86 @@
+// Access tokens the Entra fake issues and the Graph fake accepts. HS256 JWTs under a key only this
+// simulator knows, so Graph can check them without a lookup; a generation number implements revokeAll.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { signHs256, verifyHs256 } from './jwt.js';
+
+export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
+export const RETIRE_ROLE = 'DeviceManagementManagedDevices.PrivilegedOperations.All';
+
+export interface Principal {
+  kind: 'app' | 'user';
+  tenantId: string;
+  clientId: string;
+  /** For users. */
+  upn?: string;
+  scopes?: string[];
+}
+
+/** `message` is Graph's text for the 401. */
+export type TokenCheck = { ok: true; claims: Record<string, unknown> } | { ok: false; message: string };
+
+export class TokenIssuer {
+  private readonly key = randomBytes(32);
+  private generation = 0;
+
+  constructor(private lifetimeSec: number) {}
+
+  setLifetime(seconds: number): void {
+    this.lifetimeSec = seconds;
+  }
+
+  get lifetime(): number {
+    return this.lifetimeSec;
+  }
+
+  /** Every token issued so far becomes invalid. */
+  revokeAll(): void {
+    this.generation++;
+  }
+
+  issue(principal: Principal, now = Date.now()): { accessToken: string; expiresIn: number } {
+    const iat = Math.floor(now / 1000);
+    const payload: Record<string, unknown> = {
+      aud: GRAPH_AUDIENCE,
+      iss: `https://sts.windows.net/${principal.tenantId}/`,
+      iat,
+      nbf: iat,
+      exp: iat + this.lifetimeSec,
+      tid: principal.tenantId,
+      appid: principal.clientId,
+      idtyp: principal.kind,
+      uti: randomUUID(),
+      gen: this.generation,
+    };
+    if (principal.kind === 'app') {
+      payload.oid = stableGuid(`sp:${principal.clientId}`);
+      // Entra issues an app token even without admin consent, just without roles.
+      if ((principal.scopes ?? []).length > 0) payload.roles = [RETIRE_ROLE];
+    } else {
+      payload.oid = stableGuid(`user:${principal.upn ?? ''}`);
+      payload.upn = principal.upn;
+      payload.scp = (principal.scopes ?? []).map((s) => s.replace(`${GRAPH_AUDIENCE}/`, '')).join(' ');
+    }
+    return { accessToken: signHs256(payload, this.key), expiresIn: this.lifetimeSec };
+  }
+
+  /** The token's claims when Graph should accept it for `tenantId`, else why not. */
+  check(token: string, tenantId: string, now = Date.now()): TokenCheck {
+    const claims = verifyHs256(token, this.key);
+    if (!claims)
+      return { ok: false, message: 'IDX14100: JWT is not well formed or its signature is invalid.' };
+    if (claims.tid !== tenantId)
+      return { ok: false, message: 'Access token tenant does not match this tenant.' };
+    if (claims.aud !== GRAPH_AUDIENCE) return { ok: false, message: 'Invalid audience.' };
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= now) {
+      return { ok: false, message: 'Lifetime validation failed, the token is expired.' };
+    }
+    if (claims.gen !== this.generation) return { ok: false, message: 'Access token has been revoked.' };
+    return { ok: true, claims };
+  }
+}
+
+/** A GUID derived from a name, so the same user always has the same object id. */
+export function stableGuid(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

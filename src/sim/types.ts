@@ -1,0 +1,148 @@
+// Shapes of the Graph + Entra simulator: its options, runtime controls and statistics.
+
+export type RetryAfterFormat = 'seconds' | 'fractional' | 'http-date' | 'none';
+
+export interface WindowLimit {
+  /** Calls admitted within any `windowMs` span. */
+  limit: number;
+  windowMs: number;
+}
+
+export interface AppLimit extends WindowLimit {
+  /** How the 429 announces the wait (default `seconds`, rounded up). */
+  retryAfter?: RetryAfterFormat;
+}
+
+export interface SimulatorOptions {
+  /** Graph fake (plain http on 127.0.0.1); 0 (default) = a free port. */
+  graphPort?: number;
+  /** Entra fake (https on 127.0.0.1); 0 (default) = a free port. */
+  authPort?: number;
+  /** Added before each Graph answer (default 0). */
+  latencyMs?: number;
+  /** Intune-like sliding window per app → 429 (default null = unlimited). */
+  limit?: AppLimit | null;
+  /** Tenant-wide sliding window across apps (default null). */
+  tenantLimit?: WindowLimit | null;
+  tenantId?: string;
+  clientId?: string;
+  /** Default: random. */
+  clientSecret?: string;
+  /** Access-token lifetime (default 3600). MSAL renews tokens within 5 min of expiry. */
+  tokenLifetimeSec?: number;
+  /** Requests this soon after a Retry-After announcement were already on the wire (default 25). */
+  violationGraceMs?: number;
+  /** Device codes approve themselves after this (default 200); null = only via control. */
+  deviceCodeAutoApproveMs?: number | null;
+  /** `interval` announced by the device-code endpoint, seconds (default 1). */
+  deviceCodeIntervalSec?: number;
+  /** The assertion accepted as a workload-identity client_assertion (default random). */
+  federatedToken?: string;
+  /** Certificate whose private key may sign client_assertion JWTs. */
+  clientCertificatePem?: string;
+  /** Where the TLS certificate lives (reused when present). Default: OFFBOARD_SIM_TLS_DIR, else a new temp dir. */
+  tlsDir?: string;
+  /** UPN of the user who approves device codes (default `admin@<tenant domain>`). */
+  deviceCodeUser?: string;
+}
+
+/** One scripted answer for a user: a status, or a richer step. */
+export type ScriptStep = number | { status: number; retryAfter?: string; hang?: boolean; delayMs?: number };
+
+export interface TokenControl {
+  /** Status answered by the token endpoint (e.g. 503), optionally with Retry-After; null ends the outage. */
+  outage?: number | { status: number; retryAfter?: string } | null;
+  /** Rotates the secret: the old one then fails with invalid_client. */
+  clientSecret?: string;
+  /** Every access token issued so far is rejected by Graph with 401. */
+  revokeAll?: true;
+  /** Every refresh token issued so far fails with invalid_grant (AADSTS50173). */
+  revokeRefreshTokens?: true;
+  /** The current secret is expired (invalid_client, AADSTS7000222) while true. */
+  secretExpired?: boolean;
+  /** Admin consent missing while true: app tokens carry no role (Graph 403), user grants fail (AADSTS65001). */
+  consentMissing?: boolean;
+  /** Lifetime of access tokens issued from now on. */
+  lifetimeSec?: number;
+}
+
+export interface DeviceCodeControl {
+  /** A user code, or `*` for all pending codes. */
+  approve?: string;
+  /** A user code, or `*`: the user declined. */
+  deny?: string;
+  autoApproveMs?: number | null;
+}
+
+export interface SimControl {
+  latencyMs?: number;
+  limit?: AppLimit | null;
+  tenantLimit?: WindowLimit | null;
+  /** Every Graph call answers this status (any 4xx/5xx); null ends it. */
+  outage?: { status: number; retryAfter?: string } | null;
+  /** Every Graph call is held open until the client gives up. */
+  hangAll?: boolean;
+  /** Answers for specific users, consumed in order, then 204. Replaces that user's previous script. */
+  script?: Record<string, ScriptStep[]>;
+  token?: TokenControl;
+  deviceCode?: DeviceCodeControl;
+  violationGraceMs?: number;
+}
+
+export interface GraphLogEntry {
+  user: string;
+  /** Arrival time, ms since the epoch. */
+  at: number;
+  /** 0 when the call was never answered (hang). */
+  status: number;
+  clientRequestId?: string;
+}
+
+export interface SimStats {
+  graph: {
+    calls: number;
+    /** Status code → count; `hang` for calls never answered. */
+    byStatus: Record<string, number>;
+    byUser: Record<string, number>;
+    successByUser: Record<string, number>;
+    throttled: number;
+    /** Calls that arrived inside an announced Retry-After window after the grace period. */
+    insideRetryAfterWindow: number;
+    /** Calls that arrived within the grace period of an announcement (already on the wire). */
+    inFlightAtAnnouncement: number;
+    maxConcurrent: number;
+    firstCallAt: number | null;
+    lastCallAt: number | null;
+    log: GraphLogEntry[];
+  };
+  token: {
+    requests: number;
+    byGrant: Record<string, number>;
+    failures: number;
+    issued: number;
+  };
+}
+
+export interface Simulator {
+  /** `http://127.0.0.1:P/v1.0` */
+  graphBaseUrl: string;
+  /** `https://127.0.0.1:Q`; the MSAL authority is `${authorityHost}/${tenantId}`. */
+  authorityHost: string;
+  /** `127.0.0.1:Q`, for MSAL's `knownAuthorities`. */
+  authorityHostAndPort: string;
+  tenantId: string;
+  clientId: string;
+  /** The current secret (changes after a rotation through control). */
+  clientSecret: string;
+  federatedToken: string;
+  /** PEM of the self-signed TLS certificate (for NODE_EXTRA_CA_CERTS). */
+  caFile: string;
+  /** `http://127.0.0.1:P/_sim` */
+  controlUrl: string;
+  /** A copy of the counters; `{ log: false }` skips the call log (cheaper for frequent polling). */
+  stats(opts?: { log?: boolean }): SimStats;
+  control(patch: SimControl): void;
+  /** Clears stats, limiter windows, announced windows, scripts and per-user counters. */
+  reset(): void;
+  close(): Promise<void>;
+}
