@@ -9,7 +9,7 @@ import { ensureSimCertificate } from '../src/sim/tls.js';
 
 export default async function setup(): Promise<() => void> {
   try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+    execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   } catch {
     // tsc still emits dist/ on type errors; CI fails earlier on `npm run build` and `npm run lint`.
     console.warn('global-setup: tsc reported errors; dist/ was emitted anyway');

@@ -22,6 +22,11 @@ export interface Config {
     timeoutMs: number;
     /** Proactive limit shared by all workers. Default 200 per 20 s (Intune's per-app limit). */
     rateLimit: RateLimit;
+    /**
+     * Fraction of the limit the shared pacer aims for (GRAPH_RATE_HEADROOM, default 0.97): evenly
+     * spaced calls just under the limit never exceed a sliding window even with a little network jitter.
+     */
+    rateHeadroom: number;
   };
   auth: {
     mode: 'app' | 'delegated';
@@ -47,6 +52,14 @@ export interface Config {
     forbiddenWindowMs: number;
     shutdownTimeoutMs: number;
     dryRun: boolean;
+    /** How often workers look for jobs whose worker died (WORKER_STALLED_INTERVAL, default 30s). */
+    stalledIntervalMs: number;
+    /**
+     * Job lock lifetime (WORKER_LOCK_DURATION, default 30s). BullMQ renews it every half-life while the
+     * job runs, so long Graph calls or pacing waits are fine; a killed worker's jobs are taken over
+     * after roughly lockDuration + stalledInterval.
+     */
+    lockDurationMs: number;
   };
   api: {
     port: number;
@@ -236,8 +249,18 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
     forbiddenWindowMs: dur('CIRCUIT_FORBIDDEN_WINDOW', '60s'),
     shutdownTimeoutMs: dur('SHUTDOWN_TIMEOUT', '60s'),
     dryRun: bool('DRY_RUN', false),
+    stalledIntervalMs: dur('WORKER_STALLED_INTERVAL', '30s'),
+    lockDurationMs: dur('WORKER_LOCK_DURATION', '30s'),
   };
+  if (worker.stalledIntervalMs < 100) issues.push('WORKER_STALLED_INTERVAL: must be at least 100ms');
+  if (worker.lockDurationMs < 1000) issues.push('WORKER_LOCK_DURATION: must be at least 1s');
   const timeoutMs = dur('GRAPH_TIMEOUT', '30s');
+  const headroomRaw = str('GRAPH_RATE_HEADROOM', '0.97') as string;
+  let rateHeadroom = Number(headroomRaw);
+  if (!/^\s*(0?\.\d+|1(\.0*)?)\s*$/.test(headroomRaw) || rateHeadroom < 0.5 || rateHeadroom > 1) {
+    issues.push(`GRAPH_RATE_HEADROOM: must be a number from 0.5 to 1 (got "${headroomRaw}")`);
+    rateHeadroom = 0.97;
+  }
   if (timeoutMs < 100) issues.push('GRAPH_TIMEOUT: must be at least 100ms');
 
   // API
@@ -267,7 +290,12 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Conf
 
   const config: Config = {
     redis: { url: redisUrl, clusterNodes, prefix },
-    graph: { baseUrl: graphBaseUrl, timeoutMs, rateLimit: rate ?? { limit: 200, windowMs: 20_000 } },
+    graph: {
+      baseUrl: graphBaseUrl,
+      timeoutMs,
+      rateLimit: rate ?? { limit: 200, windowMs: 20_000 },
+      rateHeadroom,
+    },
     auth: {
       mode: mode === 'delegated' ? 'delegated' : 'app',
       authorityHost,

@@ -1,0 +1,186 @@
+// One Graph call for a job, paced and recorded: every call (success or not) updates the job's
+// progress counters, appends an `attempt` audit entry and bumps the fleet metrics, because a POST
+// that timed out may have been applied anyway and support needs its request-id.
+import { randomUUID } from 'node:crypto';
+import type { Job } from 'bullmq';
+import type { Config } from '../config/load.js';
+import { removeAllDevicesFromManagement } from '../graph/client.js';
+import { GraphError, GraphNetworkError, GraphThrottledError, GraphTimeoutError } from '../graph/errors.js';
+import type {
+  AuditEntry,
+  GraphSuccess,
+  RetireJobData,
+  RetireProgress,
+  RetireRecord,
+  TokenProvider,
+} from '../interfaces.js';
+import { type AuditContext, appendAudit } from '../records/audit.js';
+import { graphCallFields, incrementMetrics, type MetricFields } from '../records/metrics.js';
+import type { Pacer } from './pacer.js';
+import { retryAfterOf } from './retry-policy.js';
+
+export type GraphCall = typeof removeAllDevicesFromManagement;
+
+export interface AttemptDeps {
+  ctx: AuditContext & { config: Config };
+  pacer: Pacer;
+  tokenProvider: TokenProvider;
+  actor: string;
+  /** The Graph call; the real client unless a caller substitutes another transport. */
+  graphCall?: GraphCall;
+}
+
+/** What one processing run of a job carries between calls. */
+export interface JobRun {
+  job: Job<RetireJobData, RetireRecord>;
+  data: RetireJobData;
+  progress: RetireProgress;
+  /** Set after a 401: the next token is fetched past the cache, once. */
+  forceRefresh: boolean;
+}
+
+export interface CallSignals {
+  /** Shutdown or cancellation: stops waiting for a slot (no call was started). */
+  wait?: AbortSignal;
+  /** Cancellation only: aborts a call on the wire. Shutdown lets calls in flight finish. */
+  call?: AbortSignal;
+}
+
+/** Takes a pacer slot, gets a token and calls Graph once. Resolves on 2xx, rethrows the typed error. */
+export async function attemptCall(
+  deps: AttemptDeps,
+  run: JobRun,
+  signals: CallSignals,
+): Promise<GraphSuccess> {
+  const { config } = deps.ctx;
+  // Token first: a slot taken and then spent waiting for the token endpoint would land the call late,
+  // bunched with the next slot's call. After the wait the token comes from the cache (a long gate
+  // may have let it near expiry, and the provider renews it then).
+  await deps.tokenProvider.getToken(run.forceRefresh ? { forceRefresh: true } : undefined);
+  run.forceRefresh = false;
+  await deps.pacer.take(signals.wait);
+  const token = await deps.tokenProvider.getToken();
+  const clientRequestId = randomUUID();
+  const at = new Date().toISOString();
+  const started = performance.now();
+  try {
+    const res = await (deps.graphCall ?? removeAllDevicesFromManagement)({
+      baseUrl: config.graph.baseUrl,
+      user: run.data.user,
+      token,
+      timeoutMs: config.graph.timeoutMs,
+      clientRequestId,
+      signal: signals.call,
+    });
+    await recordCall(deps, run, {
+      at,
+      status: res.status,
+      requestId: res.requestId,
+      clientRequestId,
+      durationMs: res.durationMs,
+    });
+    return res;
+  } catch (err) {
+    if (!(err instanceof GraphError)) {
+      const durationMs = Math.round(performance.now() - started);
+      await recordCall(deps, run, {
+        at,
+        status: null,
+        clientRequestId,
+        durationMs,
+        error: (err as Error)?.name ?? 'Error',
+      });
+      throw err;
+    }
+    const retryAfterMs = retryAfterOf(err);
+    const throttled = err instanceof GraphThrottledError;
+    // The gate goes up before anything else so other processes stop starting calls at once.
+    if (throttled || retryAfterMs !== undefined)
+      await deps.pacer.onThrottled(retryAfterMs, { slowDown: throttled });
+    const wait = throttled && retryAfterMs !== undefined;
+    if (wait) run.progress.throttledWaits += 1;
+    await recordCall(
+      deps,
+      run,
+      {
+        at,
+        status: err.status,
+        requestId: err.requestId,
+        clientRequestId,
+        durationMs: err.durationMs,
+        error: err.name,
+        code: err.code,
+        metricStatus:
+          err instanceof GraphTimeoutError
+            ? 'timeout'
+            : err instanceof GraphNetworkError
+              ? 'network'
+              : undefined,
+      },
+      wait ? { retryAfterMs } : undefined,
+    );
+    throw err;
+  }
+}
+
+interface CallFacts {
+  at: string;
+  status: number | null;
+  requestId?: string;
+  clientRequestId: string;
+  durationMs: number;
+  error?: string;
+  code?: string;
+  metricStatus?: 'timeout' | 'network';
+}
+
+async function recordCall(
+  deps: AttemptDeps,
+  run: JobRun,
+  facts: CallFacts,
+  throttledWait?: { retryAfterMs: number | undefined },
+): Promise<void> {
+  const p = run.progress;
+  p.graphCalls += 1;
+  p.lastStatus = facts.status;
+  if (facts.requestId) p.lastRequestId = facts.requestId;
+  p.firstAttemptAt ??= facts.at;
+  const base = {
+    actor: deps.actor,
+    jobId: run.job.id,
+    user: run.data.user,
+    correlationId: run.data.correlationId,
+  };
+  const entries: AuditEntry[] = [
+    {
+      ...base,
+      type: 'attempt',
+      at: facts.at,
+      details: {
+        call: p.graphCalls,
+        status: facts.status,
+        ...(facts.requestId ? { requestId: facts.requestId } : {}),
+        clientRequestId: facts.clientRequestId,
+        durationMs: facts.durationMs,
+        ...(facts.error ? { error: facts.error } : {}),
+        ...(facts.code ? { code: facts.code } : {}),
+      },
+    },
+  ];
+  const metricStatus = facts.metricStatus ?? facts.status ?? 'network';
+  const fields: MetricFields = graphCallFields(metricStatus, facts.durationMs / 1000);
+  if (throttledWait) {
+    entries.push({
+      ...base,
+      type: 'throttled',
+      at: new Date().toISOString(),
+      details: { retryAfterMs: throttledWait.retryAfterMs, throttledWaits: p.throttledWaits },
+    });
+    fields.throttled_waits = 1;
+  }
+  await Promise.all([
+    run.job.updateProgress({ ...p }),
+    appendAudit(deps.ctx, entries),
+    incrementMetrics(deps.ctx.redis, deps.ctx.prefix, fields),
+  ]);
+}

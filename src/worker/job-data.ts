@@ -1,0 +1,61 @@
+// A job's payload is re-checked when a worker picks it up: anything could have written to Redis
+// (an old version, a hand-made job). A job that fails here is dead-lettered as `invalid_job`.
+import { normaliseUser } from '../intake/user.js';
+import type { RetireJobData, RetireProgress, Source } from '../interfaces.js';
+
+export class InvalidJobError extends Error {
+  override readonly name = 'InvalidJobError';
+}
+
+const SOURCES = new Set<Source>(['api', 'batch', 'cli', 'import', 'schedule', 'redrive', 'demo']);
+
+function text(obj: Record<string, unknown>, field: string, required: boolean, max = 500): void {
+  const v = obj[field];
+  if (v === undefined && !required) return;
+  if (typeof v !== 'string' || v.length === 0 || v.length > max) {
+    throw new InvalidJobError(
+      `job field "${field}" must be ${required ? 'a' : 'absent or a'} non-empty string`,
+    );
+  }
+}
+
+/** Returns the data when it is a usable retire request, else throws InvalidJobError. */
+export function parseJobData(data: unknown): RetireJobData {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new InvalidJobError('job data is not an object');
+  }
+  const obj = data as Record<string, unknown>;
+  let user: string;
+  try {
+    user = normaliseUser(obj.user);
+  } catch (err) {
+    throw new InvalidJobError(`job user is invalid: ${(err as Error).message}`);
+  }
+  // Producers store the normalised form; anything else was not written by the intake library.
+  if (user !== obj.user) throw new InvalidJobError('job user is not normalised');
+  if (typeof obj.dryRun !== 'boolean') throw new InvalidJobError('job field "dryRun" must be a boolean');
+  text(obj, 'correlationId', true, 200);
+  text(obj, 'requestedBy', true, 200);
+  text(obj, 'requestedAt', true, 40);
+  text(obj, 'reason', false);
+  text(obj, 'effectiveAt', false, 40);
+  text(obj, 'batchId', false, 200);
+  text(obj, 'redrivenFrom', false, 200);
+  if (!SOURCES.has(obj.source as Source))
+    throw new InvalidJobError('job field "source" is not a known source');
+  return obj as unknown as RetireJobData;
+}
+
+/** The per-job counters kept in BullMQ's progress field; tolerant of missing or foreign values. */
+export function readProgress(raw: unknown): RetireProgress {
+  const p = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<RetireProgress>;
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  const out: RetireProgress = {
+    graphCalls: num(p.graphCalls),
+    throttledWaits: num(p.throttledWaits),
+    lastStatus: typeof p.lastStatus === 'number' ? p.lastStatus : null,
+  };
+  if (typeof p.lastRequestId === 'string') out.lastRequestId = p.lastRequestId;
+  if (typeof p.firstAttemptAt === 'string') out.firstAttemptAt = p.firstAttemptAt;
+  return out;
+}

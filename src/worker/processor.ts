@@ -1,0 +1,266 @@
+// The retire job processor: pace, call, and turn every answer into exactly one outcome — completed
+// with its record, retried (in-call, then durably), dead-lettered with a reason, or put back intact
+// because the cause is systemic (circuit) or the worker is shutting down.
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import pRetry from 'p-retry';
+import { TokenAcquisitionError } from '../auth/errors.js';
+import {
+  GraphBadRequestError,
+  GraphError,
+  GraphForbiddenError,
+  GraphNotFoundError,
+  GraphThrottledError,
+  GraphUnauthorizedError,
+} from '../graph/errors.js';
+import type { DeadLetterReason, GraphSuccess, RetireJobData, RetireRecord } from '../interfaces.js';
+import type { Logger } from '../log.js';
+import type { QueueContext } from '../queue/context.js';
+import { appendAudit } from '../records/audit.js';
+import { moveToDeadLetter } from '../records/dead-letter.js';
+import { incrementMetrics } from '../records/metrics.js';
+import { type AttemptDeps, attemptCall, type JobRun } from './attempt.js';
+import { type Circuit, SystemicFailureError } from './circuit.js';
+import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
+import { PacerHoldError } from './pacer.js';
+import { inCallRetryOptions, isTransient } from './retry-policy.js';
+
+export interface ProcessorDeps extends Omit<AttemptDeps, 'ctx'> {
+  ctx: QueueContext;
+  circuit: Circuit;
+  logger: Logger;
+  /** Aborted on shutdown: jobs not in a Graph call go back to the queue without losing an attempt. */
+  shutdown?: AbortSignal;
+}
+
+export type RetireProcessor = (
+  job: Job<RetireJobData, RetireRecord>,
+  token?: string,
+  signal?: AbortSignal,
+) => Promise<RetireRecord>;
+
+/** The job was dead-lettered: unrecoverable for BullMQ (no retry), already recorded by us. */
+export class DeadLetteredError extends UnrecoverableError {
+  constructor(
+    readonly reason: DeadLetterReason,
+    readonly deadLetterId: string,
+  ) {
+    super(`dead-lettered: ${reason}`);
+  }
+}
+
+/** Too many throttled waits for one job (THROTTLE_WAIT_CAP). */
+class ThrottleCapError extends Error {
+  override readonly name = 'ThrottleCapError';
+  constructor(readonly last: GraphThrottledError) {
+    super('throttled waits exhausted');
+  }
+}
+
+export function createProcessor(deps: ProcessorDeps): RetireProcessor {
+  const { ctx, logger } = deps;
+  const cfg = ctx.config.worker;
+
+  return async (job, token, cancel) => {
+    const startedMs = Date.now();
+    let data: RetireJobData;
+    try {
+      data = parseJobData(job.data);
+    } catch (err) {
+      if (!(err instanceof InvalidJobError)) throw err;
+      const raw = (job.data ?? {}) as RetireJobData;
+      return deadLetter(
+        { job, data: raw, progress: readProgress(job.progress), forceRefresh: false },
+        'invalid_job',
+        null,
+        err.message,
+      );
+    }
+    const run: JobRun = { job, data, progress: readProgress(job.progress), forceRefresh: false };
+    if (data.dryRun || cfg.dryRun) return finish(run, 'dry_run', startedMs);
+
+    const wait = anySignal(deps.shutdown, cancel);
+    try {
+      const res = await callUntilDone(run, wait, cancel);
+      return await finish(run, 'retired', startedMs, res);
+    } catch (err) {
+      return await handleFailure(run, err, token);
+    }
+  };
+
+  /** In-call retries for transient errors; throttled waits (429 + Retry-After) and one 401 refresh loop here. */
+  async function callUntilDone(run: JobRun, wait?: AbortSignal, cancel?: AbortSignal): Promise<GraphSuccess> {
+    let refreshed = false;
+    for (;;) {
+      try {
+        return await pRetry(
+          () => attemptCall(deps, run, { wait, call: cancel }),
+          inCallRetryOptions(cfg, {
+            signal: wait,
+            onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 }),
+          }),
+        );
+      } catch (err) {
+        if (err instanceof GraphThrottledError && err.retryAfterMs !== undefined) {
+          // The pacer's gate makes the next attempt wait; only the cap on waits can end this.
+          if (run.progress.throttledWaits > cfg.throttleWaitCap) throw new ThrottleCapError(err);
+          continue;
+        }
+        if (err instanceof GraphUnauthorizedError && !refreshed) {
+          refreshed = true;
+          run.forceRefresh = true;
+          continue;
+        }
+        if (err instanceof GraphUnauthorizedError) {
+          throw new SystemicFailureError(
+            'unauthorized',
+            'Graph answered 401 even with a freshly acquired token (credential, tenant or consent problem)',
+            { cause: err },
+          );
+        }
+        throw err;
+      }
+    }
+  }
+
+  async function handleFailure(run: JobRun, err: unknown, token?: string): Promise<RetireRecord> {
+    const { job } = run;
+    if (err instanceof SystemicFailureError) {
+      await deps.circuit.trip({ code: err.code, reason: err.reason });
+      return putBack(run, token, `circuit: ${err.code}`);
+    }
+    if (err instanceof TokenAcquisitionError) {
+      await deps.circuit.trip({
+        code: err.transient ? 'token_endpoint_unavailable' : err.code,
+        reason: `token acquisition failed (${err.code}): ${err.message}`,
+      });
+      return putBack(run, token, `circuit: token ${err.code}`);
+    }
+    if (err instanceof PacerHoldError) return putBack(run, token, 'circuit open');
+    if (deps.shutdown?.aborted && !(err instanceof GraphError)) return putBack(run, token, 'shutdown');
+    if (err instanceof ThrottleCapError) return deadLetter(run, 'throttled_exhausted', err.last);
+    if (err instanceof GraphNotFoundError) return deadLetter(run, 'not_found', err);
+    if (err instanceof GraphBadRequestError) return deadLetter(run, 'bad_request', err);
+    if (err instanceof GraphForbiddenError) {
+      if (await deps.circuit.recordForbidden(run.data.user))
+        return putBack(run, token, 'circuit: forbidden_many');
+      return deadLetter(run, 'forbidden', err);
+    }
+    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (!isTransient(err) && !(err instanceof GraphError)) {
+      logger.error(
+        { err, jobId: job.id, user: run.data.user },
+        'unexpected error while processing a retire job',
+      );
+    }
+    if (last) {
+      return deadLetter(
+        run,
+        'retries_exhausted',
+        err instanceof GraphError ? err : null,
+        (err as Error)?.message,
+      );
+    }
+    await incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 });
+    logger.warn(
+      { jobId: job.id, user: run.data.user, status: run.progress.lastStatus, attempt: job.attemptsMade + 1 },
+      'retire attempt failed; BullMQ retries it after a backoff',
+    );
+    throw err;
+  }
+
+  /** Back to the queue with attempts untouched (moveToWait does not count an attempt). */
+  async function putBack(run: JobRun, token: string | undefined, why: string): Promise<never> {
+    logger.info({ jobId: run.job.id, user: run.data.user, why }, 'retire job put back in the queue');
+    await run.job.moveToWait(token);
+    throw new WaitingError();
+  }
+
+  async function deadLetter(
+    run: JobRun,
+    reason: DeadLetterReason,
+    graphErr: GraphError | null,
+    message?: string,
+  ): Promise<never> {
+    const p = run.progress;
+    const id = await moveToDeadLetter(
+      ctx,
+      { id: run.job.id, data: run.data },
+      {
+        reason,
+        lastStatus: graphErr ? graphErr.status : p.lastStatus,
+        ...(graphErr?.code ? { graphCode: graphErr.code } : {}),
+        ...(graphErr?.graphMessage || message ? { graphMessage: graphErr?.graphMessage ?? message } : {}),
+        ...((graphErr?.requestId ?? p.lastRequestId)
+          ? { requestId: graphErr?.requestId ?? p.lastRequestId }
+          : {}),
+        attempts: p.graphCalls,
+        throttledWaits: p.throttledWaits,
+        ...(p.firstAttemptAt ? { firstAttemptAt: p.firstAttemptAt } : {}),
+      },
+      deps.actor,
+    );
+    await incrementMetrics(ctx.redis, ctx.prefix, { [`dead_letter:${reason}`]: 1 });
+    logger.warn(
+      {
+        jobId: run.job.id,
+        user: run.data.user,
+        reason,
+        lastStatus: graphErr?.status ?? p.lastStatus,
+        deadLetterId: id,
+      },
+      'retire job dead-lettered',
+    );
+    throw new DeadLetteredError(reason, id);
+  }
+
+  async function finish(
+    run: JobRun,
+    outcome: 'retired' | 'dry_run',
+    startedMs: number,
+    res?: GraphSuccess,
+  ): Promise<RetireRecord> {
+    const p = run.progress;
+    const finishedAt = new Date().toISOString();
+    const since = p.firstAttemptAt ? Date.parse(p.firstAttemptAt) : startedMs;
+    const record: RetireRecord = {
+      outcome,
+      user: run.data.user,
+      ...((res?.requestId ?? p.lastRequestId) ? { requestId: res?.requestId ?? p.lastRequestId } : {}),
+      attempts: p.graphCalls,
+      throttledWaits: p.throttledWaits,
+      durationMs: Math.max(0, Date.now() - since),
+      finishedAt,
+      requestedBy: run.data.requestedBy,
+      correlationId: run.data.correlationId,
+      dryRun: outcome === 'dry_run',
+    };
+    if (outcome === 'retired') {
+      deps.pacer.onSuccess();
+      await deps.circuit.onSuccess();
+    }
+    await Promise.all([
+      appendAudit(ctx, {
+        type: outcome,
+        actor: deps.actor,
+        at: finishedAt,
+        jobId: run.job.id,
+        user: run.data.user,
+        correlationId: run.data.correlationId,
+        details: {
+          ...(record.requestId ? { requestId: record.requestId } : {}),
+          attempts: record.attempts,
+          throttledWaits: record.throttledWaits,
+          durationMs: record.durationMs,
+        },
+      }),
+      incrementMetrics(ctx.redis, ctx.prefix, { [`outcome:${outcome}`]: 1 }),
+    ]);
+    return record;
+  }
+}
+
+function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (list.length <= 1) return list[0];
+  return AbortSignal.any(list);
+}

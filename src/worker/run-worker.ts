@@ -1,0 +1,197 @@
+// A worker process: BullMQ Worker on `retire` with the shared pacer, the circuit, stall recovery,
+// a heartbeat, graceful shutdown and a last-resort dead letter so no failed job goes unrecorded.
+import { type Job, Worker } from 'bullmq';
+import { createTokenProvider } from '../auth/provider.js';
+import type { Config } from '../config/load.js';
+import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.js';
+import { createLogger, type Logger } from '../log.js';
+import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
+import { deadLetterId, RETIRE_QUEUE } from '../queue/names.js';
+import { moveToDeadLetter } from '../records/dead-letter.js';
+import { incrementMetrics } from '../records/metrics.js';
+import { createRedis } from '../redis/connection.js';
+import { startSweepWorker } from '../schedule/worker.js';
+import type { GraphCall } from './attempt.js';
+import { createCircuit } from './circuit.js';
+import { startHeartbeat, workerId } from './heartbeat.js';
+import { readProgress } from './job-data.js';
+import { preloadScripts } from './lua/scripts.js';
+import { createPacer } from './pacer.js';
+import { createProcessor, DeadLetteredError } from './processor.js';
+import { createBackoffStrategy } from './retry-policy.js';
+
+export interface StartWorkerOptions {
+  logger?: Logger;
+  /** Default: built from config (app or delegated mode). */
+  tokenProvider?: TokenProvider;
+  /** Jobs processed at once by this process. Default config.worker.concurrency (WORKER_CONCURRENCY). */
+  concurrency?: number;
+  /** Replaces the real Graph client (benchmarks comparing transports). Default the real client. */
+  graphCall?: GraphCall;
+  /** Heartbeat period. Default 10 s. */
+  heartbeatMs?: number;
+  /** Also run the scheduled-sweep worker (src/schedule). Default true. */
+  sweep?: boolean;
+}
+
+export interface RunningWorker {
+  worker: Worker<RetireJobData, RetireRecord>;
+  ctx: QueueContext;
+  /** Stops taking jobs, lets jobs already calling Graph finish (bounded by SHUTDOWN_TIMEOUT), closes. */
+  close(): Promise<void>;
+}
+
+/** Thrown into waits on shutdown so waiting jobs go back to the queue. */
+export class ShutdownError extends Error {
+  override readonly name = 'ShutdownError';
+}
+
+export async function startWorker(config: Config, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
+  preloadScripts();
+  const logger = opts.logger ?? createLogger({ level: config.logLevel });
+  const id = workerId();
+  const actor = `worker:${id}`;
+  const ctx = createQueueContext(config, { blocking: true, name: `offboard-worker-${process.pid}` });
+  const connection = createRedis(config.redis, {
+    blocking: true,
+    name: `offboard-worker-bullmq-${process.pid}`,
+  });
+  const tokenProvider = opts.tokenProvider ?? createTokenProvider(config, { redis: ctx.redis, logger });
+  const pacer = createPacer({
+    redis: ctx.redis,
+    prefix: ctx.prefix,
+    rate: config.graph.rateLimit,
+    headroom: config.graph.rateHeadroom,
+  });
+  const circuit = createCircuit({
+    ctx,
+    logger,
+    forbiddenThreshold: config.worker.forbiddenThreshold,
+    forbiddenWindowMs: config.worker.forbiddenWindowMs,
+    actor,
+  });
+  const shutdown = new AbortController();
+  const processor = createProcessor({
+    ctx,
+    pacer,
+    circuit,
+    logger,
+    tokenProvider,
+    actor,
+    shutdown: shutdown.signal,
+    graphCall: opts.graphCall,
+  });
+
+  const worker = new Worker<RetireJobData, RetireRecord>(RETIRE_QUEUE, processor, {
+    connection,
+    prefix: ctx.prefix,
+    concurrency: opts.concurrency ?? config.worker.concurrency,
+    settings: { backoffStrategy: createBackoffStrategy(config.worker) },
+    // BullMQ renews the lock every lockDuration/2 while a job runs (Graph calls, pacing waits), so
+    // the lock need not outlast a call; it bounds how long a dead worker's jobs stay orphaned.
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    maxStalledCount: 1,
+    autorun: false,
+  });
+
+  const quietError = rateLimitedLog(logger, 5000);
+  worker.on('error', (err) =>
+    quietError(err, 'worker error (Redis unavailable? BullMQ reconnects by itself)'),
+  );
+  connection.on('error', (err) => quietError(err, 'Redis connection error'));
+  ctx.redis.on('error', (err) => quietError(err, 'Redis connection error'));
+  worker.on('stalled', (jobId) =>
+    logger.warn({ jobId }, 'job stalled (its worker died?): back in the queue'),
+  );
+  worker.on('failed', (job, err) => {
+    if (job) void ensureRecorded(ctx, job, err, actor, logger);
+  });
+
+  const heartbeat = startHeartbeat({ redis: ctx.redis, prefix: ctx.prefix, intervalMs: opts.heartbeatMs });
+  // Scheduled sweeps run beside the retire worker; BullMQ hands each tick to exactly one process.
+  const sweep = opts.sweep === false ? undefined : startSweepWorker(ctx, { logger });
+
+  void worker.run().catch((err) => logger.error({ err }, 'worker stopped unexpectedly'));
+  await worker.waitUntilReady();
+  logger.info(
+    { worker: id, concurrency: worker.concurrency, prefix: ctx.prefix, dryRun: config.worker.dryRun },
+    'worker started',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      // close() first so BullMQ stops fetching before the aborted waits hand their jobs back.
+      const graceful = Promise.all([worker.close(), sweep?.close()]);
+      shutdown.abort(new ShutdownError('worker shutting down'));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        graceful.then(() => false),
+        new Promise<boolean>((r) => {
+          timer = setTimeout(() => r(true), config.worker.shutdownTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        logger.warn(
+          { timeoutMs: config.worker.shutdownTimeoutMs },
+          'shutdown timeout: leaving jobs still in flight to stall recovery by another worker',
+        );
+      }
+      await Promise.allSettled([heartbeat.stop(), tokenProvider.close?.()]);
+      await closeQueueContext(ctx);
+      connection.disconnect();
+      logger.info({ worker: id }, 'worker stopped');
+    })();
+    return closing;
+  };
+  return { worker, ctx, close };
+}
+
+/**
+ * Last resort: a job that ended failed without a dead letter (BullMQ's stalled-too-often failure,
+ * an unexpected error on its last attempt) still gets one, so every request has a recorded outcome.
+ */
+async function ensureRecorded(
+  ctx: QueueContext,
+  job: Job<RetireJobData, RetireRecord>,
+  err: Error,
+  actor: string,
+  logger: Logger,
+): Promise<void> {
+  if (err instanceof DeadLetteredError || !job.finishedOn || !job.id) return;
+  try {
+    if (await ctx.deadLetter.getJob(deadLetterId(job.id))) return;
+    const p = readProgress(job.progress);
+    await moveToDeadLetter(
+      ctx,
+      { id: job.id, data: (job.data ?? {}) as RetireJobData },
+      {
+        reason: 'retries_exhausted',
+        lastStatus: p.lastStatus,
+        graphMessage: err.message,
+        ...(p.lastRequestId ? { requestId: p.lastRequestId } : {}),
+        attempts: p.graphCalls,
+        throttledWaits: p.throttledWaits,
+        ...(p.firstAttemptAt ? { firstAttemptAt: p.firstAttemptAt } : {}),
+      },
+      actor,
+    );
+    await incrementMetrics(ctx.redis, ctx.prefix, { 'dead_letter:retries_exhausted': 1 });
+    logger.warn({ jobId: job.id, error: err.message }, 'failed job dead-lettered by the safety net');
+  } catch (e) {
+    logger.error({ err: e, jobId: job.id }, 'could not dead-letter a failed job');
+  }
+}
+
+function rateLimitedLog(logger: Logger, everyMs: number): (err: Error, msg: string) => void {
+  const last = new Map<string, number>();
+  return (err, msg) => {
+    const key = `${msg}:${err?.message}`;
+    const now = Date.now();
+    if (now - (last.get(key) ?? 0) < everyMs) return;
+    last.set(key, now);
+    logger.error({ err: { name: err?.name, message: err?.message } }, msg);
+  };
+}

@@ -1,0 +1,164 @@
+// Systemic failures open the circuit: the queue pauses for every worker, nothing is dead-lettered,
+// jobs keep their attempts, and an operator's resume (after fixing the cause) retires them all.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/load.js';
+import type { QueueContext } from '../../src/queue/context.js';
+import { getCircuit, resumeQueue } from '../../src/queue/control.js';
+import { readAudit, userHistory } from '../../src/records/audit.js';
+import { readMetrics } from '../../src/records/metrics.js';
+import { type Simulator, startSimulator } from '../../src/sim/index.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import {
+  closeQueueContext,
+  enqueueUsers,
+  type InProcessWorker,
+  openContext,
+  outcomeOf,
+  startTestWorker,
+  uniquePrefix,
+  waitFor,
+  waitForOutcomes,
+  workerConfig,
+} from '../helpers/worker.js';
+
+let redis: TestRedis;
+let sim: Simulator;
+let originalSecret: string;
+let ctx: QueueContext | undefined;
+let worker: InProcessWorker | undefined;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  sim = await startSimulator({ latencyMs: 5 });
+  originalSecret = sim.clientSecret;
+});
+afterEach(async () => {
+  await worker?.close();
+  if (ctx) await closeQueueContext(ctx);
+  worker = undefined;
+  ctx = undefined;
+  sim.reset();
+  sim.control({ token: { clientSecret: originalSecret, outage: null } });
+});
+afterAll(async () => {
+  await sim.close();
+  await redis.stop();
+});
+
+async function setup(env: Record<string, string> = {}): Promise<{ config: Config; ctx: QueueContext }> {
+  // Credentials are read now: a later rotation in the simulator makes this worker's secret stale.
+  const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), env);
+  ctx = openContext(config);
+  worker = await startTestWorker(config);
+  return { config, ctx };
+}
+
+const users = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}@contoso.com`);
+
+describe('circuit', () => {
+  it('invalid client secret → circuit open, queue paused, zero dead letters, attempts kept; fixed + resumed → all retired', async () => {
+    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {});
+    sim.control({ token: { clientSecret: 'rotated' } });
+    ctx = openContext(config);
+    worker = await startTestWorker(config);
+    const ids = await enqueueUsers(ctx, users('leaver', 6));
+    const c = ctx;
+    const circuit = await waitFor(
+      async () => {
+        const s = await getCircuit(c);
+        return s.open ? s : undefined;
+      },
+      { what: 'the circuit to open' },
+    );
+    expect(circuit.code).toBe('invalid_client');
+    expect(await c.retire.isPaused()).toBe(true);
+    // Jobs that were active are handed back; wait until none is active any more.
+    await waitFor(async () => (await c.retire.getJobCounts('active')).active === 0, {
+      what: 'no active jobs',
+    });
+    expect(await c.deadLetter.getJobCountByTypes('waiting')).toBe(0);
+    for (const id of ids) {
+      const o = await outcomeOf(c, id);
+      expect(['waiting', 'paused']).toContain(o.state);
+      expect(o.attemptsMade).toBe(0);
+    }
+    expect(sim.stats().graph.calls).toBe(0);
+    const metrics = await readMetrics(c.redis, c.prefix);
+    expect(metrics['circuit_opened:invalid_client']).toBe(1);
+    expect((await readAudit(c)).filter((e) => e.type === 'circuit-open')).toHaveLength(1);
+
+    sim.control({ token: { clientSecret: originalSecret } });
+    await resumeQueue(c, 'test-operator');
+    const out = await waitForOutcomes(c, ids);
+    for (const o of out) expect(o.record?.outcome).toBe('retired');
+    expect((await getCircuit(c)).open).toBe(false);
+  });
+
+  it('403 for many different users → the circuit opens instead of dead-lettering them all', async () => {
+    const { ctx: c } = await setup({ CIRCUIT_FORBIDDEN_THRESHOLD: '3', WORKER_CONCURRENCY: '4' });
+    const ids = await enqueueUsers(c, users('forbidden-user', 10));
+    await waitFor(async () => (await getCircuit(c)).open, { what: 'the circuit to open' });
+    await waitFor(async () => (await c.retire.getJobCounts('active')).active === 0, {
+      what: 'no active jobs',
+    });
+    expect((await getCircuit(c)).code).toBe('forbidden_many');
+    expect(await c.retire.isPaused()).toBe(true);
+    // The counter is atomic: exactly threshold - 1 users were dead-lettered before it tripped.
+    expect(await c.deadLetter.getJobCountByTypes('waiting')).toBe(2);
+    const states = await Promise.all(ids.map((id) => outcomeOf(c, id)));
+    expect(states.filter((o) => o.state === 'failed')).toHaveLength(2);
+    for (const o of states.filter((s) => s.state !== 'failed')) expect(o.attemptsMade).toBe(0);
+  });
+
+  it('one 401 → one forced token refresh → retired, circuit stays closed', async () => {
+    const { ctx: c } = await setup();
+    const [first] = await enqueueUsers(c, ['olga@contoso.com']);
+    await waitForOutcomes(c, [first as string]);
+    sim.control({ token: { revokeAll: true } });
+    const [id] = await enqueueUsers(c, ['pete@contoso.com']);
+    const [o] = await waitForOutcomes(c, [id as string]);
+    expect(o?.record).toMatchObject({ outcome: 'retired', attempts: 2 });
+    const statuses = (await userHistory(c, 'pete@contoso.com'))
+      .filter((e) => e.type === 'attempt')
+      .map((e) => e.details?.status);
+    expect(statuses).toEqual([401, 204]);
+    expect((await getCircuit(c)).open).toBe(false);
+  });
+
+  it('401 that persists after a forced refresh → circuit `unauthorized`, job back in the queue, no dead letter', async () => {
+    const { ctx: c } = await setup();
+    sim.control({ script: { 'quinn@contoso.com': [401, 401] } });
+    const [id] = await enqueueUsers(c, ['quinn@contoso.com']);
+    await waitFor(async () => (await getCircuit(c)).open, { what: 'the circuit to open' });
+    await waitFor(async () => (await c.retire.getJobCounts('active')).active === 0, {
+      what: 'no active jobs',
+    });
+    expect((await getCircuit(c)).code).toBe('unauthorized');
+    const o = await outcomeOf(c, id as string);
+    expect(['waiting', 'paused']).toContain(o.state);
+    expect(o.attemptsMade).toBe(0);
+    expect(o.deadLetter).toBeUndefined();
+    expect(sim.stats().graph.byUser['quinn@contoso.com']).toBe(2);
+    await resumeQueue(c, 'test-operator');
+    const [done] = await waitForOutcomes(c, [id as string]);
+    expect(done?.record).toMatchObject({ outcome: 'retired', attempts: 3 });
+  });
+
+  it('token endpoint down → a few in-call retries, then circuit `token_endpoint_unavailable`', async () => {
+    const { ctx: c } = await setup({ RETRY_IN_CALL: '2', RETRY_BASE: '20ms' });
+    sim.control({ token: { outage: 503 } });
+    const [id] = await enqueueUsers(c, ['rita@contoso.com']);
+    await waitFor(async () => (await getCircuit(c)).open, { what: 'the circuit to open', timeoutMs: 45_000 });
+    expect((await getCircuit(c)).code).toBe('token_endpoint_unavailable');
+    await waitFor(async () => (await c.retire.getJobCounts('active')).active === 0, {
+      what: 'no active jobs',
+    });
+    // Two in-call retries first (MSAL may answer them from its throttling cache without a request).
+    expect((await readMetrics(c.redis, c.prefix)).retries).toBe(2);
+    expect(sim.stats().token.requests).toBeGreaterThanOrEqual(1);
+    expect(sim.stats().graph.calls).toBe(0);
+    const o = await outcomeOf(c, id as string);
+    expect(o.attemptsMade).toBe(0);
+    expect(o.deadLetter).toBeUndefined();
+  });
+});
