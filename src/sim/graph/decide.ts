@@ -10,6 +10,12 @@ import { formatRetryAfter } from './windows.js';
 export interface Decision extends Step {
   code?: string;
   message?: string;
+  /**
+   * A Retry-After window to announce. It opens when the answer is SENT (after the simulated
+   * latency), not when it is decided: a client cannot honour a window it has not been told about,
+   * and requests it sends meanwhile are "already on the wire".
+   */
+  announce?: { ms: number } | { until: number };
 }
 
 export function decide(
@@ -41,24 +47,30 @@ export function decide(
 
   if (state.outage) {
     const { status, retryAfter } = state.outage;
-    if (status === 429) announce(state, retryAfter, now);
-    return { status, retryAfter };
+    return { status, retryAfter, announce: status === 429 ? announcement(retryAfter, now) : undefined };
   }
   if (state.hangAll) return { status: 204, hang: true };
 
   const wait = state.limiter.admit(String(claims.appid ?? ''), now, state.limit, state.tenantLimit);
   if (wait > 0) {
-    const { header, until } = formatRetryAfter(wait, state.limit?.retryAfter ?? 'seconds', now);
-    if (until !== undefined) state.windows.announce(now, until);
-    return { status: 429, retryAfter: header };
+    const format = state.limit?.retryAfter ?? 'seconds';
+    const { header, until } = formatRetryAfter(wait, format, now);
+    if (until === undefined) return { status: 429, retryAfter: header };
+    // An HTTP-date names an instant; a delta in seconds starts counting when the client receives it.
+    return {
+      status: 429,
+      retryAfter: header,
+      announce: format === 'http-date' ? { until } : { ms: until - now },
+    };
   }
 
   const step = state.behaviour.next(user);
-  if (step.status === 429) announce(state, step.retryAfter, now);
+  if (step.status === 429) return { ...step, announce: announcement(step.retryAfter, now) };
   return step;
 }
 
-function announce(state: SimState, retryAfter: string | undefined, now: number): void {
+function announcement(retryAfter: string | undefined, now: number): Decision['announce'] {
   const ms = parseRetryAfter(retryAfter ?? null, now);
-  if (ms !== undefined && ms > 0) state.windows.announce(now, now + ms);
+  if (ms === undefined || ms <= 0) return undefined;
+  return retryAfter && !/^\s*[\d.]+\s*$/.test(retryAfter) ? { until: now + ms } : { ms };
 }

@@ -69,6 +69,11 @@ async function handle(state: SimState, req: IncomingMessage, res: ServerResponse
   const decision = decide(state, user, headerValue(req, 'authorization'), at);
   await readBody(req, 64 * 1024).catch(() => '');
   await delay(state.latencyMs + (decision.delayMs ?? 0));
+  if (decision.announce) {
+    const sentAt = Date.now();
+    const a = decision.announce;
+    state.windows.announce(sentAt, 'until' in a ? a.until : sentAt + a.ms);
+  }
   if (decision.hang) return; // held open until the client or close() ends the socket
   if (decision.status >= 200 && decision.status < 300) return replySuccess(res, decision.status, ids);
   replyError(res, decision.status, ids, {
