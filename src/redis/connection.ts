@@ -22,25 +22,51 @@ export function createRedis(config: Config['redis'], opts: ConnectionOptions = {
     retryStrategy: (times) => Math.min(times * 200, 2000),
     reconnectOnError: (err) => err.message.startsWith('READONLY'),
   };
-  if (config.clusterNodes) {
-    const u = safeUrl(config.url);
-    return new Cluster(config.clusterNodes, {
-      redisOptions: {
-        ...common,
-        username: u?.username || undefined,
-        password: u?.password ? decodeURIComponent(u.password) : undefined,
-        tls: config.url.startsWith('rediss') ? {} : undefined,
-      },
-      clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
-    });
-  }
+  if (config.clusterNodes) return createCluster(config, common, opts);
   return new Redis(config.url, common);
 }
 
-function safeUrl(text: string): URL | null {
-  try {
-    return new URL(text.replace(/^rediss?\+cluster:/, 'redis:'));
-  } catch {
-    return null;
+function createCluster(config: Config['redis'], common: RedisOptions, opts: ConnectionOptions): Cluster {
+  const { username, password } = clusterCredentials(config.url);
+  const tls = /^rediss(\+cluster)?:/.test(config.url);
+  const cluster = new Cluster(config.clusterNodes ?? [], {
+    redisOptions: {
+      ...common,
+      username,
+      password,
+      tls: tls ? {} : undefined,
+    },
+    // TLS certificates name hosts, not the IPs the cluster announces: keep the name for SNI.
+    dnsLookup: tls ? (address, callback) => callback(null, address) : undefined,
+    clusterRetryStrategy: (times) => Math.min(times * 200, 2000),
+  });
+  if (!opts.blocking) {
+    // A Cluster client queues commands while it has no node at all and never gives up on them,
+    // which would hang a producer instead of answering 503. The queue is useful only until the
+    // first connection (so commands issued right after creation wait for it); after that,
+    // commands during an outage must fail at once.
+    cluster.once('ready', () => {
+      cluster.options.enableOfflineQueue = false;
+    });
   }
+  return cluster;
+}
+
+/**
+ * Credentials for a cluster come from the REDIS_URL user-info: `redis+cluster://user:pass@h1:p1,h2:p2`
+ * (a multi-host authority that WHATWG URL cannot parse), or `redis[s]://user:pass@host` when the
+ * nodes are listed in REDIS_CLUSTER_NODES.
+ */
+export function clusterCredentials(url: string): { username?: string; password?: string } {
+  const m = /^[a-z+]+:\/\/([^@/]*)@/i.exec(url);
+  if (!m) return {};
+  const info = m[1] ?? '';
+  const colon = info.indexOf(':');
+  // Same reading as ioredis for single-node URLs: without a colon it is a user name.
+  const user = colon < 0 ? info : info.slice(0, colon);
+  const pass = colon < 0 ? '' : info.slice(colon + 1);
+  return {
+    username: user ? decodeURIComponent(user) : undefined,
+    password: pass ? decodeURIComponent(pass) : undefined,
+  };
 }

@@ -1,0 +1,72 @@
+// The "Operating in production" guide stays true to the code: the settings, files, commands, queue keys
+// and HTTP routes it names exist.
+import { QueueKeys } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { keys, RETIRE_QUEUE } from '../../src/queue/names.js';
+import { configEnvNames, filesUnder, repoFile, repoHas } from './files.js';
+
+const doc = repoFile('docs/OPERATING.md');
+/** Names in the guide that are not offboard settings: an Entra error code, and the Secret key KEDA reads. */
+const NOT_SETTINGS = new Set(['AADSTS7000222', 'REDIS_PASSWORD']);
+
+describe('docs/OPERATING.md', () => {
+  it('is the README section "Operating in production"', () => {
+    expect(doc.startsWith('## Operating in production\n')).toBe(true);
+  });
+
+  it('names only settings the configuration loader reads', () => {
+    const known = configEnvNames();
+    const named = new Set([...doc.matchAll(/\b([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b/g)].map((m) => m[1] as string));
+    expect(named.size).toBeGreaterThan(10);
+    expect([...named].filter((n) => !known.has(n) && !NOT_SETTINGS.has(n))).toEqual([]);
+  });
+
+  it('points at files that exist', () => {
+    const paths = [
+      ...doc.matchAll(/`((?:deploy\/[\w./-]+)|Dockerfile|docker-compose\.yml|\.env\.example)`/g),
+    ].map((m) => m[1] as string);
+    expect(paths.length).toBeGreaterThan(4);
+    for (const p of paths) expect(repoHas(p.replace(/^\/app\//, '')), p).toBe(true);
+  });
+
+  it('uses only CLI commands that exist', () => {
+    const registered = new Set(
+      filesUnder('src/cli/commands').flatMap((f) =>
+        [...repoFile(f).matchAll(/\.command\('([\w-]+)/g)].map((m) => m[1]),
+      ),
+    );
+    // Commands appear in code: fenced blocks and inline spans (prose says "offboard" for the product).
+    const code = [...doc.matchAll(/```[\s\S]*?```|`[^`\n]+`/g)].map((m) => m[0]).join('\n');
+    const used = [...code.matchAll(/(?<!-n )(?<![\w/-])offboard ((?:[a-z][\w-]*)(?: [a-z][\w-]*)?)/g)].map(
+      (m) => m[1] as string,
+    );
+    expect(used.length).toBeGreaterThan(10);
+    for (const u of used) {
+      const [cmd, sub] = u.split(' ') as [string, string | undefined];
+      expect(registered.has(cmd), u).toBe(true);
+      // A second word is either a subcommand or a positional argument in the prose (e.g. `offboard status <user>`).
+      if (sub && !['dlq', 'batches', 'queue', 'keys', 'schedule'].includes(cmd)) continue;
+      if (sub) expect(registered.has(sub), u).toBe(true);
+    }
+  });
+
+  it('names the Redis keys the code uses', () => {
+    const p = '<prefix>';
+    expect(doc).toContain(`\`${keys.workers(p)}\``);
+    expect(doc).toContain(`\`${keys.audit(p)}\``);
+    for (const type of ['wait', 'active', 'delayed']) {
+      expect(doc).toContain(`\`${new QueueKeys(p).toKey(RETIRE_QUEUE, type)}\``);
+    }
+  });
+
+  it('names only HTTP routes the API serves', () => {
+    const routes = [
+      ...doc.matchAll(/`(?:(GET|POST|DELETE) )?(\/(?:v1\/[\w/{}-]+|healthz|readyz|metrics|dashboard))`/g),
+    ].map((m) => m[2] as string);
+    const source = filesUnder('src/api/routes')
+      .map((f) => repoFile(f))
+      .join('\n');
+    expect(routes.length).toBeGreaterThan(3);
+    for (const r of routes) expect(source, r).toContain(`'${r.replace(/\{(\w+)\}/g, ':$1')}'`);
+  });
+});
