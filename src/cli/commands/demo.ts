@@ -1,14 +1,24 @@
 import type { Command } from 'commander';
+import { runDemo } from '../../demo/run-demo.js';
+import { UsageError } from '../errors.js';
 import { action } from '../run.js';
 
-// Placeholder until the owning change lands; registered so `--help` lists every command.
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('(not implemented yet)')
+    .description('run the whole product locally: embedded Redis, Graph simulator, two workers, API; retire a mixed set of leavers')
+    .option('--keep', 'stay up after the run so the dashboard can be explored')
+    .option('--users <n>', 'how many leavers to enqueue (10-2000)', '30')
+    .addHelpText('after', '\nExamples:\n  npm run demo\n  offboard demo --keep\n  REDIS_URL=redis://127.0.0.1:6379 offboard demo --users 200')
     .action(
-      action(async () => {
-        throw new Error('demo is not implemented yet');
+      action(async (opts: { keep?: boolean; users: string }) => {
+        const users = Number(opts.users);
+        if (!Number.isInteger(users) || users < 10 || users > 2000) throw new UsageError('--users must be 10-2000');
+        const { rows } = await runDemo({ keep: opts.keep, users });
+        const unexpected = rows.filter((r) => !r.done);
+        process.exitCode = unexpected.length ? 1 : 0;
+        // Child processes and sockets are closed; exit promptly even if a library keeps a timer.
+        setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
       }),
     );
 }

@@ -1,0 +1,184 @@
+// Builds the HTTP API: one Fastify instance made of small plugins (one per route group), with
+// auth, rate limiting, security headers, JSON errors and the OpenAPI document around them.
+// The API process never calls Graph: it only reads and writes Redis.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { ConfigError } from '../config/errors.js';
+import type { Config } from '../config/load.js';
+import { createLogger, type Logger } from '../log.js';
+import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
+import { ownKey } from '../queue/names.js';
+import { actorOf } from './auth/access.js';
+import { createKeyStore } from './auth/keys.js';
+import { registerAuth } from './auth/plugin.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError, errorBody, errorHandler, REDIS_UNAVAILABLE, redisDown, toHttpError } from './errors.js';
+import { registerFleetMetrics } from './metrics/fleet.js';
+import { createApiMetrics } from './metrics/http.js';
+import { batchRoutes } from './routes/batches.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { deadLetterRoutes } from './routes/dead-letters.js';
+import { docsRoutes, registerOpenApi } from './routes/docs.js';
+import { healthRoutes } from './routes/health.js';
+import { intakeRoutes } from './routes/intake.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { offboardingRoutes } from './routes/offboardings.js';
+import { queueRoutes } from './routes/queues.js';
+import { statusPageRoutes } from './routes/status-page.js';
+import { validatorCompiler } from './validation.js';
+
+export interface ApiOptions {
+  /** Default: a pino logger at config.logLevel with secrets redacted (log.ts). */
+  logger?: Logger;
+  /** Default: a fail-fast context created here and closed with the app. A given one is not closed. */
+  ctx?: QueueContext;
+  /** Longest a request may take before it answers 503 `timeout` (a stalled Redis). Default 30 s. */
+  handlerTimeoutMs?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const HANDLER_TIMEOUT_MS = 30_000;
+
+/** JSON answers need no resources at all: the strictest policy. */
+const API_CSP = {
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'none'"],
+    frameAncestors: ["'none'"],
+  },
+};
+
+function version(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** A caller's x-request-id is kept when it is a plain token; otherwise a new UUID. */
+function genReqId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export async function buildApp(config: Config, opts: ApiOptions = {}): Promise<FastifyInstance> {
+  if (!config.api.authDisabled && config.api.keys.length === 0) {
+    throw new ConfigError([
+      'API_KEYS or API_KEYS_FILE: at least one key is required (or set API_AUTH=disabled explicitly)',
+    ]);
+  }
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, name: 'offboard-api' });
+  const ctx = opts.ctx ?? createQueueContext(config, { name: 'offboard-api' });
+  try {
+    return await assemble(config, opts, logger, ctx);
+  } catch (err) {
+    if (!opts.ctx) await closeQueueContext(ctx);
+    throw err;
+  }
+}
+
+async function assemble(
+  config: Config,
+  opts: ApiOptions,
+  logger: Logger,
+  ctx: QueueContext,
+): Promise<FastifyInstance> {
+  const metrics = createApiMetrics();
+  registerFleetMetrics(metrics.registry, ctx);
+  const deps: ApiDeps = {
+    ctx,
+    config,
+    metrics,
+    keys: createKeyStore(config.api.keys),
+    authDisabled: config.api.authDisabled,
+  };
+
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps FastifyInstance's default generics.
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.api.bodyLimitBytes,
+    genReqId,
+    requestIdHeader: false,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    requestTimeout: 120_000,
+    // Never hang on a Redis that stopped answering; big batch approvals get longer (batches.ts).
+    handlerTimeout: opts.handlerTimeoutMs ?? HANDLER_TIMEOUT_MS,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 256 },
+    // Errors raised before routing (bad URL encoding, over-long path parameters) in our shape too.
+    frameworkErrors: (error, request, reply: FastifyReply) => {
+      const e = toHttpError(error);
+      reply.header('x-content-type-options', 'nosniff').header('x-request-id', request.id);
+      return reply.status(e.status).send(errorBody(e));
+    },
+  });
+  if (config.api.authDisabled) {
+    app.log.warn('API_AUTH=disabled: every caller is accepted as "anonymous" with every role');
+  }
+  app.setValidatorCompiler(validatorCompiler());
+  app.setErrorHandler(errorHandler(ctx.redis));
+  app.setNotFoundHandler((_request, reply) =>
+    reply.status(404).send(errorBody({ status: 404, code: 'not_found', message: 'no such route' })),
+  );
+
+  await app.register(helmet, { global: true, contentSecurityPolicy: API_CSP });
+  await registerOpenApi(app, version());
+  registerAuth(app, { keys: deps.keys, disabled: deps.authDisabled });
+  // After auth (no state leaks to strangers), before the rate limiter (which itself uses Redis).
+  app.addHook('onRequest', async (request, reply) => {
+    const { access, redisOptional } = request.routeOptions.config;
+    if (!access || 'public' in access || redisOptional || !redisDown(ctx.redis)) return;
+    return reply.status(503).header('retry-after', '5').send(errorBody(REDIS_UNAVAILABLE));
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.api.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Shared by every API replica through Redis; when Redis is down the limiter steps aside and
+    // the route itself answers 503.
+    redis: ctx.redis,
+    nameSpace: `${ownKey(ctx.prefix, 'ratelimit')}:`,
+    skipOnError: true,
+    // Route-level onRequest hooks run after the auth hook, so the principal is known here.
+    keyGenerator: (request) => (request.principal ? `key:${actorOf(request)}` : `ip:${request.ip}`),
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(429, 'rate_limited', `rate limit exceeded, retry in ${context.after}`, {
+        limitPerMinute: context.max,
+      }),
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: reply.statusCode });
+    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+  // Action routes take an optional body: a request without one is validated as `{}`.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+  });
+
+  await app.register(healthRoutes, deps);
+  await app.register(intakeRoutes, deps);
+  await app.register(offboardingRoutes, deps);
+  await app.register(queueRoutes, deps);
+  await app.register(deadLetterRoutes, deps);
+  await app.register(batchRoutes, deps);
+  await app.register(metricsRoutes, deps);
+  await app.register(statusPageRoutes, deps);
+  await app.register(dashboardRoutes, deps);
+  await app.register(docsRoutes);
+
+  if (!opts.ctx) app.addHook('onClose', async () => closeQueueContext(ctx));
+  return app;
+}

@@ -1,0 +1,36 @@
+// Who may call what. Every route declares its access in `config.access`; a route without one is
+// refused (deny by default), so a forgotten declaration fails closed.
+import type { Role } from '../../config/api-keys.js';
+import type { Principal } from './keys.js';
+
+export type Access =
+  | { public: true }
+  | {
+      roles: readonly Role[];
+      /** Browsers get an HTTP Basic challenge (dashboard, status page); API clients a Bearer one. */
+      challenge?: 'basic' | 'bearer';
+    };
+
+export const PUBLIC: Access = { public: true };
+export const PRODUCER: Access = { roles: ['producer'] };
+export const READ_JOB: Access = { roles: ['producer', 'viewer', 'operator'] };
+export const VIEWER: Access = { roles: ['viewer', 'operator'] };
+export const OPERATOR: Access = { roles: ['operator'] };
+export const VIEWER_BROWSER: Access = { roles: ['viewer', 'operator'], challenge: 'basic' };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+    /** The route answers without Redis (e.g. /metrics reports redis_up 0); no fast 503. */
+    redisOptional?: boolean;
+  }
+  interface FastifyRequest {
+    /** The API key's owner; set by the auth hook on every non-public route. */
+    principal?: Principal;
+  }
+}
+
+/** The key's name for audit entries and `requestedBy`. */
+export function actorOf(request: { principal?: Principal }): string {
+  return request.principal?.name ?? 'anonymous';
+}

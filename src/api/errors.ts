@@ -1,0 +1,148 @@
+// One error shape for every failure: `{error: {code, message, details?}}` with the right status.
+// Domain errors are mapped by class (never by message); Fastify's own errors by their code.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { BatchNotFoundError, BatchStateError, TwoPersonRuleError } from '../guard/errors.js';
+import { JobNotCancellableError, JobNotFoundError } from '../intake/cancel.js';
+import { InvalidRequestError } from '../intake/validate.js';
+import { DeadLetterNotFoundError } from '../records/dead-letter.js';
+import type { RedisClient } from '../redis/connection.js';
+import { describeError } from './validation.js';
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+  /** Read by plugins with their own error handlers (rate limiter, Bull Board). */
+  get statusCode(): number {
+    return this.status;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export interface HttpError {
+  status: number;
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+// Fastify's content-type parser and router errors that are the client's fault.
+const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json' },
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_url' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long' },
+  // A stalled Redis (no answer, connection still open): the work may still finish after the
+  // answer, so the client retries and intake's per-user deduplication catches the repeat.
+  FST_ERR_HANDLER_TIMEOUT: { status: 503, code: 'timeout' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'bad_request' },
+};
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTCONN',
+  'EHOSTUNREACH',
+]);
+
+const DOWN_STATES = new Set(['reconnecting', 'close', 'end']);
+
+/**
+ * The client lost its connection and has not got it back. Requests then answer 503 at once
+ * instead of waiting for the fail-fast client's reconnect attempts (seconds once backed off).
+ * `connecting` is not down: at start-up commands wait briefly for the first connection.
+ */
+export function redisDown(redis: RedisClient): boolean {
+  return DOWN_STATES.has(redis.status);
+}
+
+export const REDIS_UNAVAILABLE: HttpError = {
+  status: 503,
+  code: 'redis_unavailable',
+  message: 'the queue store (Redis) is unreachable; nothing was stored, retry later',
+};
+
+/**
+ * Redis is unreachable when the fail-fast client gave up on a command, a socket error surfaced,
+ * or the client is not connected right now (any unexpected error while it reconnects).
+ */
+export function isRedisUnavailable(err: unknown, redis?: RedisClient): boolean {
+  const e = err as { name?: string; code?: string } | null;
+  if (e?.name === 'MaxRetriesPerRequestError') return true;
+  if (typeof e?.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  return redis !== undefined && redis.status !== 'ready';
+}
+
+function validationDetails(err: FastifyError): { path: string; message: string }[] {
+  const root = err.validationContext ?? 'body';
+  return (err.validation ?? []).slice(0, 10).map((v) => ({
+    path: `${root}${v.instancePath || ''}`,
+    message: describeError(v, root),
+  }));
+}
+
+export function toHttpError(err: unknown, redis?: RedisClient): HttpError {
+  if (err instanceof ApiError)
+    return { status: err.status, code: err.code, message: err.message, details: err.details };
+  if (err instanceof InvalidRequestError) {
+    return { status: 400, code: 'invalid_request', message: err.message, details: { field: err.field } };
+  }
+  if (err instanceof JobNotFoundError) return { status: 404, code: 'not_found', message: err.message };
+  if (err instanceof JobNotCancellableError) {
+    return { status: 409, code: 'not_cancellable', message: err.message, details: { state: err.state } };
+  }
+  if (err instanceof DeadLetterNotFoundError) return { status: 404, code: 'not_found', message: err.message };
+  if (err instanceof BatchNotFoundError) return { status: 404, code: 'not_found', message: err.message };
+  if (err instanceof BatchStateError) {
+    return { status: 409, code: 'batch_state', message: err.message, details: { state: err.state } };
+  }
+  if (err instanceof TwoPersonRuleError)
+    return { status: 403, code: 'two_person_rule', message: err.message };
+  const fe = err as FastifyError;
+  if (fe?.validation) {
+    const details = validationDetails(fe);
+    return {
+      status: 400,
+      code: 'invalid_request',
+      message: details[0]?.message ?? 'invalid request',
+      details,
+    };
+  }
+  const known = fe?.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (known) return { ...known, message: fe.message.slice(0, 300) };
+  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    return { status: fe.statusCode, code: 'bad_request', message: fe.message.slice(0, 300) };
+  }
+  if (isRedisUnavailable(err, redis)) return REDIS_UNAVAILABLE;
+  return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+export function errorBody(e: HttpError): ErrorBody {
+  return {
+    error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) },
+  };
+}
+
+export function errorHandler(redis: RedisClient) {
+  return (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const e = toHttpError(err, redis);
+    if (e.status >= 500) request.log.error({ err }, 'request failed');
+    else request.log.info({ code: e.code, status: e.status }, 'request refused');
+    if (e.status === 503) reply.header('retry-after', '5');
+    return reply.status(e.status).send(errorBody(e));
+  };
+}

@@ -1,0 +1,188 @@
+// The fleet's figures on /metrics. Workers count into one Redis hash (records/metrics.ts) and the
+// queues live in Redis, so each scrape reads one snapshot from Redis and turns it into Prometheus
+// series. If Redis is down the scrape still answers: `offboard_redis_up 0` and no fleet series.
+import type { Metric, Registry } from 'prom-client';
+import type { QueueContext } from '../../queue/context.js';
+import { getQueueStatus, type QueueStatus } from '../../queue/control.js';
+import { LATENCY_BUCKETS, type MetricFields, readMetrics } from '../../records/metrics.js';
+import { redisDown } from '../errors.js';
+
+interface Snapshot {
+  up: boolean;
+  fields: MetricFields;
+  status: QueueStatus | null;
+  deadLetterCounts: Record<string, number>;
+}
+
+type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
+
+/** A metric whose values are computed at scrape time from the shared snapshot. */
+class SnapshotMetric {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: 'counter' | 'gauge' | 'histogram',
+    private readonly read: () => Promise<Snapshot>,
+    private readonly compute: (s: Snapshot) => Sample[],
+  ) {}
+  async get() {
+    const snapshot = await this.read();
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: this.compute(snapshot),
+    };
+  }
+  reset(): void {}
+}
+
+/** Fields `prefix:<a>[:<b>]` → [[a, b], value]. */
+function fieldsWith(fields: MetricFields, prefix: string): [string[], number][] {
+  const out: [string[], number][] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    if (k.startsWith(`${prefix}:`) && Number.isFinite(v))
+      out.push([k.slice(prefix.length + 1).split(':'), v]);
+  }
+  return out;
+}
+
+function latencyHistogram(fields: MetricFields, name: string): Sample[] {
+  const statuses = new Set(fieldsWith(fields, 'graph_latency_count').map(([[s]]) => s as string));
+  const out: Sample[] = [];
+  for (const status of [...statuses].sort()) {
+    for (const le of [...LATENCY_BUCKETS.map(String), '+Inf']) {
+      const value = fields[`graph_latency_bucket:${status}:${le}`] ?? 0;
+      out.push({ metricName: `${name}_bucket`, labels: { status, le }, value });
+    }
+    out.push({
+      metricName: `${name}_sum`,
+      labels: { status },
+      value: fields[`graph_latency_sum:${status}`] ?? 0,
+    });
+    out.push({
+      metricName: `${name}_count`,
+      labels: { status },
+      value: fields[`graph_latency_count:${status}`] ?? 0,
+    });
+  }
+  return out;
+}
+
+function snapshotReader(ctx: QueueContext): () => Promise<Snapshot> {
+  let inflight: Promise<Snapshot> | null = null;
+  const take = async (): Promise<Snapshot> => {
+    if (redisDown(ctx.redis)) return { up: false, fields: {}, status: null, deadLetterCounts: {} };
+    try {
+      const [fields, status, deadLetterCounts] = await Promise.all([
+        readMetrics(ctx.redis, ctx.prefix),
+        getQueueStatus(ctx),
+        ctx.deadLetter.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+      ]);
+      return { up: true, fields, status, deadLetterCounts };
+    } catch {
+      return { up: false, fields: {}, status: null, deadLetterCounts: {} };
+    }
+  };
+  // One Redis read per scrape: the registry asks every series at once, and they share the read
+  // in flight; the next scrape reads afresh.
+  return () => {
+    if (!inflight) {
+      inflight = take().finally(() => {
+        inflight = null;
+      });
+    }
+    return inflight;
+  };
+}
+
+export function registerFleetMetrics(registry: Registry, ctx: QueueContext): void {
+  const read = snapshotReader(ctx);
+  const add = (
+    name: string,
+    help: string,
+    type: 'counter' | 'gauge' | 'histogram',
+    compute: (s: Snapshot) => Sample[],
+  ) => registry.registerMetric(new SnapshotMetric(name, help, type, read, compute) as unknown as Metric);
+
+  add('offboard_redis_up', 'Whether the API reached Redis for this scrape', 'gauge', (s) => [
+    { labels: {}, value: s.up ? 1 : 0 },
+  ]);
+  add(
+    'offboard_jobs_total',
+    'Finished retire jobs by outcome (retired, dry_run, dead_lettered) and dead-letter reason',
+    'counter',
+    (s) => [
+      ...fieldsWith(s.fields, 'outcome').map(([[outcome], value]) => ({
+        labels: { outcome: outcome as string, reason: '' },
+        value,
+      })),
+      ...fieldsWith(s.fields, 'dead_letter').map(([[reason], value]) => ({
+        labels: { outcome: 'dead_lettered', reason: reason as string },
+        value,
+      })),
+    ],
+  );
+  add('offboard_graph_calls_total', 'Graph calls by HTTP status (or timeout, network)', 'counter', (s) =>
+    fieldsWith(s.fields, 'graph_calls').map(([[status], value]) => ({
+      labels: { status: status as string },
+      value,
+    })),
+  );
+  add('offboard_graph_call_duration_seconds', 'Graph call latency by HTTP status', 'histogram', (s) =>
+    latencyHistogram(s.fields, 'offboard_graph_call_duration_seconds'),
+  );
+  add('offboard_graph_throttled_total', 'Graph calls answered 429', 'counter', (s) => [
+    { labels: {}, value: s.fields.graph_throttled ?? 0 },
+  ]);
+  add('offboard_retries_total', 'Retries after transient Graph failures', 'counter', (s) => [
+    { labels: {}, value: s.fields.retries ?? 0 },
+  ]);
+  add('offboard_throttled_waits_total', 'Jobs put back to wait for a Retry-After window', 'counter', (s) => [
+    { labels: {}, value: s.fields.throttled_waits ?? 0 },
+  ]);
+  add('offboard_circuit_opened_total', 'Times the circuit opened, by cause', 'counter', (s) =>
+    fieldsWith(s.fields, 'circuit_opened').map(([[code], value]) => ({
+      labels: { code: code as string },
+      value,
+    })),
+  );
+  add(
+    'offboard_circuit_open',
+    'Whether the circuit is open (the retire queue paused for a systemic failure)',
+    'gauge',
+    (s) =>
+      s.status
+        ? [
+            {
+              labels: { code: s.status.circuit.open ? (s.status.circuit.code ?? 'unknown') : '' },
+              value: s.status.circuit.open ? 1 : 0,
+            },
+          ]
+        : [],
+  );
+  add('offboard_queue_jobs', 'Jobs per queue and state', 'gauge', (s) => {
+    if (!s.status) return [];
+    const out: Sample[] = [];
+    for (const [state, value] of Object.entries(s.status.retire))
+      out.push({ labels: { queue: 'retire', state }, value });
+    for (const [state, value] of Object.entries(s.deadLetterCounts)) {
+      out.push({ labels: { queue: 'dead-letter', state }, value });
+    }
+    return out;
+  });
+  add('offboard_queue_paused', 'Whether the retire queue is paused', 'gauge', (s) =>
+    s.status ? [{ labels: {}, value: s.status.paused ? 1 : 0 }] : [],
+  );
+  add(
+    'offboard_throttle_rate_per_second',
+    'Graph calls per second the shared pacer allows now',
+    'gauge',
+    (s) => (s.status ? [{ labels: {}, value: s.status.throttle.ratePerSecond }] : []),
+  );
+  add('offboard_throttle_paused', 'Whether a Retry-After pause is in force', 'gauge', (s) =>
+    s.status ? [{ labels: {}, value: s.status.throttle.pausedUntil ? 1 : 0 }] : [],
+  );
+}

@@ -1,0 +1,123 @@
+// The dead-letter queue: inspect, redrive (add first, remove second) and discard, all audited.
+import type { FastifyPluginAsync } from 'fastify';
+import type { DeadLetterReason } from '../../interfaces.js';
+import {
+  discardDeadLetter,
+  getDeadLetter,
+  listDeadLetters,
+  redriveDeadLetter,
+} from '../../records/dead-letter.js';
+import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
+import type { ApiDeps } from '../deps.js';
+import { AUTH_ERRORS, emptyBody, errors, idParams, reasonBody } from '../schemas/common.js';
+import { deadLetterView } from '../schemas/jobs.js';
+
+const REASONS = [
+  'retries_exhausted',
+  'throttled_exhausted',
+  'bad_request',
+  'not_found',
+  'forbidden',
+  'invalid_job',
+];
+
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    reason: { type: 'string', enum: REASONS },
+    offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+  },
+} as const;
+
+export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => {
+  app.get(
+    '/v1/dead-letters',
+    {
+      config: { access: VIEWER },
+      schema: {
+        summary: 'Dead letters, newest first, optionally by reason',
+        tags: ['dead-letters'],
+        querystring: listQuery,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: deadLetterView },
+              total: { type: 'integer' },
+              offset: { type: 'integer' },
+              limit: { type: 'integer' },
+            },
+          },
+          ...errors(400, ...AUTH_ERRORS, 503),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { reason?: DeadLetterReason; offset: number; limit: number };
+      const page = await listDeadLetters(ctx, q);
+      return { ...page, offset: q.offset, limit: q.limit };
+    },
+  );
+
+  app.get(
+    '/v1/dead-letters/:id',
+    {
+      config: { access: VIEWER },
+      schema: {
+        summary: 'One dead letter',
+        tags: ['dead-letters'],
+        params: idParams,
+        response: { 200: deadLetterView, ...errors(400, ...AUTH_ERRORS, 404, 503) },
+      },
+    },
+    async (request) => getDeadLetter(ctx, (request.params as { id: string }).id),
+  );
+
+  app.post(
+    '/v1/dead-letters/:id/redrive',
+    {
+      config: { access: OPERATOR },
+      schema: {
+        summary: 'Put a dead letter back on the retire queue (audited)',
+        tags: ['dead-letters'],
+        params: idParams,
+        body: emptyBody,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              deadLetterId: { type: 'string' },
+              jobId: { type: 'string' },
+              duplicate: { type: 'boolean' },
+            },
+          },
+          ...errors(400, ...AUTH_ERRORS, 404, 503),
+        },
+      },
+    },
+    async (request) => redriveDeadLetter(ctx, (request.params as { id: string }).id, actorOf(request)),
+  );
+
+  app.delete(
+    '/v1/dead-letters/:id',
+    {
+      config: { access: OPERATOR },
+      schema: {
+        summary: 'Discard a dead letter (audited)',
+        tags: ['dead-letters'],
+        params: idParams,
+        body: reasonBody,
+        response: {
+          200: { type: 'object', properties: { deadLetterId: { type: 'string' } } },
+          ...errors(400, ...AUTH_ERRORS, 404, 503),
+        },
+      },
+    },
+    async (request) => {
+      const { reason } = request.body as { reason?: string };
+      return discardDeadLetter(ctx, (request.params as { id: string }).id, actorOf(request), reason);
+    },
+  );
+};

@@ -1,0 +1,109 @@
+// Liveness says the process serves HTTP; readiness says it can do its job: Redis answers and the
+// circuit is closed. Both are public (probes carry no keys) and reveal no configuration.
+import type { FastifyPluginAsync } from 'fastify';
+import type { QueueContext } from '../../queue/context.js';
+import { getCircuit } from '../../queue/control.js';
+import { PUBLIC } from '../auth/access.js';
+import type { ApiDeps } from '../deps.js';
+
+export interface Readiness {
+  ready: boolean;
+  checks: { redis: 'ok' | 'unreachable'; circuit: 'closed' | 'open' | 'unknown' };
+  reason?: string;
+}
+
+const PING_TIMEOUT_MS = 1500;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function readiness(ctx: QueueContext): Promise<Readiness> {
+  // A client that is reconnecting would queue the ping; say "unreachable" at once instead.
+  if (ctx.redis.status !== 'ready') {
+    return {
+      ready: false,
+      checks: { redis: 'unreachable', circuit: 'unknown' },
+      reason: 'redis unreachable',
+    };
+  }
+  try {
+    await withTimeout(ctx.redis.ping(), PING_TIMEOUT_MS);
+    const circuit = await withTimeout(getCircuit(ctx), PING_TIMEOUT_MS);
+    if (circuit.open) {
+      return {
+        ready: false,
+        checks: { redis: 'ok', circuit: 'open' },
+        reason: `circuit open (${circuit.code ?? 'unknown'}): ${circuit.reason ?? 'no reason recorded'}`,
+      };
+    }
+    return { ready: true, checks: { redis: 'ok', circuit: 'closed' } };
+  } catch {
+    return {
+      ready: false,
+      checks: { redis: 'unreachable', circuit: 'unknown' },
+      reason: 'redis unreachable',
+    };
+  }
+}
+
+const readinessSchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not_ready'] },
+    checks: {
+      type: 'object',
+      properties: { redis: { type: 'string' }, circuit: { type: 'string' } },
+    },
+    reason: { type: 'string' },
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+export const healthRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => {
+  app.get(
+    '/healthz',
+    {
+      config: { access: PUBLIC, rateLimit: false },
+      logLevel: 'warn',
+      schema: {
+        summary: 'Liveness',
+        tags: ['health'],
+        security: [],
+        response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: { access: PUBLIC, rateLimit: false },
+      logLevel: 'warn',
+      schema: {
+        summary: 'Readiness: Redis reachable and circuit closed',
+        tags: ['health'],
+        security: [],
+        response: { 200: readinessSchema, 503: readinessSchema },
+      },
+    },
+    async (_request, reply) => {
+      const r = await readiness(ctx);
+      if (r.ready) return { status: 'ready', checks: r.checks };
+      return reply.status(503).send({
+        status: 'not_ready',
+        checks: r.checks,
+        reason: r.reason,
+        error: { code: r.checks.redis === 'ok' ? 'circuit_open' : 'redis_unavailable', message: r.reason },
+      });
+    },
+  );
+};

@@ -1,0 +1,144 @@
+// Schemas of the intake and job routes. The intake library (validateRequest) checks the meaning
+// (GUID or UPN, real instant, no control characters); these check the shape at the door.
+
+export const MAX_BATCH_ITEMS = 10_000;
+
+/** No control, invisible, bidi-override or non-ASCII space characters anywhere in a user. */
+export const USER_CHARS =
+  '^[^\\u0000-\\u001f\\u007f-\\u00a0\\u1680\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\ufeff]*$';
+/** Free text: tabs and new lines are fine, other control and invisible characters are not. */
+export const TEXT_CHARS =
+  '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$';
+
+export const offboardingRequest = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['user'],
+  properties: {
+    user: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 320,
+      pattern: USER_CHARS,
+      description: 'Entra object id (GUID) or userPrincipalName',
+      examples: ['alice@contoso.com'],
+    },
+    reason: {
+      type: ['string', 'null'],
+      maxLength: 500,
+      pattern: TEXT_CHARS,
+      description: 'Free text kept with the job',
+    },
+    effectiveAt: {
+      type: ['string', 'null'],
+      maxLength: 64,
+      description: 'ISO 8601 date-time with an offset; a future instant delays the job until then',
+      examples: ['2026-12-01T17:00:00+01:00'],
+    },
+    dryRun: {
+      type: 'boolean',
+      description: 'Process everything but never call the destructive Graph action',
+    },
+    correlationId: {
+      type: ['string', 'null'],
+      pattern: '^[A-Za-z0-9._:@/-]{1,128}$',
+      description: 'Your reference (ticket id); defaults to the request id',
+    },
+  },
+} as const;
+
+export const enqueueResult = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    user: { type: 'string' },
+    state: { type: 'string', description: 'waiting or delayed; for a duplicate the pending job state' },
+    duplicate: { type: 'boolean' },
+    effectiveAt: { type: 'string' },
+  },
+} as const;
+
+export const batchRequest = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: {
+    items: {
+      type: 'array',
+      minItems: 1,
+      maxItems: MAX_BATCH_ITEMS,
+      // Each item is checked on its own so one bad item never blocks the others; the OpenAPI
+      // document shows the item schema (see batchRequestDoc).
+      items: {},
+    },
+    dryRun: { type: 'boolean', description: 'Every job of this batch records outcome dry_run' },
+  },
+} as const;
+
+/** What the OpenAPI document shows for the batch body. */
+export const batchRequestDoc = {
+  ...batchRequest,
+  properties: {
+    ...batchRequest.properties,
+    items: { ...batchRequest.properties.items, items: offboardingRequest },
+  },
+} as const;
+
+export const bulkItemResult = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    index: { type: 'integer' },
+    status: { type: 'string', enum: ['accepted', 'duplicate', 'invalid'] },
+    id: { type: 'string' },
+    user: { type: 'string' },
+    state: { type: 'string' },
+    duplicate: { type: 'boolean' },
+    effectiveAt: { type: 'string' },
+    error: { type: 'string', description: 'Why an invalid item was refused' },
+  },
+} as const;
+
+export const batchSummary = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    state: { type: 'string', enum: ['held', 'approving', 'approved', 'rejected', 'expired'] },
+    source: { type: 'string' },
+    submittedBy: { type: 'string' },
+    createdAt: { type: 'string' },
+    expiresAt: { type: 'string' },
+    count: { type: 'integer' },
+    invalid: { type: 'integer' },
+    duplicate: { type: 'integer' },
+    dryRun: { type: 'boolean' },
+    sample: { type: 'array', items: { type: 'string' } },
+    decidedBy: { type: 'string' },
+    decidedAt: { type: 'string' },
+    reason: { type: 'string' },
+    enqueued: { type: 'integer' },
+    result: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export const batchResponse = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    held: { type: 'boolean', description: 'true: over GUARD_THRESHOLD, waiting for approval' },
+    summary: {
+      type: 'object',
+      properties: {
+        accepted: { type: 'integer' },
+        duplicate: { type: 'integer' },
+        invalid: { type: 'integer' },
+        held: { type: 'integer' },
+      },
+    },
+    results: { type: 'array', items: bulkItemResult },
+    batch: batchSummary,
+    invalid: { type: 'array', items: bulkItemResult },
+  },
+} as const;
