@@ -33,14 +33,29 @@ export async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
   const url = `redis://127.0.0.1:${port}`;
   const proc: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--maxmemory-policy', 'noeviction'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
     { stdio: 'ignore' },
   );
   const spawnError = new Promise<never>((_, reject) =>
     proc.once('error', (err) =>
       reject(
         (err as NodeJS.ErrnoException).code === 'ENOENT'
-          ? new RedisServerMissingError('redis-server is not installed: install it (apt-get install redis-server) or set REDIS_URL')
+          ? new RedisServerMissingError(
+              'redis-server is not installed: install it (apt-get install redis-server) or set REDIS_URL',
+            )
           : err,
       ),
     ),

@@ -13,7 +13,12 @@ export interface Row {
 }
 
 export interface SimFigures {
-  graph: { calls: number; throttled: number; insideRetryAfterWindow: number; byStatus: Record<string, number> };
+  graph: {
+    calls: number;
+    throttled: number;
+    insideRetryAfterWindow: number;
+    byStatus: Record<string, number>;
+  };
 }
 
 export function summaryLine(rows: Row[], sim: SimFigures, elapsedMs: number): string {
@@ -33,11 +38,18 @@ export function summaryLine(rows: Row[], sim: SimFigures, elapsedMs: number): st
   ].join(' · ');
 }
 
-export function printFinal(say: (line?: string) => void, rows: Row[], sim: SimFigures, elapsedMs: number): void {
+export function printFinal(
+  say: (line?: string) => void,
+  rows: Row[],
+  sim: SimFigures,
+  elapsedMs: number,
+): void {
   const w = Math.max(...rows.map((r) => r.user.length), 4);
   const o = Math.max(...rows.map((r) => r.outcome.length), 7);
   say('');
-  say(`${'user'.padEnd(w)}  ${'outcome'.padEnd(o)}  calls  429-waits  graph request-id                      expected`);
+  say(
+    `${'user'.padEnd(w)}  ${'outcome'.padEnd(o)}  calls  429-waits  graph request-id                      expected`,
+  );
   say(`${'-'.repeat(w)}  ${'-'.repeat(o)}  -----  ---------  ------------------------------------  --------`);
   for (const r of rows) {
     say(

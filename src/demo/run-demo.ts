@@ -42,7 +42,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
       say(`redis      embedded redis-server at ${redisUrl}`);
     } else say(`redis      ${redisUrl.replace(/\/\/[^@]*@/, '//***@')} (REDIS_URL)`);
 
-    const sim = await startSimulator({ latencyMs: 40, limit: { limit: 20, windowMs: 2000, retryAfter: 'fractional' } });
+    const sim = await startSimulator({
+      latencyMs: 40,
+      limit: { limit: 20, windowMs: 2000, retryAfter: 'fractional' },
+    });
     cleanups.push(() => sim.close());
     say(`simulator  Graph ${sim.graphBaseUrl} · Entra ${sim.authorityHost} (limit 20 POST / 2 s)`);
 
@@ -117,14 +120,17 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
       if (process.stdout.isTTY && out === process.stdout) out.write(`\r${line}   `);
       else say(line);
       if (rows.every((r) => r.done)) break;
-      if (Date.now() > deadline) throw new DemoIncompleteError('demo timed out before every leaver had an outcome');
+      if (Date.now() > deadline)
+        throw new DemoIncompleteError('demo timed out before every leaver had an outcome');
       await new Promise((r) => setTimeout(r, 1000));
     }
     if (process.stdout.isTTY && out === process.stdout) say();
     const elapsedMs = Date.now() - started;
     printFinal(say, rows, sim.stats(), elapsedMs);
     if (opts.keep) {
-      say(`\n--keep: still running. Dashboard ${api.url}/dashboard (password: the viewer key). Ctrl-C to stop.`);
+      say(
+        `\n--keep: still running. Dashboard ${api.url}/dashboard (password: the viewer key). Ctrl-C to stop.`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
@@ -136,7 +142,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
   }
 }
 
-async function collectRows(ctx: QueueContext, leavers: ReturnType<typeof demoLeavers>, ids: string[]): Promise<Row[]> {
+async function collectRows(
+  ctx: QueueContext,
+  leavers: ReturnType<typeof demoLeavers>,
+  ids: string[],
+): Promise<Row[]> {
   return Promise.all(
     leavers.map(async (l, i): Promise<Row> => {
       const id = ids[i] ?? '';

@@ -6,14 +6,20 @@ import { action } from '../run.js';
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('run the whole product locally: embedded Redis, Graph simulator, two workers, API; retire a mixed set of leavers')
+    .description(
+      'run the whole product locally: embedded Redis, Graph simulator, two workers, API; retire a mixed set of leavers',
+    )
     .option('--keep', 'stay up after the run so the dashboard can be explored')
     .option('--users <n>', 'how many leavers to enqueue (10-2000)', '30')
-    .addHelpText('after', '\nExamples:\n  npm run demo\n  offboard demo --keep\n  REDIS_URL=redis://127.0.0.1:6379 offboard demo --users 200')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npm run demo\n  offboard demo --keep\n  REDIS_URL=redis://127.0.0.1:6379 offboard demo --users 200',
+    )
     .action(
       action(async (opts: { keep?: boolean; users: string }) => {
         const users = Number(opts.users);
-        if (!Number.isInteger(users) || users < 10 || users > 2000) throw new UsageError('--users must be 10-2000');
+        if (!Number.isInteger(users) || users < 10 || users > 2000)
+          throw new UsageError('--users must be 10-2000');
         const { rows } = await runDemo({ keep: opts.keep, users });
         const unexpected = rows.filter((r) => !r.done);
         process.exitCode = unexpected.length ? 1 : 0;
