@@ -1,14 +1,116 @@
+// `offboard batches list|show|approve|reject`: bulk submissions held by the mass-change guard.
 import type { Command } from 'commander';
-import { action } from '../run.js';
+import { approveBatch, getBatch, listBatches, listBatchItems, rejectBatch } from '../../guard/batches.js';
+import { BATCH_STATES, type BatchState, type BatchSummary } from '../../guard/types.js';
+import { UsageError } from '../errors.js';
+import { withQueueContext } from '../queue-context.js';
+import { action, actor, printJson } from '../run.js';
 
-// Placeholder until the owning change lands; registered so `--help` lists every command.
+function row(b: BatchSummary): string {
+  const decided = b.decidedBy ? `  ${b.state} by ${b.decidedBy} ${b.decidedAt ?? ''}` : '';
+  const result = b.result ? `  accepted ${b.result.accepted}, duplicate ${b.result.duplicate}` : '';
+  return `${b.id}  ${b.state.padEnd(9)} ${String(b.count).padStart(6)} users  ${b.source} by ${b.submittedBy}  ${b.createdAt}  expires ${b.expiresAt}${b.dryRun ? '  dry run' : ''}${decided}${result}`;
+}
+
 export function register(program: Command): void {
-  program
+  const batches = program
     .command('batches')
-    .description('(not implemented yet)')
+    .description('bulk submissions held by the mass-change guard (more than GUARD_THRESHOLD users)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  offboard batches list --state held
+  offboard batches show 0b9e…  --limit 20
+  offboard batches approve 0b9e… --as bob        (GUARD_TWO_PERSON: not the submitter)
+  offboard batches reject 0b9e… --reason "wrong file" --as bob
+
+A held batch expires after GUARD_TTL (default 72h); rejected and expired batches enqueue nothing.`,
+    );
+
+  batches
+    .command('list')
+    .description('batches, newest first')
+    .option('--state <state>', `only this state (${BATCH_STATES.join(', ')})`)
+    .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  offboard batches list --state held --json')
     .action(
-      action(async () => {
-        throw new Error('batches is not implemented yet');
+      action(async (opts: { state?: string; json?: boolean }) => {
+        if (opts.state && !(BATCH_STATES as readonly string[]).includes(opts.state)) {
+          throw new UsageError(`--state must be one of ${BATCH_STATES.join(', ')}`);
+        }
+        await withQueueContext(async (ctx) => {
+          const list = await listBatches(ctx, { state: opts.state as BatchState | undefined });
+          if (opts.json) return printJson(list);
+          if (list.length === 0) process.stdout.write('no batches\n');
+          for (const b of list) process.stdout.write(`${row(b)}\n`);
+        });
+      }),
+    );
+
+  batches
+    .command('show')
+    .description('one batch and the first of its users')
+    .argument('<id>', 'batch id')
+    .option('--limit <n>', 'users to show', '20')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  offboard batches show 0b9e… --limit 100')
+    .action(
+      action(async (id: string, opts: { limit: string; json?: boolean }) => {
+        const limit = Number(opts.limit);
+        if (!/^\d+$/.test(opts.limit) || limit < 1 || limit > 10_000) {
+          throw new UsageError('--limit must be a whole number from 1 to 10000');
+        }
+        await withQueueContext(async (ctx) => {
+          const batch = await getBatch(ctx, id);
+          const items = await listBatchItems(ctx, id, { limit });
+          if (opts.json) return printJson({ batch, items });
+          process.stdout.write(`${row(batch)}\n`);
+          for (const i of items) {
+            process.stdout.write(
+              `  #${i.n}  ${i.r.user}${i.r.effectiveAt ? `  at ${i.r.effectiveAt}` : ''}${i.r.reason ? `  ${i.r.reason}` : ''}\n`,
+            );
+          }
+        });
+      }),
+    );
+
+  batches
+    .command('approve')
+    .description('approve a held batch: its users are enqueued (usual per-user deduplication)')
+    .argument('<id>', 'batch id')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  offboard batches approve 0b9e… --as bob')
+    .action(
+      action(async (id: string, opts: { as?: string; json?: boolean }) => {
+        const who = actor(opts.as);
+        await withQueueContext(async (ctx) => {
+          const { batch } = await approveBatch(ctx, id, who, { results: false });
+          if (opts.json) return printJson(batch);
+          process.stdout.write(
+            `batch ${batch.id} approved by ${who}: ${batch.result?.accepted ?? 0} enqueued, ${batch.result?.duplicate ?? 0} already pending\n`,
+          );
+        });
+      }),
+    );
+
+  batches
+    .command('reject')
+    .description('reject a held batch: nothing is enqueued')
+    .argument('<id>', 'batch id')
+    .option('--reason <text>', 'why (kept in the audit entry)')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  offboard batches reject 0b9e… --reason "wrong file"')
+    .action(
+      action(async (id: string, opts: { reason?: string; as?: string; json?: boolean }) => {
+        const who = actor(opts.as);
+        await withQueueContext(async (ctx) => {
+          const batch = await rejectBatch(ctx, id, who, opts.reason);
+          if (opts.json) return printJson(batch);
+          process.stdout.write(`batch ${batch.id} rejected by ${who}; nothing enqueued\n`);
+        });
       }),
     );
 }

@@ -1,14 +1,98 @@
+// `offboard cancel <user>` and `offboard reschedule <user> <when>`: change a pending leaver
+// (typically future-dated) before a worker takes the job. Both are audited with the actor.
 import type { Command } from 'commander';
-import { action } from '../run.js';
+import { cancelJob, cancelUser, rescheduleJob, rescheduleUser } from '../../intake/cancel.js';
+import { InvalidTimeZoneError, isValidTimeZone } from '../../intake/timezone.js';
+import { InvalidRequestError } from '../../intake/validate.js';
+import type { QueueContext } from '../../queue/context.js';
+import { UsageError } from '../errors.js';
+import { withQueueContext } from '../queue-context.js';
+import { action, actor, printJson } from '../run.js';
 
-// Placeholder until the owning change lands; registered so `--help` lists every command.
+async function withContext<T>(fn: (ctx: QueueContext) => Promise<T>): Promise<T> {
+  try {
+    return await withQueueContext(fn);
+  } catch (err) {
+    // A malformed user or date is an argument problem: exit 2.
+    if (err instanceof InvalidRequestError || err instanceof InvalidTimeZoneError)
+      throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('cancel')
-    .description('(not implemented yet)')
+    .description("cancel a leaver's pending (waiting or future-dated) job before a worker takes it")
+    .argument('[user]', 'Entra object id (GUID) or userPrincipalName')
+    .option('--job <id>', 'cancel by job id instead of by user')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  offboard cancel alice@contoso.com --as bob
+  offboard cancel --job 6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --json
+
+Exit codes: 0 cancelled, 1 no pending job or already running/finished, 2 usage.`,
+    )
     .action(
-      action(async () => {
-        throw new Error('cancel is not implemented yet');
+      action(async (user: string | undefined, opts: { job?: string; as?: string; json?: boolean }) => {
+        const who = actor(opts.as);
+        if (!!user === !!opts.job) throw new UsageError('give a user or --job <id> (one of them)');
+        await withContext(async (ctx) => {
+          const r = opts.job
+            ? await cancelJob(ctx, opts.job, who)
+            : await cancelUser(ctx, user as string, who);
+          if (opts.json) return printJson(r);
+          process.stdout.write(`cancelled job ${r.id} for ${r.user} (was ${r.previousState})\n`);
+        });
       }),
+    );
+
+  program
+    .command('reschedule')
+    .description("move a future-dated leaver's job to a new leave moment")
+    .argument('[user]', 'Entra object id (GUID) or userPrincipalName')
+    .requiredOption(
+      '--effective-at <when>',
+      'new moment: ISO 8601 with offset, or a date / local time with --tz',
+    )
+    .option('--tz <zone>', 'IANA time zone for --effective-at without an offset')
+    .option('--job <id>', 'by job id instead of by user')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  offboard reschedule alice@contoso.com --effective-at 2026-12-15 --tz Europe/Berlin
+  offboard reschedule --job 6a1c7c9e-… --effective-at 2026-12-15T17:00:00+01:00 --json
+
+A moment now or in the past runs the job at once.`,
+    )
+    .action(
+      action(
+        async (
+          user: string | undefined,
+          opts: { effectiveAt: string; tz?: string; job?: string; as?: string; json?: boolean },
+        ) => {
+          const who = actor(opts.as);
+          if (!!user === !!opts.job) throw new UsageError('give a user or --job <id> (one of them)');
+          if (opts.tz && !isValidTimeZone(opts.tz))
+            throw new UsageError(new InvalidTimeZoneError(opts.tz).message);
+          await withContext(async (ctx) => {
+            const tz = opts.tz ? { tz: opts.tz } : {};
+            const r = opts.job
+              ? await rescheduleJob(ctx, opts.job, opts.effectiveAt, who, tz)
+              : await rescheduleUser(ctx, user as string, opts.effectiveAt, who, tz);
+            if (opts.json) return printJson(r);
+            process.stdout.write(
+              `job ${r.id} for ${r.user} now ${r.state === 'delayed' ? `runs at ${r.effectiveAt}` : 'runs now'}\n`,
+            );
+          });
+        },
+      ),
     );
 }

@@ -1,14 +1,175 @@
+// `offboard dlq list|redrive|discard`: the dead-letter queue, for the jobs that need a human.
 import type { Command } from 'commander';
-import { action } from '../run.js';
+import type { DeadLetterReason } from '../../interfaces.js';
+import type { QueueContext } from '../../queue/context.js';
+import {
+  type DeadLetterView,
+  discardDeadLetter,
+  listDeadLetters,
+  type RedriveResult,
+  redriveDeadLetter,
+} from '../../records/dead-letter.js';
+import { CommandFailedError, UsageError } from '../errors.js';
+import { withQueueContext } from '../queue-context.js';
+import { action, actor, printJson } from '../run.js';
 
-// Placeholder until the owning change lands; registered so `--help` lists every command.
+const REASONS: DeadLetterReason[] = [
+  'retries_exhausted',
+  'throttled_exhausted',
+  'bad_request',
+  'not_found',
+  'forbidden',
+  'invalid_job',
+];
+
+function reasonOption(value: string | undefined): DeadLetterReason | undefined {
+  if (value === undefined) return undefined;
+  if (!(REASONS as string[]).includes(value))
+    throw new UsageError(`--reason must be one of ${REASONS.join(', ')}`);
+  return value as DeadLetterReason;
+}
+
+function intOption(name: string, value: string | undefined, def: number, max: number): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > max)
+    throw new UsageError(`${name} must be a whole number from 0 to ${max}`);
+  return n;
+}
+
+function row(d: DeadLetterView): string {
+  const status = d.lastStatus === null ? '-' : String(d.lastStatus);
+  return `${d.id}  ${d.original.user}  ${d.reason}  HTTP ${status}${d.graphCode ? ` ${d.graphCode}` : ''}  attempts ${d.attempts}  ${d.deadLetteredAt}${d.requestId ? `  request-id ${d.requestId}` : ''}`;
+}
+
+/** Applies `fn` to each id, continuing past failures; exit 1 if any failed. */
+async function each<T>(ids: string[], fn: (id: string) => Promise<T>, json: boolean, show: (r: T) => string) {
+  const done: T[] = [];
+  const failed: { id: string; error: string }[] = [];
+  for (const id of ids) {
+    try {
+      done.push(await fn(id));
+    } catch (err) {
+      failed.push({ id, error: (err as Error).message });
+    }
+  }
+  if (json) printJson({ done, failed });
+  else {
+    for (const r of done) process.stdout.write(`${show(r)}\n`);
+    for (const f of failed) process.stderr.write(`offboard: ${f.error}\n`);
+  }
+  if (failed.length > 0) throw new CommandFailedError(`${failed.length} of ${ids.length} failed`);
+}
+
+async function selectIds(ctx: QueueContext, ids: string[], all: boolean, reason?: DeadLetterReason) {
+  if (ids.length > 0 && all) throw new UsageError('give dead-letter ids or --all, not both');
+  if (ids.length === 0 && !all)
+    throw new UsageError('give one or more dead-letter ids, or --all [--reason R]');
+  if (!all) return ids;
+  const out: string[] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await listDeadLetters(ctx, { reason, offset, limit: 1000 });
+    out.push(...page.items.map((d) => d.id));
+    if (page.items.length < 1000) return out;
+  }
+}
+
 export function register(program: Command): void {
-  program
+  const dlq = program
     .command('dlq')
-    .description('(not implemented yet)')
+    .description('inspect and act on dead letters (jobs that need a human)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  offboard dlq list --reason not_found
+  offboard dlq redrive dl-6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --as alice
+  offboard dlq redrive --all --reason retries_exhausted
+  offboard dlq discard dl-6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --note "user re-hired"`,
+    );
+
+  dlq
+    .command('list')
+    .description('dead letters, newest first')
+    .option('--reason <reason>', `only this reason (${REASONS.join(', ')})`)
+    .option('--offset <n>', 'skip this many', '0')
+    .option('--limit <n>', 'at most this many (max 1000)', '50')
+    .option('--json', 'print as JSON')
+    .addHelpText('after', '\nExample:\n  offboard dlq list --reason forbidden --json')
     .action(
-      action(async () => {
-        throw new Error('dlq is not implemented yet');
+      action(async (opts: { reason?: string; offset?: string; limit?: string; json?: boolean }) => {
+        const reason = reasonOption(opts.reason);
+        const offset = intOption('--offset', opts.offset, 0, 10_000_000);
+        const limit = Math.max(1, intOption('--limit', opts.limit, 50, 1000));
+        await withQueueContext(async (ctx) => {
+          const page = await listDeadLetters(ctx, { reason, offset, limit });
+          if (opts.json) return printJson(page);
+          for (const d of page.items) process.stdout.write(`${row(d)}\n`);
+          process.stdout.write(`${page.items.length} shown of ${page.total}\n`);
+        });
       }),
+    );
+
+  dlq
+    .command('redrive')
+    .description('put dead letters back on the retire queue (added first, then removed: never lost)')
+    .argument('[id...]', 'dead-letter ids (dl-…)')
+    .option('--all', 'every dead letter (with --reason: every one with that reason)')
+    .option('--reason <reason>', 'with --all: only this reason')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  offboard dlq redrive dl-6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --as alice',
+    )
+    .action(
+      action(async (ids: string[], opts: { all?: boolean; reason?: string; as?: string; json?: boolean }) => {
+        const who = actor(opts.as);
+        const reason = reasonOption(opts.reason);
+        await withQueueContext(async (ctx) => {
+          const targets = await selectIds(ctx, ids, !!opts.all, reason);
+          await each(
+            targets,
+            (id) => redriveDeadLetter(ctx, id, who),
+            !!opts.json,
+            (r: RedriveResult) =>
+              `redriven ${r.deadLetterId} → job ${r.jobId}${r.duplicate ? ' (already pending)' : ''}`,
+          );
+        });
+      }),
+    );
+
+  dlq
+    .command('discard')
+    .description('remove dead letters for good (audited)')
+    .argument('[id...]', 'dead-letter ids (dl-…)')
+    .option('--all', 'every dead letter (with --reason: every one with that reason)')
+    .option('--reason <reason>', 'with --all: only this reason')
+    .option('--note <text>', 'why (kept in the audit entry)')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      '\nExample:\n  offboard dlq discard dl-6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --note "re-hired"',
+    )
+    .action(
+      action(
+        async (
+          ids: string[],
+          opts: { all?: boolean; reason?: string; note?: string; as?: string; json?: boolean },
+        ) => {
+          const who = actor(opts.as);
+          const reason = reasonOption(opts.reason);
+          await withQueueContext(async (ctx) => {
+            const targets = await selectIds(ctx, ids, !!opts.all, reason);
+            await each(
+              targets,
+              (id) => discardDeadLetter(ctx, id, who, opts.note),
+              !!opts.json,
+              (r: { deadLetterId: string }) => `discarded ${r.deadLetterId}`,
+            );
+          });
+        },
+      ),
     );
 }

@@ -1,14 +1,140 @@
+// `offboard enqueue <user…>`: queue leavers from the command line. One user goes straight in;
+// several go through the mass-change guard like any bulk submission.
 import type { Command } from 'commander';
-import { action } from '../run.js';
+import { type SubmitResult, submitBulk } from '../../guard/batches.js';
+import { type BulkItemResult, enqueue, type OffboardRequest } from '../../intake/enqueue.js';
+import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../intake/timezone.js';
+import { InvalidRequestError, validateRequest } from '../../intake/validate.js';
+import type { QueueContext } from '../../queue/context.js';
+import { UsageError } from '../errors.js';
+import { withQueueContext } from '../queue-context.js';
+import { action, actor, printJson } from '../run.js';
 
-// Placeholder until the owning change lands; registered so `--help` lists every command.
+interface EnqueueOptions {
+  reason?: string;
+  effectiveAt?: string;
+  tz?: string;
+  correlationId?: string;
+  dryRun?: boolean;
+  dryRunJobs?: boolean;
+  as?: string;
+  json?: boolean;
+}
+
+/** Builds and validates every request first: a typo in one argument enqueues nothing (exit 2). */
+function buildRequests(users: string[], opts: EnqueueOptions): OffboardRequest[] {
+  if (opts.tz) {
+    try {
+      assertTimeZone(opts.tz);
+    } catch (err) {
+      if (err instanceof InvalidTimeZoneError) throw new UsageError(`--tz: ${err.message}`);
+      throw err;
+    }
+  }
+  if (opts.correlationId && users.length > 1) {
+    throw new UsageError('--correlation-id applies to one user; give one user per call');
+  }
+  const problems: string[] = [];
+  const requests = users.map((user) => {
+    const req: Record<string, unknown> = { user };
+    try {
+      if (opts.reason) req.reason = opts.reason;
+      if (opts.effectiveAt) req.effectiveAt = resolveEffectiveAt(opts.effectiveAt, opts.tz);
+      if (opts.correlationId) req.correlationId = opts.correlationId;
+      if (opts.dryRunJobs) req.dryRun = true;
+      validateRequest(req);
+    } catch (err) {
+      if (!(err instanceof InvalidRequestError)) throw err;
+      problems.push(`${JSON.stringify(user.slice(0, 120))}: ${err.message}`);
+    }
+    return req as unknown as OffboardRequest;
+  });
+  if (problems.length > 0) {
+    throw new UsageError(`nothing enqueued, ${problems.length} invalid argument(s): ${problems.join('; ')}`);
+  }
+  return requests;
+}
+
+function line(r: BulkItemResult): string {
+  if (r.status === 'invalid') return `invalid    ${r.user ?? '?'}  ${r.error}`;
+  const when = r.effectiveAt ? ` at ${r.effectiveAt}` : '';
+  return `${r.status.padEnd(10)} ${r.user}  job ${r.id} (${r.state}${when})`;
+}
+
+async function plan(ctx: QueueContext, requests: OffboardRequest[], json: boolean): Promise<void> {
+  const seen = new Set<string>();
+  const rows = [];
+  for (const [index, req] of requests.entries()) {
+    const user = validateRequest(req).user;
+    const jobId = seen.has(user) ? null : await ctx.retire.getDeduplicationJobId(user);
+    const status = seen.has(user) || jobId ? 'duplicate' : 'new';
+    seen.add(user);
+    rows.push({ index, user, status, ...(jobId ? { jobId } : {}) });
+  }
+  const wouldHold = requests.length > 1 && seen.size > ctx.config.guard.threshold;
+  if (json) return printJson({ dryRun: true, rows, wouldHold });
+  for (const r of rows)
+    process.stdout.write(`${r.status.padEnd(10)} ${r.user}${r.jobId ? `  pending job ${r.jobId}` : ''}\n`);
+  process.stdout.write(
+    `dry run: ${rows.filter((r) => r.status === 'new').length} new, ${rows.filter((r) => r.status === 'duplicate').length} duplicate; nothing enqueued` +
+      (wouldHold ? ` (would be held for approval: more than ${ctx.config.guard.threshold} users)` : '') +
+      '\n',
+  );
+}
+
 export function register(program: Command): void {
   program
     .command('enqueue')
-    .description('(not implemented yet)')
+    .description(
+      'queue leavers for device retirement (one pending job per user; several users go through the mass-change guard)',
+    )
+    .argument('<user...>', 'Entra object id (GUID) or userPrincipalName')
+    .option('--reason <text>', 'why (recorded with the job)')
+    .option('--effective-at <when>', 'leave moment: ISO 8601 with offset, or a date / local time with --tz')
+    .option('--tz <zone>', 'IANA time zone for --effective-at without an offset, e.g. Europe/Berlin')
+    .option('--correlation-id <id>', 'your reference, kept in every record (one user only)')
+    .option('--dry-run', 'show what would happen (new / duplicate), enqueue nothing')
+    .option('--dry-run-jobs', 'enqueue, but the jobs record outcome dry_run instead of calling Graph')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  offboard enqueue alice@contoso.com --reason "left 2026-11-30"
+  offboard enqueue bob@contoso.com --effective-at 2026-12-01 --tz Europe/Berlin
+  offboard enqueue 3f2504e0-4f89-11d3-9a0c-0305e82c3301 carol@contoso.com --json
+
+A plain date (2026-12-01) means 00:00 that day in --tz. Cancel or move a pending leaver with
+\`offboard cancel\` / \`offboard reschedule\`.
+Exit codes: 0 queued (or already pending), 1 failure, 2 invalid argument (nothing queued).`,
+    )
     .action(
-      action(async () => {
-        throw new Error('enqueue is not implemented yet');
+      action(async (users: string[], opts: EnqueueOptions) => {
+        const who = actor(opts.as);
+        const requests = buildRequests(users, opts);
+        await withQueueContext(async (ctx) => {
+          if (opts.dryRun) return plan(ctx, requests, !!opts.json);
+          let out: SubmitResult;
+          if (requests.length === 1) {
+            const r = await enqueue(ctx, requests[0] as OffboardRequest, { requestedBy: who, source: 'cli' });
+            out = {
+              held: false,
+              results: [{ index: 0, status: r.duplicate ? 'duplicate' : 'accepted', ...r }],
+            };
+          } else {
+            out = await submitBulk(ctx, requests, { requestedBy: who, source: 'cli' });
+          }
+          if (opts.json) return printJson(out);
+          if (out.held) {
+            process.stdout.write(
+              `held for approval: batch ${out.batch.id} (${out.batch.count} users, more than GUARD_THRESHOLD=${ctx.config.guard.threshold})\n` +
+                `approve with: offboard batches approve ${out.batch.id}\n`,
+            );
+            return;
+          }
+          for (const r of out.results) process.stdout.write(`${line(r)}\n`);
+        });
       }),
     );
 }

@@ -1,14 +1,160 @@
+// `offboard import <file.csv>`: streams a CSV of leavers into the queue (or into one held batch
+// when it is larger than GUARD_THRESHOLD). Bad rows are reported by line and never block good ones.
+import { createReadStream, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { action } from '../run.js';
+import { type ImportResult, type ImportRowEvent, importCsv } from '../../import/csv.js';
+import { assertTimeZone, InvalidTimeZoneError } from '../../intake/timezone.js';
+import { CommandFailedError, UsageError } from '../errors.js';
+import { withQueueContext } from '../queue-context.js';
+import { action, actor } from '../run.js';
 
-// Placeholder until the owning change lands; registered so `--help` lists every command.
+interface ImportOptions {
+  tz?: string;
+  dryRun?: boolean;
+  dryRunJobs?: boolean;
+  progress?: boolean;
+  as?: string;
+  json?: boolean;
+}
+
+function open(file: string): { stream: Readable; size: number } {
+  if (file === '-') return { stream: process.stdin, size: 0 };
+  let size: number;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) throw new UsageError(`${file} is not a file`);
+    size = st.size;
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  return { stream: createReadStream(file), size };
+}
+
+/** The plan as one JSON document, written row by row so a 100 000-row plan never sits in memory. */
+function jsonPlanWriter() {
+  let first = true;
+  process.stdout.write('{"dryRun":true,"rows":[');
+  return {
+    row(r: ImportRowEvent) {
+      process.stdout.write(`${first ? '\n' : ',\n'}${JSON.stringify(r)}`);
+      first = false;
+    },
+    end(result: ImportResult) {
+      const { errors: _e, ...totals } = result;
+      process.stdout.write(`\n],"totals":${JSON.stringify(totals)}}\n`);
+    },
+  };
+}
+
+function summary(r: ImportResult, threshold: number): string {
+  const counts = `${r.lines} rows: ${r.accepted} ${r.dryRun ? 'new' : 'accepted'}, ${r.duplicate} duplicate, ${r.invalid} invalid`;
+  if (r.held) {
+    return (
+      `${counts}\nheld for approval: batch ${r.held.id} (${r.held.count} users, more than GUARD_THRESHOLD=${threshold}); nothing enqueued\n` +
+      `approve with: offboard batches approve ${r.held.id}`
+    );
+  }
+  if (r.dryRun) {
+    return `dry run, nothing enqueued: ${counts}${r.wouldHold ? `\nwould be held for approval (more than GUARD_THRESHOLD=${threshold} users)` : ''}`;
+  }
+  return counts;
+}
+
 export function register(program: Command): void {
   program
     .command('import')
-    .description('(not implemented yet)')
+    .description('import leavers from a CSV file (header: user[,effectiveAt][,reason][,correlationId])')
+    .argument('<file.csv>', 'CSV file, or - for standard input')
+    .option('--tz <zone>', 'IANA time zone for effectiveAt values without an offset (e.g. 2026-12-01)')
+    .option('--dry-run', 'print the plan per row (new / duplicate / invalid) and totals; enqueue nothing')
+    .option('--dry-run-jobs', 'enqueue, but the jobs record outcome dry_run instead of calling Graph')
+    .option('--no-progress', 'no progress bar (there is none when stderr is not a terminal anyway)')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON (the dry-run plan as {rows, totals})')
+    .addHelpText(
+      'after',
+      `
+CSV format (header row required, column names case-insensitive):
+  user,effectiveAt,reason
+  alice@contoso.com,2026-12-01T17:00:00+01:00,resigned
+  3f2504e0-4f89-11d3-9a0c-0305e82c3301,2026-12-01,contract ended   (date → needs --tz)
+
+Examples:
+  offboard import leavers.csv --dry-run
+  offboard import leavers.csv --tz Europe/Berlin --as alice
+  cat leavers.csv | offboard import - --json
+
+More valid distinct users than GUARD_THRESHOLD → the whole file becomes ONE batch held for
+approval (offboard batches approve <id>). Bad rows are reported with their line number.
+A plain date (2026-12-01) means 00:00 that day in --tz; give a time for another moment.
+Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or failure, 2 usage.`,
+    )
     .action(
-      action(async () => {
-        throw new Error('import is not implemented yet');
+      action(async (file: string, opts: ImportOptions) => {
+        const who = actor(opts.as);
+        if (opts.tz) {
+          try {
+            assertTimeZone(opts.tz);
+          } catch (err) {
+            if (err instanceof InvalidTimeZoneError) throw new UsageError(`--tz: ${err.message}`);
+            throw err;
+          }
+        }
+        const { stream, size } = open(file);
+        const useBar = opts.progress !== false && !!process.stderr.isTTY && size > 0;
+        const bar = useBar
+          ? new SingleBar({
+              stream: process.stderr,
+              format: ' {bar} {percentage}% | {rows} rows | {phase} | ETA {eta_formatted}',
+              hideCursor: true,
+            })
+          : null;
+        const planJson = opts.dryRun && opts.json ? jsonPlanWriter() : null;
+        let threshold = 0;
+        const result = await withQueueContext(async (ctx) => {
+          threshold = ctx.config.guard.threshold;
+          bar?.start(size, 0, { rows: 0, phase: 'reading' });
+          try {
+            return await importCsv(ctx, stream, {
+              meta: { requestedBy: who, source: 'import', ...(opts.dryRunJobs ? { dryRun: true } : {}) },
+              dryRun: !!opts.dryRun,
+              tz: opts.tz,
+              onProgress: (p) => {
+                // Two phases on one bar: bytes read, then staged rows written to the queue.
+                if (p.phase === 'enqueueing') {
+                  if (bar?.getTotal() !== p.staged) bar?.setTotal(p.staged);
+                  bar?.update(p.enqueued, { rows: p.enqueued, phase: 'enqueueing' });
+                } else if (p.phase === 'reading')
+                  bar?.update(Math.min(p.bytes, size), { rows: p.lines, phase: 'reading' });
+              },
+              onRow: opts.dryRun
+                ? (r) => {
+                    if (planJson) planJson.row(r);
+                    else if (r.status !== 'invalid') {
+                      process.stdout.write(
+                        `line ${r.line}\t${r.status}\t${r.user ?? ''}${r.jobId ? `\tpending job ${r.jobId}` : ''}\n`,
+                      );
+                    }
+                  }
+                : undefined,
+              onRowError: opts.json ? undefined : (e) => process.stderr.write(`line ${e.line}: ${e.error}\n`),
+            });
+          } finally {
+            bar?.stop();
+          }
+        });
+        if (planJson) planJson.end(result);
+        else if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else process.stdout.write(`${summary(result, threshold)}\n`);
+        if (result.invalid > 0) {
+          // Exit 1 without repeating every line: they were printed above (or are in the JSON).
+          throw new CommandFailedError(
+            `${result.invalid} invalid row(s)${result.dryRun ? '' : '; valid rows were processed'}`,
+          );
+        }
       }),
     );
 }

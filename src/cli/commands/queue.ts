@@ -1,14 +1,57 @@
+// `offboard queue pause|resume`: stop or restart all workers at once, recording who did it and why.
 import type { Command } from 'commander';
-import { action } from '../run.js';
+import { getQueueStatus, pauseQueue, resumeQueue } from '../../queue/control.js';
+import { withQueueContext } from '../queue-context.js';
+import { action, actor, printJson } from '../run.js';
 
-// Placeholder until the owning change lands; registered so `--help` lists every command.
 export function register(program: Command): void {
-  program
+  const queue = program
     .command('queue')
-    .description('(not implemented yet)')
+    .description('pause or resume the retire queue for every worker (audited)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  offboard queue pause --reason "Graph change freeze" --as alice
+  offboard queue resume --as alice        (also closes an open circuit once the cause is fixed)`,
+    );
+
+  queue
+    .command('pause')
+    .description('no worker starts a new retire job until resumed (jobs in flight finish)')
+    .option('--reason <text>', 'why (shown in status and /readyz)', 'paused by operator')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  offboard queue pause --reason "incident 4711"')
     .action(
-      action(async () => {
-        throw new Error('queue is not implemented yet');
+      action(async (opts: { reason: string; as?: string; json?: boolean }) => {
+        const who = actor(opts.as);
+        await withQueueContext(async (ctx) => {
+          await pauseQueue(ctx, who, opts.reason.slice(0, 500));
+          const status = await getQueueStatus(ctx);
+          if (opts.json) printJson({ paused: status.paused, pause: status.pause });
+          else process.stdout.write(`retire queue paused by ${who}: ${opts.reason.slice(0, 500)}\n`);
+        });
+      }),
+    );
+
+  queue
+    .command('resume')
+    .description('resume the retire queue; closes an open circuit (fix its cause first)')
+    .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExample:\n  offboard queue resume --as alice')
+    .action(
+      action(async (opts: { as?: string; json?: boolean }) => {
+        const who = actor(opts.as);
+        await withQueueContext(async (ctx) => {
+          const r = await resumeQueue(ctx, who);
+          if (opts.json) printJson({ paused: false, ...r });
+          else
+            process.stdout.write(
+              `retire queue resumed by ${who}${r.circuitWasOpen ? ' (the circuit was open and is now closed)' : ''}\n`,
+            );
+        });
       }),
     );
 }

@@ -1,14 +1,122 @@
+// `offboard status [id]`: the queue at a glance, or one job (by job id or by user) with its history.
 import type { Command } from 'commander';
-import { action } from '../run.js';
+import { listBatches } from '../../guard/batches.js';
+import { normaliseUser } from '../../intake/user.js';
+import type { AuditRecord } from '../../interfaces.js';
+import type { QueueContext } from '../../queue/context.js';
+import { getQueueStatus } from '../../queue/control.js';
+import { userHistory } from '../../records/audit.js';
+import { CommandFailedError } from '../errors.js';
+import { withQueueContext } from '../queue-context.js';
+import { action, printJson } from '../run.js';
 
-// Placeholder until the owning change lands; registered so `--help` lists every command.
+interface StatusOptions {
+  user?: string;
+  json?: boolean;
+}
+
+export interface JobStatus {
+  id: string | null;
+  user: string;
+  state: string;
+  data?: unknown;
+  attemptsMade?: number;
+  record?: unknown;
+  failedReason?: string;
+  scheduledFor?: string;
+  history: AuditRecord[];
+}
+
+async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promise<JobStatus> {
+  let job = byUser ? undefined : await ctx.retire.getJob(ref);
+  let user: string | undefined = job?.data?.user;
+  if (!job) {
+    // Not a job id: a GUID or UPN may be the user; their pending job is found through dedup.
+    try {
+      user = normaliseUser(ref);
+    } catch {
+      throw new CommandFailedError(`no job with id ${ref.slice(0, 128)}`);
+    }
+    const id = await ctx.retire.getDeduplicationJobId(user);
+    job = id ? await ctx.retire.getJob(id) : undefined;
+  }
+  const history = user ? await userHistory(ctx, user) : [];
+  if (!job) {
+    if (history.length === 0) throw new CommandFailedError(`no job or history for ${ref.slice(0, 128)}`);
+    return { id: null, user: user as string, state: 'none pending', history };
+  }
+  const state = await job.getState();
+  // effectiveAt is kept current by reschedules; job.timestamp + delay would not be.
+  const scheduled = state === 'delayed' ? job.data.effectiveAt : undefined;
+  return {
+    id: job.id as string,
+    user: job.data.user,
+    state,
+    data: job.data,
+    attemptsMade: job.attemptsMade,
+    ...(job.returnvalue ? { record: job.returnvalue } : {}),
+    ...(job.failedReason ? { failedReason: job.failedReason } : {}),
+    ...(scheduled ? { scheduledFor: scheduled } : {}),
+    history,
+  };
+}
+
+function printJob(s: JobStatus): void {
+  const out = [`job      ${s.id ?? '-'}`, `user     ${s.user}`, `state    ${s.state}`];
+  if (s.scheduledFor) out.push(`runs at  ${s.scheduledFor}`);
+  if (s.attemptsMade !== undefined) out.push(`attempts ${s.attemptsMade}`);
+  if (s.failedReason) out.push(`failed   ${s.failedReason}`);
+  if (s.record) out.push(`record   ${JSON.stringify(s.record)}`);
+  out.push('history:');
+  for (const h of s.history) {
+    out.push(
+      `  ${h.at}  ${h.type.padEnd(13)} ${h.actor}${h.details ? `  ${JSON.stringify(h.details)}` : ''}`,
+    );
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
 export function register(program: Command): void {
   program
     .command('status')
-    .description('(not implemented yet)')
+    .description('queue counts, pause/circuit/throttle state; or one job with its history')
+    .argument('[id]', 'job id, or a user (GUID or UPN) to show their pending job and history')
+    .option('--user <user>', 'look up by user even when it looks like a job id')
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  offboard status
+  offboard status 6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --json
+  offboard status --user alice@contoso.com`,
+    )
     .action(
-      action(async () => {
-        throw new Error('status is not implemented yet');
+      action(async (id: string | undefined, opts: StatusOptions) => {
+        await withQueueContext(async (ctx) => {
+          const ref = opts.user ?? id;
+          if (ref) {
+            const s = await jobStatus(ctx, ref, !!opts.user);
+            return opts.json ? printJson(s) : printJob(s);
+          }
+          const [status, held] = await Promise.all([
+            getQueueStatus(ctx),
+            listBatches(ctx, { state: 'held' }),
+          ]);
+          const out = { ...status, heldBatches: held.length };
+          if (opts.json) return printJson(out);
+          const c = status.retire;
+          process.stdout.write(
+            `${[
+              `retire       waiting ${c.waiting ?? 0}  delayed ${c.delayed ?? 0}  active ${c.active ?? 0}  completed ${c.completed ?? 0}  failed ${c.failed ?? 0}`,
+              `dead-letter  ${status.deadLetter.total ?? 0}`,
+              `paused       ${status.paused ? `yes — ${status.pause?.reason ?? 'unknown'} (${status.pause?.actor ?? '?'}, ${status.pause?.at ?? '?'})` : 'no'}`,
+              `circuit      ${status.circuit.open ? `OPEN — ${status.circuit.code ?? ''} ${status.circuit.reason ?? ''}` : 'closed'}`,
+              `throttle     ${status.throttle.ratePerSecond}/s (factor ${status.throttle.factor})${status.throttle.pausedUntil ? `, Retry-After until ${status.throttle.pausedUntil}` : ''}`,
+              `held batches ${held.length}`,
+            ].join('\n')}\n`,
+          );
+        });
       }),
     );
 }

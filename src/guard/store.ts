@@ -1,0 +1,244 @@
+// Redis representation of batches. A batch is a hash (its summary and state), a list of its
+// items, and an entry in the batches index (a sorted set by creation time). Every state change
+// is one Lua script, so two operators approving at once cannot both win.
+import type { Source } from '../interfaces.js';
+import type { QueueContext } from '../queue/context.js';
+import { keys } from '../queue/names.js';
+import { BATCH_STATES, type BatchState, type BatchSummary } from './types.js';
+
+type Ctx = Pick<QueueContext, 'redis' | 'prefix' | 'config'>;
+
+/** How long an approval may run without progress before another call may resume it. */
+export const APPROVAL_LEASE_MS = 60_000;
+
+export interface NewBatch {
+  id: string;
+  source: Source;
+  submittedBy: string;
+  createdAtMs: number;
+  expiresAtMs: number;
+  count: number;
+  invalid: number;
+  duplicate: number;
+  dryRun: boolean;
+  sample: string[];
+}
+
+function num(v: string | undefined): number {
+  const n = Number(v ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+export function toSummary(h: Record<string, string>): BatchSummary | null {
+  if (!h.id || !h.state) return null;
+  const state = (BATCH_STATES as readonly string[]).includes(h.state) ? (h.state as BatchState) : 'held';
+  let sample: string[] = [];
+  try {
+    sample = JSON.parse(h.sample ?? '[]') as string[];
+  } catch {
+    // A damaged sample must not hide the batch.
+  }
+  const out: BatchSummary = {
+    id: h.id,
+    state,
+    source: (h.source ?? 'batch') as Source,
+    submittedBy: h.submittedBy ?? 'unknown',
+    createdAt: new Date(num(h.createdAtMs)).toISOString(),
+    expiresAt: new Date(num(h.expiresAtMs)).toISOString(),
+    count: num(h.count),
+    invalid: num(h.invalid),
+    duplicate: num(h.duplicate),
+    dryRun: h.dryRun === '1',
+    sample,
+  };
+  if (h.decidedBy) out.decidedBy = h.decidedBy;
+  if (h.decidedAtMs) out.decidedAt = new Date(num(h.decidedAtMs)).toISOString();
+  if (h.reason) out.reason = h.reason;
+  if (state === 'approving' || state === 'approved') {
+    out.enqueued = num(h.enqueued);
+    out.result = {
+      accepted: num(h.accepted),
+      duplicate: num(h.dupOnApprove),
+      invalid: num(h.invalidOnApprove),
+    };
+  }
+  return out;
+}
+
+export async function readBatch(ctx: Ctx, id: string): Promise<BatchSummary | null> {
+  const h = (await ctx.redis.hgetall(keys.batch(ctx.prefix, id))) as Record<string, string>;
+  return toSummary(h);
+}
+
+/** Newest first; index entries whose batch has aged out of retention are pruned on the way. */
+export async function readAllBatches(ctx: Ctx, limit: number): Promise<BatchSummary[]> {
+  const ids = await ctx.redis.zrevrange(keys.batches(ctx.prefix), 0, Math.max(0, limit - 1));
+  if (ids.length === 0) return [];
+  const pipeline = ctx.redis.pipeline();
+  for (const id of ids) pipeline.hgetall(keys.batch(ctx.prefix, id));
+  const rows = (await pipeline.exec()) ?? [];
+  const out: BatchSummary[] = [];
+  const gone: string[] = [];
+  rows.forEach(([err, h], i) => {
+    if (err) throw err;
+    const s = toSummary(h as Record<string, string>);
+    if (s) out.push(s);
+    else gone.push(ids[i] as string);
+  });
+  if (gone.length > 0) await ctx.redis.zrem(keys.batches(ctx.prefix), ...gone);
+  return out;
+}
+
+/** Commits a staged batch as held: summary, index entry and lifetimes in one MULTI. */
+export async function writeHeld(ctx: Ctx, b: NewBatch): Promise<void> {
+  const hk = keys.batch(ctx.prefix, b.id);
+  const ik = keys.batchItems(ctx.prefix, b.id);
+  // The records outlive the decision by the retention period so operators can look back.
+  const keepMs = b.expiresAtMs - b.createdAtMs + ctx.config.retention.completedAgeMs;
+  const res = await ctx.redis
+    .multi()
+    .hset(hk, {
+      id: b.id,
+      state: 'held',
+      source: b.source,
+      submittedBy: b.submittedBy,
+      createdAtMs: String(b.createdAtMs),
+      expiresAtMs: String(b.expiresAtMs),
+      count: String(b.count),
+      invalid: String(b.invalid),
+      duplicate: String(b.duplicate),
+      dryRun: b.dryRun ? '1' : '0',
+      sample: JSON.stringify(b.sample),
+    })
+    .pexpire(hk, keepMs)
+    .pexpire(ik, keepMs)
+    .zadd(keys.batches(ctx.prefix), b.createdAtMs, b.id)
+    .del(keys.batchUsers(ctx.prefix, b.id))
+    .exec();
+  const failed = res?.find(([err]) => err);
+  if (failed?.[0]) throw failed[0];
+}
+
+// held → approving (or resume an approval whose lease lapsed). Expiry is checked in the same step.
+const APPROVE = `
+local f = redis.call('HMGET', KEYS[1], 'state', 'submittedBy', 'expiresAtMs', 'leaseUntil')
+local state = f[1]
+if not state then return {'missing'} end
+local now = tonumber(ARGV[1])
+if state == 'held' then
+  if tonumber(f[3]) <= now then
+    redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedBy', 'guard', 'decidedAtMs', f[3])
+    return {'expired'}
+  end
+  if ARGV[3] == '1' and ARGV[2] == f[2] then return {'two_person'} end
+  redis.call('HSET', KEYS[1], 'state', 'approving', 'decidedBy', ARGV[2], 'decidedAtMs', ARGV[1],
+    'leaseUntil', tostring(now + tonumber(ARGV[4])), 'enqueued', '0')
+  return {'ok'}
+end
+if state == 'approving' and tonumber(f[4] or '0') <= now then
+  redis.call('HSET', KEYS[1], 'leaseUntil', tostring(now + tonumber(ARGV[4])))
+  return {'resume'}
+end
+return {'state', state}
+`;
+
+// held → rejected, or → expired when its time ran out first.
+const REJECT = `
+local f = redis.call('HMGET', KEYS[1], 'state', 'expiresAtMs')
+if not f[1] then return {'missing'} end
+if f[1] ~= 'held' then return {'state', f[1]} end
+if tonumber(f[2]) <= tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedBy', 'guard', 'decidedAtMs', f[2])
+  return {'expired'}
+end
+redis.call('HSET', KEYS[1], 'state', 'rejected', 'decidedBy', ARGV[2], 'decidedAtMs', ARGV[1], 'reason', ARGV[3])
+return {'ok'}
+`;
+
+const EXPIRE = `
+local f = redis.call('HMGET', KEYS[1], 'state', 'expiresAtMs')
+if f[1] ~= 'held' or tonumber(f[2]) > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedBy', 'guard', 'decidedAtMs', f[2])
+return 1
+`;
+
+export type ApproveOutcome =
+  | { kind: 'ok' | 'resume' | 'expired' | 'missing' | 'two_person' }
+  | { kind: 'state'; state: BatchState };
+
+function outcome(raw: unknown): ApproveOutcome {
+  const [kind, state] = raw as [string, string | undefined];
+  if (kind === 'state') return { kind, state: (state ?? 'held') as BatchState };
+  return { kind: kind as 'ok' };
+}
+
+export async function tryApprove(
+  ctx: Ctx,
+  id: string,
+  actor: string,
+  now: number,
+  twoPerson: boolean,
+): Promise<ApproveOutcome> {
+  const raw = await ctx.redis.eval(
+    APPROVE,
+    1,
+    keys.batch(ctx.prefix, id),
+    String(now),
+    actor,
+    twoPerson ? '1' : '0',
+    String(APPROVAL_LEASE_MS),
+  );
+  return outcome(raw);
+}
+
+export async function tryReject(
+  ctx: Ctx,
+  id: string,
+  actor: string,
+  now: number,
+  reason: string,
+): Promise<ApproveOutcome> {
+  return outcome(await ctx.redis.eval(REJECT, 1, keys.batch(ctx.prefix, id), String(now), actor, reason));
+}
+
+export async function tryExpire(ctx: Ctx, id: string, now: number): Promise<boolean> {
+  return (await ctx.redis.eval(EXPIRE, 1, keys.batch(ctx.prefix, id), String(now))) === 1;
+}
+
+/** Records progress of an approval after a chunk is in the queue, and renews the lease. */
+export async function recordProgress(
+  ctx: Ctx,
+  id: string,
+  done: { items: number; accepted: number; duplicate: number; invalid: number },
+): Promise<void> {
+  const hk = keys.batch(ctx.prefix, id);
+  await ctx.redis
+    .multi()
+    .hincrby(hk, 'enqueued', done.items)
+    .hincrby(hk, 'accepted', done.accepted)
+    .hincrby(hk, 'dupOnApprove', done.duplicate)
+    .hincrby(hk, 'invalidOnApprove', done.invalid)
+    .hset(hk, 'leaseUntil', String(Date.now() + APPROVAL_LEASE_MS))
+    .exec();
+}
+
+export async function finishApproval(ctx: Ctx, id: string): Promise<void> {
+  await ctx.redis
+    .multi()
+    .hset(keys.batch(ctx.prefix, id), 'state', 'approved', 'leaseUntil', '0')
+    .del(keys.batchItems(ctx.prefix, id))
+    .exec();
+}
+
+/** Lets a failed approval be retried at once instead of after the lease. */
+export async function releaseLease(ctx: Ctx, id: string): Promise<void> {
+  await ctx.redis.hset(keys.batch(ctx.prefix, id), 'leaseUntil', '0');
+}
+
+export async function dropItems(ctx: Ctx, id: string): Promise<void> {
+  await ctx.redis.del(keys.batchItems(ctx.prefix, id), keys.batchUsers(ctx.prefix, id));
+}
+
+export async function batchIds(ctx: Ctx): Promise<string[]> {
+  return ctx.redis.zrange(keys.batches(ctx.prefix), 0, -1);
+}

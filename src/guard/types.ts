@@ -1,0 +1,45 @@
+// Shapes of the mass-change guard: a bulk submission above GUARD_THRESHOLD waits as a batch.
+import type { ValidRequest } from '../intake/validate.js';
+import type { Source } from '../interfaces.js';
+
+/**
+ * held → approving → approved, or held → rejected | expired. `approving` is recorded before the
+ * first job is written so a crash mid-approval is visible and resumable (never re-opened as held).
+ */
+export type BatchState = 'held' | 'approving' | 'approved' | 'rejected' | 'expired';
+
+export const BATCH_STATES: readonly BatchState[] = ['held', 'approving', 'approved', 'rejected', 'expired'];
+
+export interface BatchSummary {
+  id: string;
+  state: BatchState;
+  source: Source;
+  submittedBy: string;
+  createdAt: string;
+  /** A held batch turns `expired` at this instant (GUARD_TTL after submission). */
+  expiresAt: string;
+  /** Valid, distinct users in the batch: the number the guard compared with its threshold. */
+  count: number;
+  /** Items refused at submission; they are not part of the batch. */
+  invalid: number;
+  /** Repeats of a user inside the submission, folded into its first occurrence. */
+  duplicate: number;
+  /** Every job of the batch records outcome `dry_run` instead of calling Graph. */
+  dryRun: boolean;
+  /** The first few users, so an operator can recognise the batch. */
+  sample: string[];
+  /** Who approved or rejected it (`guard` for an expiry) and when. */
+  decidedBy?: string;
+  decidedAt?: string;
+  reason?: string;
+  /** Items written to the retire queue so far (approval progress, the resume point after a crash). */
+  enqueued?: number;
+  /** What approving gave, summed over the whole batch. */
+  result?: { accepted: number; duplicate: number; invalid: number };
+}
+
+/** One item as stored in a batch's Redis list: `n` is the item's index or CSV line number. */
+export interface StagedItem {
+  n: number;
+  r: ValidRequest;
+}

@@ -1,0 +1,85 @@
+// The sweep worker runs beside the retire worker in `offboard worker`. BullMQ hands each tick's
+// job to exactly one of the listening processes, so running many workers never runs a sweep
+// twice. Concurrency 1: sweeps are rare and must not compete with each other for the feed.
+import { type Job, Worker } from 'bullmq';
+import { expireBatches } from '../guard/batches.js';
+import type { Logger } from '../log.js';
+import type { QueueContext } from '../queue/context.js';
+import { SWEEP_QUEUE } from '../queue/names.js';
+import { createRedis } from '../redis/connection.js';
+import type { ScheduleDef } from './definition.js';
+import { HOUSEKEEPING_ID, openSweepQueue } from './schedules.js';
+import { runSweep, type SweepSummary } from './sweep.js';
+
+export interface SweepWorkerOptions {
+  logger: Logger;
+  /** How often held batches are checked for expiry even without schedules. Default 60 s. */
+  housekeepingEveryMs?: number;
+}
+
+export interface SweepWorkerHandle {
+  close(): Promise<void>;
+  /** The BullMQ worker, for readiness checks and tests. */
+  worker: Worker;
+}
+
+/** A tick job's id is `repeat:<scheduler id>:<planned ms>`; the planned time names the tick. */
+function tickOf(job: Job): number {
+  const last = Number(
+    String(job.id ?? '')
+      .split(':')
+      .pop(),
+  );
+  return Number.isFinite(last) && last > 0 ? last : job.timestamp;
+}
+
+export async function processSweepJob(
+  ctx: QueueContext,
+  job: Job,
+  logger: Logger,
+): Promise<SweepSummary | { expired: number }> {
+  const expired = await expireBatches(ctx).catch((err: Error) => {
+    logger.warn({ err: err.message }, 'could not expire held batches');
+    return [];
+  });
+  if (job.name !== 'sweep') return { expired: expired.length };
+  const def = job.data as ScheduleDef;
+  const summary = await runSweep(ctx, def, { now: tickOf(job) });
+  logger.info({ sweep: summary }, 'sweep finished');
+  return summary;
+}
+
+export function startSweepWorker(ctx: QueueContext, opts: SweepWorkerOptions): SweepWorkerHandle {
+  const { logger } = opts;
+  const connection = createRedis(ctx.config.redis, { blocking: true, name: 'offboard-sweep' });
+  const worker = new Worker(SWEEP_QUEUE, (job) => processSweepJob(ctx, job, logger), {
+    connection,
+    prefix: ctx.prefix,
+    concurrency: 1,
+  });
+  worker.on('failed', (job, err) => {
+    logger.warn({ schedule: job?.data?.name, attempt: job?.attemptsMade, err: err.message }, 'sweep failed');
+  });
+  worker.on('error', (err) => logger.error({ err: err.message }, 'sweep worker error'));
+  // Expiry of held batches must not depend on someone listing them; idempotent upsert per start.
+  const housekeeping = openSweepQueue(ctx);
+  housekeeping
+    .upsertJobScheduler(
+      HOUSEKEEPING_ID,
+      { every: opts.housekeepingEveryMs ?? 60_000 },
+      {
+        name: 'housekeeping',
+        data: {},
+        opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 10 } },
+      },
+    )
+    .catch((err: Error) => logger.warn({ err: err.message }, 'could not schedule batch expiry'))
+    .finally(() => housekeeping.close().catch(() => {}));
+  return {
+    worker,
+    async close() {
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}
