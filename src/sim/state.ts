@@ -73,7 +73,7 @@ export function createState(opts: SimulatorOptions): SimState {
     tenantLimit: opts.tenantLimit ?? null,
     outage: null,
     hangAll: false,
-    violationGraceMs: opts.violationGraceMs ?? 25,
+    violationGraceMs: opts.violationGraceMs ?? 100,
     behaviour: new UserBehaviour(),
     limiter: new Limiter(),
     windows: new AnnouncedWindows(),

@@ -30,7 +30,10 @@ export interface SimulatorOptions {
   clientSecret?: string;
   /** Access-token lifetime (default 3600). MSAL renews tokens within 5 min of expiry. */
   tokenLifetimeSec?: number;
-  /** Requests this soon after a Retry-After announcement were already on the wire (default 25). */
+  /**
+   * Calls arriving this soon after a 429 was sent count as already on the wire, not as violations
+   * (default 100 ms: a loaded client needs an event-loop turn and a Redis round trip to close its gate).
+   */
   violationGraceMs?: number;
   /** Device codes approve themselves after this (default 200); null = only via control. */
   deviceCodeAutoApproveMs?: number | null;
