@@ -61,12 +61,17 @@ describe('configuration', () => {
   });
 
   it('allows http only for loopback Graph hosts', () => {
-    expect(loadConfig({ GRAPH_BASE_URL: 'http://127.0.0.1:9999/v1.0' }).graph.baseUrl).toBe('http://127.0.0.1:9999/v1.0');
+    expect(loadConfig({ GRAPH_BASE_URL: 'http://127.0.0.1:9999/v1.0' }).graph.baseUrl).toBe(
+      'http://127.0.0.1:9999/v1.0',
+    );
     expect(() => loadConfig({ GRAPH_BASE_URL: 'http://10.0.0.1/v1.0' })).toThrow(/GRAPH_BASE_URL/);
   });
 
   it('requires exactly one app credential and a cache key in delegated mode', () => {
-    const base = { AZURE_TENANT_ID: 'contoso.onmicrosoft.com', AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001' };
+    const base = {
+      AZURE_TENANT_ID: 'contoso.onmicrosoft.com',
+      AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000001',
+    };
     expect(() => loadConfig(base, { needAuth: true })).toThrow(/one is required/);
     expect(() =>
       loadConfig({ ...base, AZURE_CLIENT_SECRET: 's', AZURE_FEDERATED_TOKEN_FILE: '/x' }, { needAuth: true }),
@@ -75,9 +80,14 @@ describe('configuration', () => {
       kind: 'secret',
       secret: 's',
     });
-    expect(() => loadConfig({ ...base, AUTH_MODE: 'delegated' }, { needAuth: true })).toThrow(/TOKEN_CACHE_KEY/);
+    expect(() => loadConfig({ ...base, AUTH_MODE: 'delegated' }, { needAuth: true })).toThrow(
+      /TOKEN_CACHE_KEY/,
+    );
     const key = Buffer.alloc(32, 7).toString('base64');
-    expect(loadConfig({ ...base, AUTH_MODE: 'delegated', TOKEN_CACHE_KEY: key }, { needAuth: true }).auth.tokenCacheKey?.length).toBe(32);
+    expect(
+      loadConfig({ ...base, AUTH_MODE: 'delegated', TOKEN_CACHE_KEY: key }, { needAuth: true }).auth
+        .tokenCacheKey?.length,
+    ).toBe(32);
   });
 
   it('never echoes a secret in its messages', () => {
@@ -96,8 +106,13 @@ describe('configuration', () => {
   });
 
   it('parses cluster URLs and requires a hash-tag prefix there', () => {
-    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001' })).toThrow(/hash tag/);
-    const c = loadConfig({ REDIS_URL: 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001', QUEUE_PREFIX: '{offboard}' });
+    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001' })).toThrow(
+      /hash tag/,
+    );
+    const c = loadConfig({
+      REDIS_URL: 'redis+cluster://127.0.0.1:7000,127.0.0.1:7001',
+      QUEUE_PREFIX: '{offboard}',
+    });
     expect(c.redis.clusterNodes).toEqual([
       { host: '127.0.0.1', port: 7000 },
       { host: '127.0.0.1', port: 7001 },

@@ -29,7 +29,13 @@ async function deadLetter(user: string, reason: 'not_found' | 'forbidden') {
   const r = await enqueue(ctx, { user }, { requestedBy: 'hr', source: 'api' });
   const job = await ctx.retire.getJob(r.id);
   if (!job) throw new Error('job missing');
-  const info = { reason, lastStatus: reason === 'not_found' ? 404 : 403, requestId: 'req-1', attempts: 1, throttledWaits: 0 };
+  const info = {
+    reason,
+    lastStatus: reason === 'not_found' ? 404 : 403,
+    requestId: 'req-1',
+    attempts: 1,
+    throttledWaits: 0,
+  };
   const id = await moveToDeadLetter(ctx, job, info);
   return { id, jobId: r.id };
 }
@@ -38,7 +44,12 @@ describe('dead-letter queue', () => {
   it('is idempotent: moving the same job twice keeps one dead letter', async () => {
     const { id, jobId } = await deadLetter('dl1@contoso.com', 'not_found');
     const job = await ctx.retire.getJob(jobId);
-    await moveToDeadLetter(ctx, job!, { reason: 'not_found', lastStatus: 404, attempts: 1, throttledWaits: 0 });
+    await moveToDeadLetter(ctx, job!, {
+      reason: 'not_found',
+      lastStatus: 404,
+      attempts: 1,
+      throttledWaits: 0,
+    });
     expect(id).toBe(`dl-${jobId}`);
     const list = await listDeadLetters(ctx);
     expect(list.items.filter((d) => d.originalJobId === jobId)).toHaveLength(1);
@@ -63,7 +74,12 @@ describe('dead-letter queue', () => {
     const r = await redriveDeadLetter(ctx, id, 'ops-alice');
     expect(r.duplicate).toBe(false);
     const job = await ctx.retire.getJob(r.jobId);
-    expect(job?.data).toMatchObject({ user: 'dl4@contoso.com', source: 'redrive', redrivenFrom: id, requestedBy: 'ops-alice' });
+    expect(job?.data).toMatchObject({
+      user: 'dl4@contoso.com',
+      source: 'redrive',
+      redrivenFrom: id,
+      requestedBy: 'ops-alice',
+    });
     await expect(redriveDeadLetter(ctx, id, 'ops-alice')).rejects.toBeInstanceOf(DeadLetterNotFoundError);
     const types = (await userHistory(ctx, 'dl4@contoso.com')).map((e) => e.type);
     expect(types).toEqual(['requested', 'dead-lettered', 'requested', 'redriven']);
