@@ -32,6 +32,11 @@ export interface StartWorkerOptions {
   heartbeatMs?: number;
   /** Also run the scheduled-sweep worker (src/schedule). Default true. */
   sweep?: boolean;
+  /**
+   * Called when BullMQ's run loop dies. The CLI exits non-zero so Docker or Kubernetes restarts the
+   * process: a worker that processes nothing must not keep a healthy heartbeat. Default: log only.
+   */
+  onFatal?: (err: unknown) => void;
 }
 
 export interface RunningWorker {
@@ -112,7 +117,11 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
   // Scheduled sweeps run beside the retire worker; BullMQ hands each tick to exactly one process.
   const sweep = opts.sweep === false ? undefined : startSweepWorker(ctx, { logger });
 
-  void worker.run().catch((err) => logger.error({ err }, 'worker stopped unexpectedly'));
+  void worker.run().catch((err) => {
+    logger.error({ err }, 'worker stopped unexpectedly');
+    heartbeat.stop();
+    opts.onFatal?.(err);
+  });
   await worker.waitUntilReady();
   logger.info(
     { worker: id, concurrency: worker.concurrency, prefix: ctx.prefix, dryRun: config.worker.dryRun },

@@ -58,6 +58,10 @@ export function register(program: Command): void {
           logger,
           concurrency,
           ...(dryRun && !hasCredentials ? { tokenProvider: noCredentials } : {}),
+          onFatal: () => {
+            logger.flush();
+            setTimeout(() => process.exit(1), 100);
+          },
         });
         const signal = await new Promise<NodeJS.Signals>((resolve) => {
           process.once('SIGTERM', () => resolve('SIGTERM'));
