@@ -137,6 +137,12 @@ export interface CircuitState {
 /** Acquires bearer tokens for Graph. One in-flight acquisition per process (single-flight). */
 export interface TokenProvider {
   getToken(opts?: { forceRefresh?: boolean }): Promise<string>;
+  /**
+   * Forgets cached tokens and cached failures. MSAL replays a 429/5xx from the token endpoint for
+   * up to 60 s without asking again; after an operator fixed the cause and resumed, that replay
+   * would open the circuit again at once.
+   */
+  reset?(): void;
   close?(): Promise<void>;
 }
 

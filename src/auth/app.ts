@@ -66,6 +66,8 @@ export function createAppTokenProvider(config: Config, deps: AppProviderDeps = {
 
   return {
     getToken: (opts = {}) => flight.run(opts.forceRefresh === true),
+    // clearCache drops MSAL's throttling entries too; a delegated cache reloads from Redis on next use.
+    reset: () => cca.clearCache(),
     async close() {
       cca.clearCache();
     },

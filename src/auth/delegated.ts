@@ -81,6 +81,8 @@ export function createDelegatedTokenProvider(config: Config, deps: DelegatedDeps
 
   return {
     getToken: (opts = {}) => flight.run(opts.forceRefresh === true),
+    // clearCache drops MSAL's throttling entries too; a delegated cache reloads from Redis on next use.
+    reset: () => pca.clearCache(),
     async close() {
       pca.clearCache();
     },

@@ -94,9 +94,12 @@ export async function attemptCall(
     }
     const retryAfterMs = retryAfterOf(err);
     const throttled = err instanceof GraphThrottledError;
+    // 5xx, timeouts and connection errors mean Graph is struggling: the whole fleet slows down (not
+    // just this job), or an outage would cycle the entire backlog through its retry budget.
+    const struggling = throttled || err.retryable;
     // The gate goes up before anything else so other processes stop starting calls at once.
-    if (throttled || retryAfterMs !== undefined)
-      await deps.pacer.onThrottled(retryAfterMs, { slowDown: throttled });
+    if (struggling || retryAfterMs !== undefined)
+      await deps.pacer.onThrottled(retryAfterMs, { slowDown: struggling });
     const wait = throttled && retryAfterMs !== undefined;
     if (wait) run.progress.throttledWaits += 1;
     await recordCall(

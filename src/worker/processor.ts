@@ -59,8 +59,15 @@ class ThrottleCapError extends Error {
 export function createProcessor(deps: ProcessorDeps): RetireProcessor {
   const { ctx, logger } = deps;
   const cfg = ctx.config.worker;
+  // Set when a token failure opened the circuit: the next job (after an operator resumed) starts
+  // from a clean MSAL client instead of its replayed failure.
+  let tokenFailed = false;
 
   return async (job, token, cancel) => {
+    if (tokenFailed) {
+      tokenFailed = false;
+      deps.tokenProvider.reset?.();
+    }
     const startedMs = Date.now();
     let data: RetireJobData;
     try {
@@ -129,6 +136,7 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       return putBack(run, token, `circuit: ${err.code}`);
     }
     if (err instanceof TokenAcquisitionError) {
+      tokenFailed = true;
       await deps.circuit.trip({
         code: err.transient ? 'token_endpoint_unavailable' : err.code,
         reason: `token acquisition failed (${err.code}): ${err.message}`,
