@@ -1,7 +1,7 @@
 // No deployment file carries a secret: no client secret, password, private key, key hash or token.
 // They are all references (env file, Kubernetes Secret, TriggerAuthentication) or empty placeholders.
 import { describe, expect, it } from 'vitest';
-import { filesUnder, repoFile, repoHas } from './files.js';
+import { filesUnder, repoFile } from './files.js';
 
 const PLACEHOLDER = /^(<[^>]*>|\$\{?[A-Z_][A-Z0-9_]*(:-[^}]*)?\}?|\*+|\.\.\.|…)$/;
 
