@@ -23,7 +23,9 @@ export interface QueueContextOptions {
 export function createQueueContext(config: Config, opts: QueueContextOptions = {}): QueueContext {
   const redis = createRedis(config.redis, { blocking: opts.blocking, name: opts.name });
   const prefix = config.redis.prefix;
-  const retire = new Queue<RetireJobData, RetireRecord>(RETIRE_QUEUE, { connection: redis, prefix });
+  // BullMQ's event stream is only for live dashboards here (records and audit are ours): keep it short.
+  const streams = { events: { maxLen: 1000 } };
+  const retire = new Queue<RetireJobData, RetireRecord>(RETIRE_QUEUE, { connection: redis, prefix, streams });
   const deadLetter = new Queue<DeadLetterData>(DEAD_LETTER_QUEUE, { connection: redis, prefix });
   // Queue emits connection errors; the owner decides how to report them (readiness, 503s).
   retire.on('error', () => {});
