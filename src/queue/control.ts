@@ -27,6 +27,7 @@ export async function pauseQueue(
 export async function resumeQueue(ctx: QueueContext, actor: string): Promise<{ circuitWasOpen: boolean }> {
   const circuit = await getCircuit(ctx);
   await ctx.redis.del(keys.circuit(ctx.prefix), keys.pauseReason(ctx.prefix), keys.forbidden(ctx.prefix));
+  await ctx.redis.incr(keys.resumeGeneration(ctx.prefix));
   await ctx.retire.resume();
   await appendAudit(ctx, {
     type: 'resumed',

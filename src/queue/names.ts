@@ -14,6 +14,8 @@ export const keys = {
   audit: (prefix: string) => ownKey(prefix, 'audit'),
   userHistory: (prefix: string, user: string) => ownKey(prefix, 'history', user),
   circuit: (prefix: string) => ownKey(prefix, 'circuit'),
+  /** Incremented by every resume: workers compare it to forget token failures from before it. */
+  resumeGeneration: (prefix: string) => ownKey(prefix, 'resume-generation'),
   pauseReason: (prefix: string) => ownKey(prefix, 'pause-reason'),
   pacer: (prefix: string) => ownKey(prefix, 'pacer'),
   throttleGate: (prefix: string) => ownKey(prefix, 'throttle-until'),

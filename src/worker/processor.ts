@@ -15,6 +15,7 @@ import {
 import type { DeadLetterReason, GraphSuccess, RetireJobData, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import type { QueueContext } from '../queue/context.js';
+import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { moveToDeadLetter } from '../records/dead-letter.js';
 import { incrementMetrics } from '../records/metrics.js';
@@ -59,15 +60,32 @@ class ThrottleCapError extends Error {
 export function createProcessor(deps: ProcessorDeps): RetireProcessor {
   const { ctx, logger } = deps;
   const cfg = ctx.config.worker;
-  // Set when a token failure opened the circuit: the next job (after an operator resumed) starts
-  // from a clean MSAL client instead of its replayed failure.
-  let tokenFailed = false;
+  // A token failure leaves MSAL replaying it for up to 60 s. Once an operator has resumed after it
+  // (the resume generation moved on), the next token request starts from a clean MSAL client, also
+  // for jobs that were mid-retry when the circuit opened. Generations, not clocks: hosts may skew.
+  let failedInGeneration: number | null = null;
+  const generation = async () => Number((await ctx.redis.get(keys.resumeGeneration(ctx.prefix))) ?? 0);
+  const attemptDeps: AttemptDeps = {
+    ...deps,
+    tokenProvider: {
+      async getToken(opts) {
+        if (failedInGeneration !== null && (await generation()) > failedInGeneration) {
+          failedInGeneration = null;
+          deps.tokenProvider.reset?.();
+        }
+        try {
+          return await deps.tokenProvider.getToken(opts);
+        } catch (err) {
+          if (err instanceof TokenAcquisitionError && failedInGeneration === null) {
+            failedInGeneration = await generation().catch(() => 0);
+          }
+          throw err;
+        }
+      },
+    },
+  };
 
   return async (job, token, cancel) => {
-    if (tokenFailed) {
-      tokenFailed = false;
-      deps.tokenProvider.reset?.();
-    }
     const startedMs = Date.now();
     let data: RetireJobData;
     try {
@@ -100,7 +118,7 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     for (;;) {
       try {
         return await pRetry(
-          () => attemptCall(deps, run, { wait, call: cancel }),
+          () => attemptCall(attemptDeps, run, { wait, call: cancel }),
           inCallRetryOptions(cfg, {
             signal: wait,
             onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 }),
@@ -136,7 +154,6 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       return putBack(run, token, `circuit: ${err.code}`);
     }
     if (err instanceof TokenAcquisitionError) {
-      tokenFailed = true;
       await deps.circuit.trip({
         code: err.transient ? 'token_endpoint_unavailable' : err.code,
         reason: `token acquisition failed (${err.code}): ${err.message}`,
