@@ -52,9 +52,9 @@ export function createAppTokenProvider(config: Config, deps: AppProviderDeps = {
   });
   const scopes = appScopes(config);
 
-  // MSAL's cache lookup costs about a millisecond of CPU per call (filtering, telemetry, logging);
-  // at hundreds of jobs per second that was the worker's largest cost. The token is kept here until
-  // MSAL's own renewal window (5 min before expiry), then MSAL is asked again.
+  // MSAL's cache lookup does filtering, telemetry and logging on every call, and it showed in the
+  // worker's profile at hundreds of jobs per second. The token is kept here until MSAL's own renewal
+  // window (5 min before expiry), then MSAL is asked again.
   let memo: { token: string; renewAt: number } | undefined;
   const flight = createSingleFlight((forced) =>
     withTokenErrors({ http, secrets: built.secrets, logger: deps.logger }, async () => {
