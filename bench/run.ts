@@ -1,6 +1,6 @@
 // `npm run bench`: runs the scenarios, prints one Markdown table and writes bench/results.json
 // (a full, unfiltered run also writes bench/results.full.json, the figures BENCHMARKS.md quotes).
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BenchUsageError, parseArgs } from './lib/args.js';
@@ -106,9 +106,9 @@ async function main(): Promise<number> {
     log(`  (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   }
   let profiles: Record<string, ProfileSummary> | undefined;
-  if (profileDir) {
+  if (profileDir && existsSync(profileDir)) {
     profiles = {};
-    const { readdirSync } = await import('node:fs');
+    log(`\nCPU profiles in ${profileDir}`);
     for (const sub of readdirSync(profileDir)) {
       const summary = summarizeProfiles(join(profileDir, sub));
       profiles[sub] = summary;
@@ -132,8 +132,14 @@ async function main(): Promise<number> {
     table,
   };
   writeJson(join(BENCH_DIR, 'results.json'), results);
-  // The reference figures BENCHMARKS.md quotes: only a complete, unmodified full run replaces them.
-  const reference = args.mode === 'full' && !args.only.length && !args.realLimit && !args.profile;
+  // The reference figures BENCHMARKS.md quotes: only a complete, unmodified full run of this
+  // checkout's build replaces them.
+  const reference =
+    args.mode === 'full' &&
+    !args.only.length &&
+    !args.realLimit &&
+    !args.profile &&
+    !process.env.OFFBOARD_BENCH_CLI;
   if (reference) writeJson(join(BENCH_DIR, 'results.full.json'), results);
   log(`wrote bench/results.json${reference ? ' and bench/results.full.json' : ''}`);
   return Object.keys(failures).length ? 1 : 0;

@@ -19,6 +19,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export class RedisStartError extends Error {
+  override readonly name = 'RedisStartError';
+}
+
 export interface BenchRedis {
   url: string;
   /** A plain client for measurements (INFO, counters); not used by the system under test. */
@@ -68,7 +72,8 @@ export async function startBenchRedis(): Promise<BenchRedis> {
       break;
     } catch {
       client.disconnect();
-      if (Date.now() > deadline) throw new Error(`bench redis-server did not start on port ${port}`);
+      if (Date.now() > deadline)
+        throw new RedisStartError(`bench redis-server did not start on port ${port}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

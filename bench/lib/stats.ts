@@ -25,13 +25,3 @@ export function percentile(values: readonly number[], p: number): number {
 export function summarize(runs: readonly number[]): Summary {
   return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs), runs: [...runs] };
 }
-
-/** Summaries of each numeric field across repetitions of the same measurement. */
-export function summarizeFields<K extends string>(
-  reps: readonly Record<K, number>[],
-  fields: readonly K[],
-): Record<K, Summary> {
-  const out = {} as Record<K, Summary>;
-  for (const f of fields) out[f] = summarize(reps.map((r) => r[f]));
-  return out;
-}

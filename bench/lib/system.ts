@@ -15,7 +15,6 @@ export interface EnvOptions {
   concurrency: number;
   /** GRAPH_RATE_LIMIT; default: far above anything reachable (the pacer still runs, it never waits). */
   rateLimit?: string;
-  extra?: Record<string, string>;
 }
 
 export const UNLIMITED_RATE = '1000000/1s';
@@ -34,7 +33,6 @@ export function systemEnv(o: EnvOptions): Record<string, string> {
     WORKER_CONCURRENCY: String(o.concurrency),
     GRAPH_RATE_LIMIT: o.rateLimit ?? UNLIMITED_RATE,
     LOG_LEVEL: 'warn',
-    ...o.extra,
   };
 }
 
@@ -60,14 +58,8 @@ export function leavers(n: number, runId = randomUUID().slice(0, 8)): string[] {
 
 /**
  * Puts N retire jobs in Redis exactly as the product's intake does (same data, options, dedupe and
- * audit), with the queue paused so the timed part starts only when `release` is called.
+ * audit). The caller pauses the queue first, so the timed part starts only when `release` is called.
  */
-export async function stageJobs(ctx: QueueContext, users: readonly string[]): Promise<void> {
-  await ctx.retire.pause();
-  await addJobs(ctx, users);
-}
-
-/** The intake part of staging alone (the queue must already be paused). */
 export async function addJobs(ctx: QueueContext, users: readonly string[]): Promise<void> {
   const results = await enqueueMany(
     ctx,
@@ -76,7 +68,16 @@ export async function addJobs(ctx: QueueContext, users: readonly string[]): Prom
     { chunkSize: 2000 },
   );
   const bad = results.find((r) => r.status !== 'accepted');
-  if (bad) throw new Error(`staging failed: ${JSON.stringify(bad)}`);
+  if (bad) throw new StagingError(`the intake refused a benchmark job: ${JSON.stringify(bad)}`);
+}
+
+export class StagingError extends Error {
+  override readonly name = 'StagingError';
+}
+
+/** Jobs ended failed or dead-lettered where the scenario needs every one retired. */
+export class IncompleteWorkloadError extends Error {
+  override readonly name = 'IncompleteWorkloadError';
 }
 
 /** Starts the clock and lets workers take jobs. */
@@ -99,15 +100,9 @@ export class WorkloadTimeoutError extends Error {
 }
 
 /** Polls until every job has a terminal state; the end time comes from the jobs' own finishedOn. */
-export async function waitForTerminal(
-  ctx: QueueContext,
-  n: number,
-  timeoutMs: number,
-  onAlive?: () => void,
-): Promise<Terminal> {
+export async function waitForTerminal(ctx: QueueContext, n: number, timeoutMs: number): Promise<Terminal> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    onAlive?.();
     const counts = await ctx.retire.getJobCounts('completed', 'failed');
     const dl = await ctx.deadLetter.count();
     const completed = counts.completed ?? 0;

@@ -30,6 +30,10 @@ export class ArrivalTimeoutError extends Error {
   override readonly name = 'ArrivalTimeoutError';
 }
 
+export class EnqueueRefusedError extends Error {
+  override readonly name = 'EnqueueRefusedError';
+}
+
 async function arrival(sim: Simulator, user: string, timeoutMs = 10_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -81,7 +85,7 @@ async function ours(sim: Simulator, api: ApiProcess, env: Record<string, string>
       });
       const text = await res.text();
       if (res.status !== 202)
-        throw new Error(`POST /v1/offboardings answered ${res.status}: ${text.slice(0, 200)}`);
+        throw new EnqueueRefusedError(`POST /v1/offboardings answered ${res.status}: ${text.slice(0, 200)}`);
     });
   } finally {
     await fleet.stop();
@@ -114,7 +118,7 @@ export const latency: Scenario = {
   id: 'latency',
   title: 'Latency: enqueue → Graph call arrival on an idle system',
   async run(env: ScenarioEnv) {
-    const count = env.mode === 'quick' ? 12 : 200;
+    const count = env.mode === 'quick' ? 8 : 200;
     const redis = await startBenchRedis();
     const sim = await startSimulator({ latencyMs: 0, limit: null });
     const oursEnv = systemEnv({

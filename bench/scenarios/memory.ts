@@ -6,7 +6,15 @@ import { startSimulator } from '../../src/sim/index.js';
 import { type Figure, figure, repeat, type Scenario, type ScenarioEnv } from '../lib/figures.js';
 import { startBenchRedis } from '../lib/redis.js';
 import { summarize } from '../lib/stats.js';
-import { closeQueueContext, freshPrefix, leavers, openContext, systemEnv } from '../lib/system.js';
+import {
+  closeQueueContext,
+  freshPrefix,
+  IncompleteWorkloadError,
+  leavers,
+  openContext,
+  StagingError,
+  systemEnv,
+} from '../lib/system.js';
 import { drain } from '../lib/throughput.js';
 
 const S = '5 memory';
@@ -22,7 +30,7 @@ export const memory: Scenario = {
   id: 'memory',
   title: 'Redis memory per pending and per retained completed job',
   async run(env: ScenarioEnv) {
-    const n = env.mode === 'quick' ? 300 : 10_000;
+    const n = env.mode === 'quick' ? 200 : 10_000;
     const redis = await startBenchRedis();
     const sim = await startSimulator({ latencyMs: 0, limit: null });
     const reps: Rep[] = [];
@@ -43,7 +51,8 @@ export const memory: Scenario = {
             { requestedBy: 'bench', source: 'batch' },
             { chunkSize: 2000 },
           );
-          if (results.some((r) => r.status !== 'accepted')) throw new Error('memory: intake refused items');
+          if (results.some((r) => r.status !== 'accepted'))
+            throw new StagingError('memory: the intake refused items');
           rep.pendingOurs = ((await redis.usedMemory()) - m0) / n;
           await closeQueueContext(ctx);
         }
@@ -90,7 +99,8 @@ export const memory: Scenario = {
               m1 = await redis.usedMemory();
             },
           });
-          if (r.completed < n) throw new Error(`memory: only ${r.completed}/${n} ${kind} jobs completed`);
+          if (r.completed < n)
+            throw new IncompleteWorkloadError(`memory: only ${r.completed}/${n} ${kind} jobs completed`);
           if (kind === 'offboard') rep.completedOurs = (m1 - m0) / n;
           else rep.completedBare = (m1 - m0) / n;
         }

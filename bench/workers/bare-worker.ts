@@ -2,7 +2,7 @@
 // one POST with a token fetched once, no pacing, records, audit or retries.
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { exitOnSignal, fetchToken, postRetire, readBaselineEnv } from './env.js';
+import { exitOnSignal, fetchToken, postRetire, readBaselineEnv, UnexpectedStatusError } from './env.js';
 
 const env = readBaselineEnv();
 const token = await fetchToken(env);
@@ -12,7 +12,7 @@ const worker = new Worker<{ user: string }>(
   'retire',
   async (job) => {
     const res = await postRetire(env, token, job.data.user);
-    if (res.status !== 204) throw new Error(`Graph answered ${res.status}`);
+    if (res.status !== 204) throw new UnexpectedStatusError(`Graph answered ${res.status}`);
     return { status: res.status };
   },
   { connection, prefix: env.prefix, concurrency: env.concurrency },

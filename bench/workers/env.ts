@@ -1,5 +1,18 @@
 // Settings of the baseline workers, read from the same variable names the product uses so the
 // harness starts every kind of worker with one environment.
+export class BaselineConfigError extends Error {
+  override readonly name = 'BaselineConfigError';
+}
+
+export class TokenFetchError extends Error {
+  override readonly name = 'TokenFetchError';
+}
+
+/** The bare worker expects 204 only; anything else fails the job. */
+export class UnexpectedStatusError extends Error {
+  override readonly name = 'UnexpectedStatusError';
+}
+
 export interface BaselineEnv {
   redisUrl: string;
   prefix: string;
@@ -13,7 +26,7 @@ export interface BaselineEnv {
 export function readBaselineEnv(env: NodeJS.ProcessEnv = process.env): BaselineEnv {
   const need = (name: string): string => {
     const v = env[name];
-    if (!v) throw new Error(`${name} is required`);
+    if (!v) throw new BaselineConfigError(`${name} is required`);
     return v;
   };
   const authority = need('AZURE_AUTHORITY_HOST').replace(/\/+$/, '');
@@ -44,7 +57,7 @@ export async function fetchToken(env: BaselineEnv): Promise<string> {
     }),
   });
   const body = (await res.json()) as { access_token?: string };
-  if (!res.ok || !body.access_token) throw new Error(`token endpoint answered ${res.status}`);
+  if (!res.ok || !body.access_token) throw new TokenFetchError(`token endpoint answered ${res.status}`);
   return body.access_token;
 }
 
