@@ -18,6 +18,25 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Resolves once a redis-server answers PING at `url`; rejects after `timeoutMs`. */
+export async function waitForRedis(url: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    c.on('error', () => {});
+    try {
+      await c.connect();
+      await c.ping();
+      c.disconnect();
+      return;
+    } catch {
+      c.disconnect();
+      if (Date.now() > deadline) throw new Error(`redis at ${url} did not come up`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 export interface EmbeddedRedis {
   url: string;
   stop(): Promise<void>;
@@ -60,23 +79,7 @@ export async function startEmbeddedRedis(): Promise<EmbeddedRedis> {
       ),
     ),
   );
-  const ready = (async () => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      c.on('error', () => {});
-      try {
-        await c.connect();
-        await c.ping();
-        c.disconnect();
-        return;
-      } catch {
-        c.disconnect();
-        if (Date.now() > deadline) throw new Error(`embedded redis-server did not start on port ${port}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  })();
+  const ready = waitForRedis(url, 10_000);
   await Promise.race([ready, spawnError]);
   return {
     url,

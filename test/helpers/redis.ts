@@ -1,22 +1,12 @@
 // A private redis-server per test file on a free port (or REDIS_URL when given), never a mock.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort, waitForRedis } from '../../src/demo/redis-server.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestRedis {
   url: string;
@@ -34,24 +24,6 @@ export interface TestRedis {
 export interface StartRedisOptions {
   appendonly?: boolean;
   extraArgs?: string[];
-}
-
-async function waitForPing(url: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      await c.ping();
-      c.disconnect();
-      return;
-    } catch {
-      c.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis at ${url} did not come up`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 let counter = 0;
@@ -98,7 +70,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
       ],
       { stdio: 'ignore' },
     );
-    await waitForPing(url);
+    await waitForRedis(url);
   };
   const exited = () =>
     new Promise<void>((resolve) => {
