@@ -53,8 +53,10 @@ function latencyHistogram(fields: MetricFields, name: string): Sample[] {
   const statuses = new Set(fieldsWith(fields, 'graph_latency_count').map(([[s]]) => s as string));
   const out: Sample[] = [];
   for (const status of [...statuses].sort()) {
+    // Workers store each call in its own bucket only; Prometheus buckets are cumulative.
+    let value = 0;
     for (const le of [...LATENCY_BUCKETS.map(String), '+Inf']) {
-      const value = fields[`graph_latency_bucket:${status}:${le}`] ?? 0;
+      value += fields[`graph_latency_bucket:${status}:${le}`] ?? 0;
       out.push({ metricName: `${name}_bucket`, labels: { status, le }, value });
     }
     out.push({
