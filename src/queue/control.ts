@@ -54,10 +54,10 @@ export async function openCircuit(
     openedAt: new Date().toISOString(),
     openedBy: actor,
   };
-  const set = await ctx.redis.set(keys.circuit(ctx.prefix), JSON.stringify(state), 'NX');
-  // Pause even if another process opened it first: pausing is idempotent and closes the race
-  // where that process died between SET and pause.
+  // Pause first, then publish the circuit: whoever sees it open (readiness, operators, tests) also
+  // sees the queue paused. Pausing is idempotent, so every reporter pauses, not just the first.
   await ctx.retire.pause();
+  const set = await ctx.redis.set(keys.circuit(ctx.prefix), JSON.stringify(state), 'NX');
   if (set !== 'OK') return false;
   const info: PauseInfo = { reason: `circuit open: ${cause.reason}`, actor, at: state.openedAt as string };
   await ctx.redis.set(keys.pauseReason(ctx.prefix), JSON.stringify(info));
