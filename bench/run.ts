@@ -13,11 +13,12 @@ import { markdownTable } from './lib/report.js';
 import { intake } from './scenarios/intake.js';
 import { latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
+import { mixed } from './scenarios/mixed.js';
 import { overhead } from './scenarios/overhead.js';
 import { scaling } from './scenarios/scaling.js';
 import { throttled } from './scenarios/throttled.js';
 
-const SCENARIOS: Scenario[] = [throttled, overhead, intake, latency, memory, scaling];
+const SCENARIOS: Scenario[] = [throttled, overhead, intake, latency, memory, scaling, mixed];
 
 function version(pkg: string): string {
   try {

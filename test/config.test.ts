@@ -14,7 +14,14 @@ describe('configuration', () => {
     expect(c.worker.concurrency).toBe(10);
     expect(c.api.port).toBe(8080);
     expect(c.worker.dryRun).toBe(false);
-    expect(c.guard).toEqual({ threshold: 50, twoPerson: false, ttlMs: 72 * 3_600_000 });
+    expect(c.guard).toMatchObject({ threshold: 50, twoPerson: false, ttlMs: 72 * 3_600_000 });
+    expect(c.guard).toMatchObject({
+      maxHeldBatchesPerKey: 5,
+      maxHeldItemsPerKey: 20_000,
+      maxHeldItems: 100_000,
+    });
+    expect(c.api.authFailureLimit).toEqual({ limit: 20, windowMs: 60_000 });
+    expect(c.schedule.csvDir).toBeUndefined();
   });
 
   it('lists every invalid setting in one error', () => {

@@ -1,6 +1,7 @@
 // One timed drain of N staged retire jobs by a fleet of worker processes: the measurement behind
 // the pipeline-overhead, scaling and memory scenarios.
 import type { SimStats, Simulator } from '../../src/sim/index.js';
+import type { ScriptStep } from '../../src/sim/types.js';
 import { startFleet, type WorkerKind } from './fleet.js';
 import { type BenchRedis, callsDelta } from './redis.js';
 import {
@@ -30,12 +31,20 @@ export interface DrainOptions {
   /** Called after the drain with the workers stopped, before the bench disconnects (memory scenario). */
   inspect?: () => Promise<void>;
   timeoutMs?: number;
+  /** The users to retire (default N fresh `leaver-…` users, all answered 204). */
+  users?: readonly string[];
+  /** Scripted simulator answers per user, applied after the simulator's reset. */
+  script?: Record<string, ScriptStep[]>;
+  /** More settings for every worker process (e.g. GRAPH_TIMEOUT). */
+  env?: Record<string, string>;
 }
 
 export interface DrainResult extends Terminal {
   n: number;
   /** Release → last job finished. */
   elapsedMs: number;
+  /** When the queue was released (ms since the epoch). */
+  releasedAt: number;
   /** Completed jobs per second of elapsed time. */
   jobsPerSec: number;
   /** The simulator's counters for this drain (without the call log). */
@@ -49,13 +58,17 @@ export interface DrainResult extends Terminal {
 export async function drain(o: DrainOptions): Promise<DrainResult> {
   // Clears counters and limiter windows; the limit and latency set by the caller stay.
   o.sim.reset();
-  const env = systemEnv({
-    redisUrl: o.redis.url,
-    prefix: freshPrefix(o.kind),
-    sim: o.sim,
-    concurrency: o.concurrency,
-    rateLimit: o.rateLimit,
-  });
+  if (o.script) o.sim.control({ script: o.script });
+  const env = {
+    ...systemEnv({
+      redisUrl: o.redis.url,
+      prefix: freshPrefix(o.kind),
+      sim: o.sim,
+      concurrency: o.concurrency,
+      rateLimit: o.rateLimit,
+    }),
+    ...o.env,
+  };
   const ctx = openContext(env);
   try {
     await ctx.redis.ping();
@@ -63,7 +76,7 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
     // Paused first, so the fleet can start while the jobs are being added.
     await ctx.retire.pause();
     const [, fleet] = await Promise.all([
-      addJobs(ctx, leavers(o.n)),
+      addJobs(ctx, o.users ?? leavers(o.n)),
       startFleet({ kind: o.kind, processes: o.processes, env, cpuProfDir: o.cpuProfDir }),
     ]);
     let term: Terminal;
@@ -87,6 +100,7 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
       ...term,
       n: o.n,
       elapsedMs,
+      releasedAt: t0,
       jobsPerSec: (term.completed / elapsedMs) * 1000,
       graph,
       redisCallsPerJob: calls,

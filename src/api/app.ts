@@ -3,24 +3,27 @@
 // The API process never calls Graph: it only reads and writes Redis.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { ConfigError } from '../config/errors.js';
-import type { Config } from '../config/load.js';
+import { type Config, isLoopbackHost } from '../config/load.js';
+import { consoleRoutes } from '../console/plugin.js';
 import { createLogger, type Logger } from '../log.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
 import { ownKey } from '../queue/names.js';
+import { VERSION } from '../version.js';
 import { actorOf } from './auth/access.js';
+import { createAuthFailureLimiter } from './auth/failures.js';
 import { createKeyStore } from './auth/keys.js';
 import { registerAuth } from './auth/plugin.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorBody, errorHandler, REDIS_UNAVAILABLE, redisDown, toHttpError } from './errors.js';
 import { registerFleetMetrics } from './metrics/fleet.js';
 import { createApiMetrics } from './metrics/http.js';
+import { registerOnCallMetrics } from './metrics/on-call.js';
 import { batchRoutes } from './routes/batches.js';
-import { dashboardRoutes } from './routes/dashboard.js';
+import { type BoardRoute, dashboardRoutes } from './routes/dashboard.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { docsRoutes, registerOpenApi } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
@@ -54,14 +57,6 @@ const API_CSP = {
   },
 };
 
-function version(): string {
-  try {
-    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-}
-
 /** A caller's x-request-id is kept when it is a plain token; otherwise a new UUID. */
 function genReqId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
@@ -72,6 +67,11 @@ export async function buildApp(config: Config, opts: ApiOptions = {}): Promise<F
   if (!config.api.authDisabled && config.api.keys.length === 0) {
     throw new ConfigError([
       'API_KEYS or API_KEYS_FILE: at least one key is required (or set API_AUTH=disabled explicitly)',
+    ]);
+  }
+  if (config.api.authDisabled && !isLoopbackHost(config.api.host.replace(/^\[(.*)\]$/, '$1'))) {
+    throw new ConfigError([
+      `API_AUTH=disabled: only allowed when API_HOST is a loopback address (127.0.0.1, ::1, localhost) (got "${config.api.host}")`,
     ]);
   }
   const logger = opts.logger ?? createLogger({ level: config.logLevel, name: 'offboard-api' });
@@ -90,8 +90,9 @@ async function assemble(
   logger: Logger,
   ctx: QueueContext,
 ): Promise<FastifyInstance> {
-  const metrics = createApiMetrics();
+  const metrics = createApiMetrics(VERSION);
   registerFleetMetrics(metrics.registry, ctx);
+  registerOnCallMetrics(metrics.registry, ctx);
   const deps: ApiDeps = {
     ctx,
     config,
@@ -130,8 +131,16 @@ async function assemble(
   );
 
   await app.register(helmet, { global: true, contentSecurityPolicy: API_CSP });
-  await registerOpenApi(app, version());
-  registerAuth(app, { keys: deps.keys, disabled: deps.authDisabled });
+  await registerOpenApi(app, VERSION);
+  registerAuth(app, {
+    keys: deps.keys,
+    disabled: deps.authDisabled,
+    failures: createAuthFailureLimiter(
+      ctx.redis,
+      ownKey(ctx.prefix, 'auth-failures'),
+      config.api.authFailureLimit,
+    ),
+  });
   // After auth (no state leaks to strangers), before the rate limiter (which itself uses Redis).
   app.addHook('onRequest', async (request, reply) => {
     const { access, redisOptional } = request.routeOptions.config;
@@ -176,6 +185,8 @@ async function assemble(
   await app.register(batchRoutes, deps);
   await app.register(metricsRoutes, deps);
   await app.register(statusPageRoutes, deps);
+  await app.register(consoleRoutes, deps);
+  app.decorate('dashboardRoutes', [] as BoardRoute[]);
   await app.register(dashboardRoutes, deps);
   await app.register(docsRoutes);
 

@@ -1,10 +1,10 @@
 // One error shape for every failure: `{error: {code, message, details?}}` with the right status.
 // Domain errors are mapped by class (never by message); Fastify's own errors by their code.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { BatchNotFoundError, BatchStateError, TwoPersonRuleError } from '../guard/errors.js';
+import { BatchNotFoundError, BatchStateError, HeldLimitError, TwoPersonRuleError } from '../guard/errors.js';
 import { JobNotCancellableError, JobNotFoundError } from '../intake/cancel.js';
 import { InvalidRequestError } from '../intake/validate.js';
-import { DeadLetterNotFoundError } from '../records/dead-letter.js';
+import { DeadLetterNotFoundError, RedriveNotSettledError } from '../records/dead-letter.js';
 import type { RedisClient } from '../redis/connection.js';
 import { describeError } from './validation.js';
 
@@ -106,9 +106,26 @@ export function toHttpError(err: unknown, redis?: RedisClient): HttpError {
     return { status: 409, code: 'not_cancellable', message: err.message, details: { state: err.state } };
   }
   if (err instanceof DeadLetterNotFoundError) return { status: 404, code: 'not_found', message: err.message };
+  if (err instanceof RedriveNotSettledError) {
+    return { status: 409, code: 'redrive_not_settled', message: err.message, details: { kept: true } };
+  }
   if (err instanceof BatchNotFoundError) return { status: 404, code: 'not_found', message: err.message };
   if (err instanceof BatchStateError) {
     return { status: 409, code: 'batch_state', message: err.message, details: { state: err.state } };
+  }
+  if (err instanceof HeldLimitError) {
+    return {
+      status: 429,
+      code: 'held_limit',
+      message: err.message,
+      details: {
+        scope: err.scope,
+        limit: err.limit,
+        current: err.current,
+        requested: err.requested,
+        stored: false,
+      },
+    };
   }
   if (err instanceof TwoPersonRuleError)
     return { status: 403, code: 'two_person_rule', message: err.message };

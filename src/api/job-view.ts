@@ -39,7 +39,12 @@ function progressOf(value: unknown): RetireProgress | null {
     : null;
 }
 
-export async function jobView(ctx: QueueContext, id: string): Promise<JobView> {
+/** `opts.history`: the user's history when the caller read it already (listing a user's jobs). */
+export async function jobView(
+  ctx: QueueContext,
+  id: string,
+  opts: { history?: AuditRecord[] } = {},
+): Promise<JobView> {
   const dlId = deadLetterId(id);
   const [job, dl] = await Promise.all([ctx.retire.getJob(id), ctx.deadLetter.getJob(dlId)]);
   const deadLetter = dl?.data?.original ? { id: dlId, ...dl.data } : null;
@@ -48,7 +53,7 @@ export async function jobView(ctx: QueueContext, id: string): Promise<JobView> {
   let state = job?.data?.user ? await job.getState() : 'dead-lettered';
   if (deadLetter && (state === 'failed' || state === 'unknown')) state = 'dead-lettered';
   const progress = progressOf(job?.progress);
-  const history = (await userHistory(ctx, data.user)).filter(
+  const history = (opts.history ?? (await userHistory(ctx, data.user))).filter(
     (e) => e.jobId === id || (e.details as { deadLetterId?: unknown } | undefined)?.deadLetterId === dlId,
   );
   const created = job?.timestamp ?? (data.requestedAt ? Date.parse(data.requestedAt) : null);

@@ -12,6 +12,8 @@ export interface ClientCertificate {
   privateKey: string;
   /** PEM chain, leaf first. */
   x5c: string;
+  /** When the leaf certificate stops being valid (ISO 8601): published for the expiry alert. */
+  notAfter: string;
 }
 
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]+?-----END \1-----/g;
@@ -71,5 +73,6 @@ export function parseClientCertificate(pem: string, label: string, password?: st
     thumbprintSha256: leaf.x509.fingerprint256.replace(/:/g, '').toLowerCase(),
     privateKey: key.export({ format: 'pem', type: 'pkcs8' }).toString(),
     x5c: chain.map((c) => c.pem).join('\n'),
+    notAfter: new Date(Date.parse(leaf.x509.validTo)).toISOString(),
   };
 }

@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { ConfigError } from '../config/errors.js';
 import { type Config, type LoadOptions, loadConfig } from '../config/load.js';
 import { UsageError } from './errors.js';
+import { escapeText } from './escape.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -27,7 +28,7 @@ export function action<A extends unknown[]>(
     } catch (err) {
       const verbose = process.argv.includes('--verbose');
       const message = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`offboard: ${message}\n`);
+      process.stderr.write(`offboard: ${escapeText(message)}\n`);
       if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exitCode = exitCodeFor(err);
       // Open handles (Redis, timers) must not keep a failed command alive.

@@ -1,8 +1,15 @@
-// The one place that reads the environment. Every problem is collected and reported together.
-import { readFileSync } from 'node:fs';
-import { type ApiKeyEntry, parseApiKeys } from './api-keys.js';
+// The one place that reads the environment. The variables, their formats and documented defaults are
+// one zod schema (schema.ts; the kinds of value in fields.ts, Redis URLs in redis-url.ts); this file
+// maps the validated values onto the Config the rest of the code reads. Every problem is reported
+// together, in one ConfigError (exit 2).
+import type { ApiKeyEntry } from './api-keys.js';
 import { ConfigError } from './errors.js';
-import { parseBool, parseDuration, parseRate, type RateLimit } from './parse.js';
+import type { RateLimit } from './parse.js';
+import { describeIssue, type EnvValues, envFields, envSchema, type LoadOptions } from './schema.js';
+
+export { isLoopbackHost } from './fields.js';
+export { redact } from './redis-url.js';
+export type { LoadOptions } from './schema.js';
 
 export type AppCredential =
   | { kind: 'secret'; secret: string }
@@ -47,9 +54,23 @@ export interface Config {
     backoffCapMs: number;
     /** Throttled waits a job may take before it is dead-lettered as `throttled_exhausted`. Default 50. */
     throttleWaitCap: number;
-    /** 403s from this many distinct users inside the window open the circuit. Default 5 in 60 s. */
+    /**
+     * The 403 circuit opens when, inside CIRCUIT_FORBIDDEN_WINDOW (default 20 s), at least this many
+     * distinct users got 403 (CIRCUIT_FORBIDDEN_THRESHOLD, default 5: the minimum sample) AND they are
+     * at least `forbiddenShare` of the distinct users called (CIRCUIT_FORBIDDEN_SHARE, default 0.5).
+     */
     forbiddenThreshold: number;
     forbiddenWindowMs: number;
+    forbiddenShare: number;
+    /**
+     * 5xx, timeouts and connection errors slow the whole fleet only when systemic: at least
+     * `failureShare` (PACE_FAILURE_SHARE, default 0.5) of the distinct users called inside
+     * `failureWindowMs` (PACE_FAILURE_WINDOW, default 5s) had their latest call fail, with at least
+     * `failureMinUsers` distinct users in that window (PACE_FAILURE_MIN_USERS, default 20).
+     */
+    failureShare: number;
+    failureWindowMs: number;
+    failureMinUsers: number;
     shutdownTimeoutMs: number;
     dryRun: boolean;
     /** How often workers look for jobs whose worker died (WORKER_STALLED_INTERVAL, default 30s). */
@@ -69,8 +90,41 @@ export interface Config {
     /** Requests per minute per API key. Default 600. */
     rateLimitPerMinute: number;
     bodyLimitBytes: number;
+    /**
+     * Failed authentications allowed per client address (API_AUTH_FAILURE_LIMIT, default 20/1m), counted
+     * in Redis so every replica shares the budget; past it the address gets 429 until the window ends.
+     */
+    authFailureLimit: RateLimit;
   };
-  guard: { threshold: number; twoPerson: boolean; ttlMs: number };
+  console: {
+    /** 32-byte key encrypting console session cookies (CONSOLE_SESSION_KEY); unset: random per process. */
+    sessionKey?: Buffer;
+    /** How long a console sign-in lasts (CONSOLE_SESSION_TTL, default 8h). */
+    sessionTtlMs: number;
+  };
+  schedule: {
+    /**
+     * Directory that CSV sweep sources must live in (SCHEDULE_CSV_DIR). Unset: CSV sweep sources are
+     * refused, so a schedule cannot make a worker read an arbitrary file.
+     */
+    csvDir?: string;
+  };
+  guard: {
+    threshold: number;
+    twoPerson: boolean;
+    ttlMs: number;
+    /** Held batches one key may have awaiting approval at once (GUARD_MAX_HELD_BATCHES_PER_KEY, default 5). */
+    maxHeldBatchesPerKey: number;
+    /** Items in held batches per key (GUARD_MAX_HELD_ITEMS_PER_KEY, default 20000). */
+    maxHeldItemsPerKey: number;
+    /** Items in held batches across all keys (GUARD_MAX_HELD_ITEMS, default 100000). */
+    maxHeldItems: number;
+    /**
+     * Rolling window (GUARD_WINDOW, default 1h) in which the threshold also caps the distinct users
+     * accepted without approval per key and in total, so splitting a batch does not get past the guard.
+     */
+    windowMs: number;
+  };
   retention: {
     auditMaxLen: number;
     historyMaxLen: number;
@@ -82,262 +136,105 @@ export interface Config {
   logLevel: string;
 }
 
-export interface LoadOptions {
-  /** Require the Azure app registration settings (worker, login). */
-  needAuth?: boolean;
-  /** Require API keys unless API_AUTH=disabled (api). */
-  needApi?: boolean;
-}
-
 type Env = Record<string, string | undefined>;
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+/** The variables the schema knows, without empty ones: an empty variable means "use the default". */
+function known(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(envFields.shape)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') out[name] = value;
+  }
+  return out;
 }
 
+/** Validates the whole environment at once; every problem goes into one ConfigError (exit 2). */
 export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
-  const issues: string[] = [];
-  const str = (name: string, def?: string) => {
-    const v = env[name];
-    return v === undefined || v === '' ? def : v;
-  };
-  const int = (name: string, def: number, min: number, max: number) => {
-    const raw = str(name);
-    if (raw === undefined) return def;
-    const n = Number(raw);
-    if (!/^\s*\d+\s*$/.test(raw) || n < min || n > max) {
-      issues.push(`${name}: must be a whole number from ${min} to ${max} (got "${raw}")`);
-      return def;
-    }
-    return n;
-  };
-  const dur = (name: string, def: string) => {
-    const raw = str(name, def) as string;
-    const ms = parseDuration(raw);
-    if (ms === null) issues.push(`${name}: must be a duration like 500ms, 20s, 15m, 72h, 7d (got "${raw}")`);
-    return ms ?? (parseDuration(def) as number);
-  };
-  const bool = (name: string, def: boolean) => {
-    const raw = str(name);
-    if (raw === undefined) return def;
-    const b = parseBool(raw);
-    if (b === null) issues.push(`${name}: must be true or false (got "${raw}")`);
-    return b ?? def;
-  };
-  const url = (name: string, def: string, httpsOnly: boolean) => {
-    const raw = str(name, def) as string;
-    try {
-      const u = new URL(raw);
-      if (u.protocol !== 'https:' && !(u.protocol === 'http:' && isLoopbackHost(u.hostname))) {
-        issues.push(`${name}: must be an https URL (http only for loopback hosts) (got "${raw}")`);
-      } else if (!httpsOnly && u.protocol !== 'https:' && u.protocol !== 'http:') {
-        issues.push(`${name}: must be an http(s) URL`);
-      }
-      return raw.replace(/\/+$/, '');
-    } catch {
-      issues.push(`${name}: not a valid URL (got "${raw}")`);
-      return def;
-    }
-  };
+  const result = envSchema(opts).safeParse(known(env));
+  if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue));
+  return toConfig(result.data);
+}
 
-  // Redis
-  const redisUrl = str('REDIS_URL', 'redis://127.0.0.1:6379') as string;
-  let clusterNodes: Config['redis']['clusterNodes'];
-  const parseNodes = (name: string, list: string) => {
-    const nodes = list.split(',').map((hp) => {
-      const [host, port] = hp.trim().split(':');
-      return { host: host ?? '', port: Number(port ?? 6379) };
-    });
-    if (nodes.some((n) => !n.host || !Number.isInteger(n.port) || n.port < 1 || n.port > 65535)) {
-      issues.push(`${name}: expected host:port[,host:port…]`);
-      return undefined;
-    }
-    return nodes;
-  };
-  if (redisUrl.startsWith('redis+cluster://') || redisUrl.startsWith('rediss+cluster://')) {
-    const rest = redisUrl.replace(/^rediss?\+cluster:\/\//, '').replace(/^[^@]*@/, '');
-    clusterNodes = parseNodes('REDIS_URL', rest.replace(/\/.*$/, ''));
-  } else {
-    try {
-      const u = new URL(redisUrl);
-      if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error('protocol');
-    } catch {
-      issues.push(`REDIS_URL: must be redis://, rediss:// or redis+cluster:// (got "${redact(redisUrl)}")`);
-    }
+function credential(e: EnvValues): AppCredential | undefined {
+  if (e.AZURE_CLIENT_SECRET) return { kind: 'secret', secret: e.AZURE_CLIENT_SECRET };
+  if (e.AZURE_CLIENT_CERTIFICATE_PATH) {
+    return {
+      kind: 'certificate',
+      path: e.AZURE_CLIENT_CERTIFICATE_PATH,
+      password: e.AZURE_CLIENT_CERTIFICATE_PASSWORD,
+    };
   }
-  const nodesEnv = str('REDIS_CLUSTER_NODES');
-  if (nodesEnv) clusterNodes = parseNodes('REDIS_CLUSTER_NODES', nodesEnv);
-  const prefix = str('QUEUE_PREFIX', 'offboard') as string;
-  if (!/^[{}A-Za-z0-9._-]{1,64}$/.test(prefix) || prefix.includes(':')) {
-    issues.push(`QUEUE_PREFIX: 1-64 characters of A-Z a-z 0-9 . _ - { } (got "${prefix}")`);
-  }
-  if (clusterNodes && !/^\{[^{}]+\}$/.test(prefix)) {
-    issues.push('QUEUE_PREFIX: on Redis Cluster it must be a hash tag such as {offboard}');
-  }
+  if (e.AZURE_FEDERATED_TOKEN_FILE) return { kind: 'federated', tokenFile: e.AZURE_FEDERATED_TOKEN_FILE };
+  return undefined;
+}
 
-  // Graph
-  const graphBaseUrl = url('GRAPH_BASE_URL', 'https://graph.microsoft.com/v1.0', true);
-  const rateRaw = str('GRAPH_RATE_LIMIT', '200/20s') as string;
-  const rate = parseRate(rateRaw);
-  if (!rate) issues.push(`GRAPH_RATE_LIMIT: expected N/duration such as 200/20s (got "${rateRaw}")`);
-
-  // Auth
-  const mode = str('AUTH_MODE', 'app') as string;
-  if (mode !== 'app' && mode !== 'delegated')
-    issues.push(`AUTH_MODE: must be app or delegated (got "${mode}")`);
-  const authorityHost = url('AZURE_AUTHORITY_HOST', 'https://login.microsoftonline.com', true);
-  if (authorityHost.startsWith('http:')) {
-    issues.push('AZURE_AUTHORITY_HOST: must be https (MSAL refuses plain http authorities)');
-  }
-  const tenantId = str('AZURE_TENANT_ID');
-  const clientId = str('AZURE_CLIENT_ID');
-  const secret = str('AZURE_CLIENT_SECRET');
-  const certPath = str('AZURE_CLIENT_CERTIFICATE_PATH');
-  const tokenFile = str('AZURE_FEDERATED_TOKEN_FILE');
-  let credential: AppCredential | undefined;
-  const given = [
-    secret && 'AZURE_CLIENT_SECRET',
-    certPath && 'AZURE_CLIENT_CERTIFICATE_PATH',
-    tokenFile && 'AZURE_FEDERATED_TOKEN_FILE',
-  ].filter(Boolean);
-  if (secret) credential = { kind: 'secret', secret };
-  else if (certPath)
-    credential = { kind: 'certificate', path: certPath, password: str('AZURE_CLIENT_CERTIFICATE_PASSWORD') };
-  else if (tokenFile) credential = { kind: 'federated', tokenFile };
-  if (tenantId !== undefined && !/^[A-Za-z0-9.-]{1,128}$/.test(tenantId)) {
-    issues.push('AZURE_TENANT_ID: must be a tenant GUID or domain name');
-  }
-  if (
-    clientId !== undefined &&
-    !/^[0-9a-fA-F-]{36}$/.test(clientId) &&
-    !/^[A-Za-z0-9._-]{1,128}$/.test(clientId)
-  ) {
-    issues.push('AZURE_CLIENT_ID: must be the application (client) id');
-  }
-  let tokenCacheKey: Buffer | undefined;
-  const keyRaw = str('TOKEN_CACHE_KEY');
-  if (keyRaw !== undefined) {
-    const buf = Buffer.from(keyRaw, 'base64');
-    if (buf.length !== 32 || buf.toString('base64').replace(/=+$/, '') !== keyRaw.trim().replace(/=+$/, '')) {
-      issues.push('TOKEN_CACHE_KEY: must be 32 random bytes, base64-encoded (openssl rand -base64 32)');
-    } else tokenCacheKey = buf;
-  }
-  if (opts.needAuth) {
-    if (!tenantId) issues.push('AZURE_TENANT_ID: required');
-    if (!clientId) issues.push('AZURE_CLIENT_ID: required');
-    if (mode === 'app' && given.length === 0) {
-      issues.push(
-        'AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE: one is required in app mode',
-      );
-    }
-    if (mode === 'delegated' && !keyRaw) issues.push('TOKEN_CACHE_KEY: required when AUTH_MODE=delegated');
-  }
-  if (mode === 'app' && given.length > 1)
-    issues.push(`${given.join(', ')}: set only one credential in app mode`);
-
-  // Worker
-  const worker: Config['worker'] = {
-    concurrency: int('WORKER_CONCURRENCY', 10, 1, 1000),
-    attempts: int('JOB_ATTEMPTS', 6, 1, 100),
-    inCallRetries: int('RETRY_IN_CALL', 2, 0, 10),
-    backoffBaseMs: dur('RETRY_BASE', '1s'),
-    backoffCapMs: dur('RETRY_CAP', '5m'),
-    throttleWaitCap: int('THROTTLE_WAIT_CAP', 50, 1, 10_000),
-    forbiddenThreshold: int('CIRCUIT_FORBIDDEN_THRESHOLD', 5, 1, 10_000),
-    forbiddenWindowMs: dur('CIRCUIT_FORBIDDEN_WINDOW', '60s'),
-    shutdownTimeoutMs: dur('SHUTDOWN_TIMEOUT', '60s'),
-    dryRun: bool('DRY_RUN', false),
-    stalledIntervalMs: dur('WORKER_STALLED_INTERVAL', '30s'),
-    lockDurationMs: dur('WORKER_LOCK_DURATION', '30s'),
-  };
-  if (worker.stalledIntervalMs < 100) issues.push('WORKER_STALLED_INTERVAL: must be at least 100ms');
-  if (worker.lockDurationMs < 1000) issues.push('WORKER_LOCK_DURATION: must be at least 1s');
-  const timeoutMs = dur('GRAPH_TIMEOUT', '30s');
-  const headroomRaw = str('GRAPH_RATE_HEADROOM', '0.97') as string;
-  let rateHeadroom = Number(headroomRaw);
-  if (!/^\s*(0?\.\d+|1(\.0*)?)\s*$/.test(headroomRaw) || rateHeadroom < 0.5 || rateHeadroom > 1) {
-    issues.push(`GRAPH_RATE_HEADROOM: must be a number from 0.5 to 1 (got "${headroomRaw}")`);
-    rateHeadroom = 0.97;
-  }
-  if (timeoutMs < 100) issues.push('GRAPH_TIMEOUT: must be at least 100ms');
-
-  // API
-  const apiAuthRaw = str('API_AUTH', 'enabled') as string;
-  if (apiAuthRaw !== 'enabled' && apiAuthRaw !== 'disabled') {
-    issues.push(`API_AUTH: must be enabled or disabled (got "${apiAuthRaw}")`);
-  }
-  const keys: ApiKeyEntry[] = [];
-  const keysEnv = str('API_KEYS');
-  const keysFile = str('API_KEYS_FILE');
-  if (keysEnv) keys.push(...parseApiKeys(keysEnv, 'API_KEYS', issues));
-  if (keysFile) {
-    try {
-      keys.push(...parseApiKeys(readFileSync(keysFile, 'utf8'), 'API_KEYS_FILE', issues));
-    } catch (err) {
-      issues.push(
-        `API_KEYS_FILE: cannot read ${keysFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
-    }
-  }
-  const authDisabled = apiAuthRaw === 'disabled';
-  if (opts.needApi && keys.length === 0 && !authDisabled) {
-    issues.push(
-      'API_KEYS or API_KEYS_FILE: at least one key is required (or set API_AUTH=disabled explicitly)',
-    );
-  }
-
-  const config: Config = {
-    redis: { url: redisUrl, clusterNodes, prefix },
+function toConfig(e: EnvValues): Config {
+  return {
+    redis: {
+      url: e.REDIS_URL.url,
+      clusterNodes: e.REDIS_CLUSTER_NODES ?? e.REDIS_URL.clusterNodes,
+      prefix: e.QUEUE_PREFIX,
+    },
     graph: {
-      baseUrl: graphBaseUrl,
-      timeoutMs,
-      rateLimit: rate ?? { limit: 200, windowMs: 20_000 },
-      rateHeadroom,
+      baseUrl: e.GRAPH_BASE_URL,
+      timeoutMs: e.GRAPH_TIMEOUT,
+      rateLimit: e.GRAPH_RATE_LIMIT,
+      rateHeadroom: e.GRAPH_RATE_HEADROOM,
     },
     auth: {
-      mode: mode === 'delegated' ? 'delegated' : 'app',
-      authorityHost,
-      tenantId,
-      clientId,
-      credential,
-      tokenCacheKey,
+      mode: e.AUTH_MODE,
+      authorityHost: e.AZURE_AUTHORITY_HOST,
+      tenantId: e.AZURE_TENANT_ID,
+      clientId: e.AZURE_CLIENT_ID,
+      credential: credential(e),
+      tokenCacheKey: e.TOKEN_CACHE_KEY,
     },
-    worker,
+    worker: {
+      concurrency: e.WORKER_CONCURRENCY,
+      attempts: e.JOB_ATTEMPTS,
+      inCallRetries: e.RETRY_IN_CALL,
+      backoffBaseMs: e.RETRY_BASE,
+      backoffCapMs: e.RETRY_CAP,
+      throttleWaitCap: e.THROTTLE_WAIT_CAP,
+      forbiddenThreshold: e.CIRCUIT_FORBIDDEN_THRESHOLD,
+      forbiddenWindowMs: e.CIRCUIT_FORBIDDEN_WINDOW,
+      forbiddenShare: e.CIRCUIT_FORBIDDEN_SHARE,
+      failureShare: e.PACE_FAILURE_SHARE,
+      failureWindowMs: e.PACE_FAILURE_WINDOW,
+      failureMinUsers: e.PACE_FAILURE_MIN_USERS,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT,
+      dryRun: e.DRY_RUN,
+      stalledIntervalMs: e.WORKER_STALLED_INTERVAL,
+      lockDurationMs: e.WORKER_LOCK_DURATION,
+    },
     api: {
-      port: int('API_PORT', 8080, 0, 65535),
-      host: str('API_HOST', '0.0.0.0') as string,
-      keys,
-      authDisabled,
-      rateLimitPerMinute: int('API_RATE_LIMIT', 600, 1, 1_000_000),
-      bodyLimitBytes: int('API_BODY_LIMIT', 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+      port: e.API_PORT,
+      host: e.API_HOST,
+      keys: [...(e.API_KEYS ?? []), ...(e.API_KEYS_FILE ?? [])],
+      authDisabled: e.API_AUTH === 'disabled',
+      rateLimitPerMinute: e.API_RATE_LIMIT,
+      bodyLimitBytes: e.API_BODY_LIMIT,
+      authFailureLimit: e.API_AUTH_FAILURE_LIMIT,
     },
+    console: { sessionKey: e.CONSOLE_SESSION_KEY, sessionTtlMs: e.CONSOLE_SESSION_TTL },
+    schedule: { csvDir: e.SCHEDULE_CSV_DIR },
     guard: {
-      threshold: int('GUARD_THRESHOLD', 50, 0, 1_000_000),
-      twoPerson: bool('GUARD_TWO_PERSON', false),
-      ttlMs: dur('GUARD_TTL', '72h'),
+      threshold: e.GUARD_THRESHOLD,
+      twoPerson: e.GUARD_TWO_PERSON,
+      ttlMs: e.GUARD_TTL,
+      maxHeldBatchesPerKey: e.GUARD_MAX_HELD_BATCHES_PER_KEY,
+      maxHeldItemsPerKey: e.GUARD_MAX_HELD_ITEMS_PER_KEY,
+      maxHeldItems: e.GUARD_MAX_HELD_ITEMS,
+      windowMs: e.GUARD_WINDOW,
     },
     retention: {
-      auditMaxLen: int('AUDIT_MAX_LEN', 1_000_000, 1000, 100_000_000),
-      historyMaxLen: int('HISTORY_MAX_LEN', 200, 10, 10_000),
-      historyTtlMs: dur('HISTORY_TTL', '90d'),
-      completedAgeMs: dur('RETAIN_COMPLETED', '30d'),
-      completedCount: int('RETAIN_COMPLETED_COUNT', 200_000, 100, 10_000_000),
-      failedAgeMs: dur('RETAIN_FAILED', '90d'),
+      auditMaxLen: e.AUDIT_MAX_LEN,
+      historyMaxLen: e.HISTORY_MAX_LEN,
+      historyTtlMs: e.HISTORY_TTL,
+      completedAgeMs: e.RETAIN_COMPLETED,
+      completedCount: e.RETAIN_COMPLETED_COUNT,
+      failedAgeMs: e.RETAIN_FAILED,
     },
-    logLevel: str('LOG_LEVEL', 'info') as string,
+    logLevel: e.LOG_LEVEL,
   };
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
-    issues.push(
-      `LOG_LEVEL: must be fatal, error, warn, info, debug, trace or silent (got "${config.logLevel}")`,
-    );
-  }
-  if (issues.length > 0) throw new ConfigError(issues);
-  return config;
-}
-
-/** Hides a password in a Redis URL so it can be logged. */
-export function redact(redisUrl: string): string {
-  return redisUrl.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
 }

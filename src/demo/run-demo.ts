@@ -97,7 +97,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
 
     const api = await startApi(config);
     cleanups.push(() => api.close());
-    say(`api        ${api.url}  ·  dashboard ${api.url}/dashboard  ·  status page ${api.url}/`);
+    say(
+      `api        ${api.url}  ·  console ${api.url}/console  ·  dashboard ${api.url}/dashboard  ·  status page ${api.url}/`,
+    );
     say(`           viewer key (HTTP Basic password, or x-api-key): ${viewerKey}`);
     say(`           operator key: ${operatorKey}`);
 
@@ -129,8 +131,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
     printFinal(say, rows, sim.stats(), elapsedMs);
     if (opts.keep) {
       say(
-        `\n--keep: still running. Dashboard ${api.url}/dashboard (password: the viewer key). Ctrl-C to stop.`,
+        `\n--keep: still running. Operator console ${api.url}/console (sign in with a key below); dashboard ${api.url}/dashboard (password: a key). Ctrl-C to stop.`,
       );
+      say(`  viewer key   (reads only): ${viewerKey}`);
+      say(`  operator key (acts):       ${operatorKey}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());

@@ -2,10 +2,18 @@
 // than GUARD_THRESHOLD valid distinct users is held as a batch instead of enqueued, until an
 // operator approves it (with GUARD_TWO_PERSON, someone other than the submitter) or rejects it,
 // or it expires after GUARD_TTL. Held, approved, rejected and expired batches are audited.
-import { type BulkItemResult, enqueueMany, type IntakeMeta } from '../intake/enqueue.js';
+import {
+  type BulkItemResult,
+  type EnqueueResult,
+  enqueue,
+  enqueueMany,
+  type IntakeMeta,
+  type OffboardRequest,
+} from '../intake/enqueue.js';
 import { InvalidRequestError, validateRequest } from '../intake/validate.js';
 import type { AuditEntry } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
+import { isValidId } from '../queue/ids.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { BatchNotFoundError, BatchStateError, TwoPersonRuleError } from './errors.js';
@@ -24,6 +32,8 @@ import {
   writeHeld,
 } from './store.js';
 import type { BatchState, BatchSummary, StagedItem } from './types.js';
+import { type Admission, admitWithoutApproval, type HoldCause } from './window.js';
+import { appendToWindowBatch, openWindowBatch } from './window-batch.js';
 
 export type InvalidItem = Extract<BulkItemResult, { status: 'invalid' }>;
 
@@ -33,7 +43,7 @@ export type SubmitMeta = IntakeMeta & {
 };
 
 export type SubmitResult =
-  | { held: true; batch: BatchSummary; invalid: InvalidItem[] }
+  | { held: true; batch: BatchSummary; invalid: InvalidItem[]; cause: HoldCause }
   | { held: false; results: BulkItemResult[] };
 
 /** A batch-level dry run wins over an item's own `dryRun: false` (the safe direction). */
@@ -85,22 +95,67 @@ export async function submitBulk(
       });
     }
   });
-  if (users.size <= ctx.config.guard.threshold) {
+  const admission = await admitWithoutApproval(ctx, meta.requestedBy, [...users]);
+  if (admission.admitted) {
     return { held: false, results: await enqueueMany(ctx, prepared, intakeMeta(meta)) };
   }
   const st = openStaging();
   for (let i = 0; i < valid.length; i += 1000) {
     await stageChunk(ctx, st, valid.slice(i, i + 1000), { keepItems: true });
   }
-  const batch = await holdStaging(ctx, st, { meta, invalid: invalid.length });
-  return { held: true, batch, invalid };
+  const batch = await holdStaging(ctx, st, { meta, invalid: invalid.length, admission });
+  return { held: true, batch, invalid, cause: admission.cause ?? 'threshold' };
+}
+
+export type SubmitOneResult =
+  | { held: false; result: EnqueueResult }
+  | { held: true; batch: BatchSummary; cause: HoldCause };
+
+/**
+ * One leaver through the guard's window: accepted without approval while the actor (and everyone
+ * together) stays within GUARD_THRESHOLD distinct users per GUARD_WINDOW; past it, held as a batch
+ * of one for an operator's approval. Throws InvalidRequestError for bad input (nothing written).
+ */
+export async function submitOne(
+  ctx: QueueContext,
+  request: OffboardRequest,
+  meta: IntakeMeta,
+): Promise<SubmitOneResult> {
+  const r = validateRequest(request);
+  const admission = await admitWithoutApproval(ctx, meta.requestedBy, [r.user]);
+  if (admission.admitted) return { held: false, result: await enqueue(ctx, request, meta) };
+  // Join the actor's open window batch, so a stream of single requests makes one batch to review.
+  const joined = await appendToWindowBatch(ctx, meta.requestedBy, { n: 0, r });
+  if (joined) {
+    const batch = await mustRead(ctx, joined);
+    await appendAudit(ctx, {
+      type: 'held',
+      actor: meta.requestedBy,
+      at: new Date().toISOString(),
+      user: r.user,
+      ...(r.correlationId ? { correlationId: r.correlationId } : {}),
+      details: {
+        batchId: joined,
+        source: meta.source,
+        joined: true,
+        heldBecause: 'window',
+        count: batch.count,
+      },
+    });
+    return { held: true, batch, cause: 'window' };
+  }
+  const st = openStaging();
+  await stageChunk(ctx, st, [{ n: 0, r }], { keepItems: true });
+  const batch = await holdStaging(ctx, st, { meta, invalid: 0, admission });
+  await openWindowBatch(ctx, meta.requestedBy, batch.id, r.user);
+  return { held: true, batch, cause: admission.cause ?? 'window' };
 }
 
 /** Commits staged items as a held batch and audits it. Used by submitBulk and the CSV import. */
 export async function holdStaging(
   ctx: QueueContext,
   st: Staging,
-  opts: { meta: SubmitMeta; invalid: number; now?: number },
+  opts: { meta: SubmitMeta; invalid: number; now?: number; admission?: Admission },
 ): Promise<BatchSummary> {
   const now = opts.now ?? Date.now();
   await writeHeld(ctx, {
@@ -123,6 +178,13 @@ export async function holdStaging(
       duplicate: batch.duplicate,
       expiresAt: batch.expiresAt,
       threshold: ctx.config.guard.threshold,
+      heldBecause: opts.admission?.cause ?? 'threshold',
+      ...(opts.admission?.cause === 'window'
+        ? {
+            windowMs: ctx.config.guard.windowMs,
+            acceptedInWindow: { actor: opts.admission.actorCount, total: opts.admission.totalCount },
+          }
+        : {}),
       ...(batch.dryRun ? { dryRun: true } : {}),
     }),
   );
@@ -130,7 +192,7 @@ export async function holdStaging(
 }
 
 async function mustRead(ctx: QueueContext, id: string): Promise<BatchSummary> {
-  const b = await readBatch(ctx, id);
+  const b = isValidId(id) ? await readBatch(ctx, id) : null;
   if (!b) throw new BatchNotFoundError(id);
   return b;
 }
@@ -218,6 +280,7 @@ export async function approveBatch(
   actor: string,
   opts: ApproveOptions = {},
 ): Promise<{ batch: BatchSummary; results: BulkItemResult[] }> {
+  if (!isValidId(id)) throw new BatchNotFoundError(String(id).slice(0, 128));
   await expireBatches(ctx);
   const out = await tryApprove(ctx, id, actor, Date.now(), ctx.config.guard.twoPerson);
   if (out.kind === 'missing') throw new BatchNotFoundError(id);
@@ -266,6 +329,7 @@ export async function rejectBatch(
   actor: string,
   reason?: string,
 ): Promise<BatchSummary> {
+  if (!isValidId(id)) throw new BatchNotFoundError(String(id).slice(0, 128));
   const text = (reason ?? '').trim().slice(0, 500);
   const out = await tryReject(ctx, id, actor, Date.now(), text);
   if (out.kind === 'missing') throw new BatchNotFoundError(id);

@@ -36,3 +36,29 @@ export class TwoPersonRuleError extends Error {
     super(`batch ${id} was submitted by ${actor}; another operator must approve it (GUARD_TWO_PERSON)`);
   }
 }
+
+export type HeldLimitScope = 'batches_per_key' | 'items_per_key' | 'items_total';
+
+/**
+ * Storing this batch would pass a cap on held batches (GUARD_MAX_HELD_BATCHES_PER_KEY,
+ * GUARD_MAX_HELD_ITEMS_PER_KEY, GUARD_MAX_HELD_ITEMS). Nothing of the batch was kept.
+ */
+export class HeldLimitError extends Error {
+  override readonly name = 'HeldLimitError';
+  readonly exitCode = 1;
+  constructor(
+    readonly scope: HeldLimitScope,
+    readonly limit: number,
+    readonly current: number,
+    readonly requested: number,
+  ) {
+    const what: Record<HeldLimitScope, string> = {
+      batches_per_key: `this submitter already has ${current} held batch(es) awaiting approval (GUARD_MAX_HELD_BATCHES_PER_KEY=${limit})`,
+      items_per_key: `this submitter already has ${current} held item(s); ${requested} more would pass GUARD_MAX_HELD_ITEMS_PER_KEY=${limit}`,
+      items_total: `${current} item(s) are held in total; ${requested} more would pass GUARD_MAX_HELD_ITEMS=${limit}`,
+    };
+    super(
+      `batch not stored (nothing was held or enqueued): ${what[scope]}; have held batches approved or rejected first`,
+    );
+  }
+}

@@ -109,3 +109,11 @@ export async function enqueueStaged(
     if (rows.length < size) return;
   }
 }
+
+/** The staged distinct users (only asked for small stagings: at most GUARD_THRESHOLD of them). */
+export async function stagedUsers(
+  ctx: Pick<QueueContext, 'redis' | 'prefix'>,
+  id: string,
+): Promise<string[]> {
+  return ctx.redis.smembers(keys.batchUsers(ctx.prefix, id));
+}

@@ -3,7 +3,9 @@
 // is one Lua script, so two operators approving at once cannot both win.
 import type { Source } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
-import { keys } from '../queue/names.js';
+import { keys, ownKey } from '../queue/names.js';
+import { normaliseActor } from './actor.js';
+import { HeldLimitError, type HeldLimitScope } from './errors.js';
 import { BATCH_STATES, type BatchState, type BatchSummary } from './types.js';
 
 type Ctx = Pick<QueueContext, 'redis' | 'prefix' | 'config'>;
@@ -89,48 +91,133 @@ export async function readAllBatches(ctx: Ctx, limit: number): Promise<BatchSumm
   return out;
 }
 
-/** Commits a staged batch as held: summary, index entry and lifetimes in one MULTI. */
+/**
+ * What held batches cost, per submitter and in total: a hash of `batches:<actor>`,
+ * `items:<actor>` and `items`. It changes only inside the scripts that move a batch into or out
+ * of `held`, so it is exact: charged by WRITE_HELD, released (once: `heldBy` is removed) by the
+ * approve, reject and expire transitions.
+ */
+export function heldUsageKey(prefix: string): string {
+  return ownKey(prefix, 'held-usage');
+}
+
+// Releases a held batch's charge; called by every script that moves a batch out of `held`.
+const RELEASE = `
+local function release(hk, usage)
+  local f = redis.call('HMGET', hk, 'heldBy', 'count')
+  if not f[1] then return end
+  local c = tonumber(f[2] or '0')
+  local function dec(field, by)
+    if redis.call('HINCRBY', usage, field, -by) <= 0 then redis.call('HDEL', usage, field) end
+  end
+  dec('batches:' .. f[1], 1)
+  dec('items:' .. f[1], c)
+  dec('items', c)
+  redis.call('HDEL', hk, 'heldBy')
+end
+`;
+
+// Checks the caps and commits the staged batch as held in one step, or drops the staging and
+// reports which cap it would pass. KEYS: batch hash, items list, index, users set, usage hash.
+// ARGV: actor, count, max batches per actor, max items per actor, max items, keepMs, createdAtMs,
+// id, then the hash's field/value pairs.
+const WRITE_HELD = `
+local actor, c = ARGV[1], tonumber(ARGV[2])
+local u = redis.call('HMGET', KEYS[5], 'batches:' .. actor, 'items:' .. actor, 'items')
+local nb, ni, nt = tonumber(u[1] or '0'), tonumber(u[2] or '0'), tonumber(u[3] or '0')
+local refused
+if nb + 1 > tonumber(ARGV[3]) then refused = {'batches_per_key', ARGV[3], tostring(nb)}
+elseif ni + c > tonumber(ARGV[4]) then refused = {'items_per_key', ARGV[4], tostring(ni)}
+elseif nt + c > tonumber(ARGV[5]) then refused = {'items_total', ARGV[5], tostring(nt)} end
+if refused then
+  redis.call('DEL', KEYS[2], KEYS[4])
+  return refused
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 9))
+redis.call('HSET', KEYS[1], 'heldBy', actor, 'submitterKey', actor)
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
+redis.call('DEL', KEYS[4])
+redis.call('HINCRBY', KEYS[5], 'batches:' .. actor, 1)
+redis.call('HINCRBY', KEYS[5], 'items:' .. actor, c)
+redis.call('HINCRBY', KEYS[5], 'items', c)
+return {'ok'}
+`;
+
+/**
+ * Commits a staged batch as held: summary, index entry, lifetimes and the held-usage charge in one
+ * script. Throws HeldLimitError (and drops the staged items) when a cap would be passed.
+ */
 export async function writeHeld(ctx: Ctx, b: NewBatch): Promise<void> {
   const hk = keys.batch(ctx.prefix, b.id);
   const ik = keys.batchItems(ctx.prefix, b.id);
   // The records outlive the decision by the retention period so operators can look back.
   const keepMs = b.expiresAtMs - b.createdAtMs + ctx.config.retention.completedAgeMs;
-  const res = await ctx.redis
-    .multi()
-    .hset(hk, {
-      id: b.id,
-      state: 'held',
-      source: b.source,
-      submittedBy: b.submittedBy,
-      createdAtMs: String(b.createdAtMs),
-      expiresAtMs: String(b.expiresAtMs),
-      count: String(b.count),
-      invalid: String(b.invalid),
-      duplicate: String(b.duplicate),
-      dryRun: b.dryRun ? '1' : '0',
-      sample: JSON.stringify(b.sample),
-    })
-    .pexpire(hk, keepMs)
-    .pexpire(ik, keepMs)
-    .zadd(keys.batches(ctx.prefix), b.createdAtMs, b.id)
-    .del(keys.batchUsers(ctx.prefix, b.id))
-    .exec();
-  const failed = res?.find(([err]) => err);
-  if (failed?.[0]) throw failed[0];
+  const { maxHeldBatchesPerKey, maxHeldItemsPerKey, maxHeldItems } = ctx.config.guard;
+  const fields: Record<string, string> = {
+    id: b.id,
+    state: 'held',
+    source: b.source,
+    submittedBy: b.submittedBy,
+    createdAtMs: String(b.createdAtMs),
+    expiresAtMs: String(b.expiresAtMs),
+    count: String(b.count),
+    invalid: String(b.invalid),
+    duplicate: String(b.duplicate),
+    dryRun: b.dryRun ? '1' : '0',
+    sample: JSON.stringify(b.sample),
+  };
+  const raw = (await ctx.redis.eval(
+    WRITE_HELD,
+    5,
+    hk,
+    ik,
+    keys.batches(ctx.prefix),
+    keys.batchUsers(ctx.prefix, b.id),
+    heldUsageKey(ctx.prefix),
+    normaliseActor(b.submittedBy),
+    String(b.count),
+    String(maxHeldBatchesPerKey),
+    String(maxHeldItemsPerKey),
+    String(maxHeldItems),
+    String(keepMs),
+    String(b.createdAtMs),
+    b.id,
+    ...Object.entries(fields).flat(),
+  )) as string[];
+  if (raw[0] !== 'ok') {
+    throw new HeldLimitError(raw[0] as HeldLimitScope, Number(raw[1]), Number(raw[2]), b.count);
+  }
+}
+
+/** Held batches and items of one submitter and in total (what the caps compare). */
+export async function heldUsage(
+  ctx: Ctx,
+  actor: string,
+): Promise<{ batches: number; items: number; totalItems: number }> {
+  const a = normaliseActor(actor);
+  const [nb, ni, nt] = await ctx.redis.hmget(heldUsageKey(ctx.prefix), `batches:${a}`, `items:${a}`, 'items');
+  return { batches: num(nb ?? undefined), items: num(ni ?? undefined), totalItems: num(nt ?? undefined) };
 }
 
 // held → approving (or resume an approval whose lease lapsed). Expiry is checked in the same step.
-const APPROVE = `
-local f = redis.call('HMGET', KEYS[1], 'state', 'submittedBy', 'expiresAtMs', 'leaseUntil')
+// The two-person rule compares normalised names (ARGV[5] and the stored submitterKey; batches
+// written before it existed fall back to the lower-cased submitter).
+const APPROVE = `${RELEASE}
+local f = redis.call('HMGET', KEYS[1], 'state', 'submittedBy', 'expiresAtMs', 'leaseUntil', 'submitterKey')
 local state = f[1]
 if not state then return {'missing'} end
 local now = tonumber(ARGV[1])
 if state == 'held' then
   if tonumber(f[3]) <= now then
     redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedBy', 'guard', 'decidedAtMs', f[3])
+    release(KEYS[1], KEYS[2])
     return {'expired'}
   end
-  if ARGV[3] == '1' and ARGV[2] == f[2] then return {'two_person'} end
+  local submitter = f[5] or string.lower(f[2] or '')
+  if ARGV[3] == '1' and ARGV[5] == submitter then return {'two_person'} end
+  release(KEYS[1], KEYS[2])
   redis.call('HSET', KEYS[1], 'state', 'approving', 'decidedBy', ARGV[2], 'decidedAtMs', ARGV[1],
     'leaseUntil', tostring(now + tonumber(ARGV[4])), 'enqueued', '0')
   return {'ok'}
@@ -143,10 +230,11 @@ return {'state', state}
 `;
 
 // held → rejected, or → expired when its time ran out first.
-const REJECT = `
+const REJECT = `${RELEASE}
 local f = redis.call('HMGET', KEYS[1], 'state', 'expiresAtMs')
 if not f[1] then return {'missing'} end
 if f[1] ~= 'held' then return {'state', f[1]} end
+release(KEYS[1], KEYS[2])
 if tonumber(f[2]) <= tonumber(ARGV[1]) then
   redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedBy', 'guard', 'decidedAtMs', f[2])
   return {'expired'}
@@ -155,9 +243,10 @@ redis.call('HSET', KEYS[1], 'state', 'rejected', 'decidedBy', ARGV[2], 'decidedA
 return {'ok'}
 `;
 
-const EXPIRE = `
+const EXPIRE = `${RELEASE}
 local f = redis.call('HMGET', KEYS[1], 'state', 'expiresAtMs')
 if f[1] ~= 'held' or tonumber(f[2]) > tonumber(ARGV[1]) then return 0 end
+release(KEYS[1], KEYS[2])
 redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedBy', 'guard', 'decidedAtMs', f[2])
 return 1
 `;
@@ -181,12 +270,14 @@ export async function tryApprove(
 ): Promise<ApproveOutcome> {
   const raw = await ctx.redis.eval(
     APPROVE,
-    1,
+    2,
     keys.batch(ctx.prefix, id),
+    heldUsageKey(ctx.prefix),
     String(now),
     actor,
     twoPerson ? '1' : '0',
     String(APPROVAL_LEASE_MS),
+    normaliseActor(actor),
   );
   return outcome(raw);
 }
@@ -198,11 +289,23 @@ export async function tryReject(
   now: number,
   reason: string,
 ): Promise<ApproveOutcome> {
-  return outcome(await ctx.redis.eval(REJECT, 1, keys.batch(ctx.prefix, id), String(now), actor, reason));
+  return outcome(
+    await ctx.redis.eval(
+      REJECT,
+      2,
+      keys.batch(ctx.prefix, id),
+      heldUsageKey(ctx.prefix),
+      String(now),
+      actor,
+      reason,
+    ),
+  );
 }
 
 export async function tryExpire(ctx: Ctx, id: string, now: number): Promise<boolean> {
-  return (await ctx.redis.eval(EXPIRE, 1, keys.batch(ctx.prefix, id), String(now))) === 1;
+  return (
+    (await ctx.redis.eval(EXPIRE, 2, keys.batch(ctx.prefix, id), heldUsageKey(ctx.prefix), String(now))) === 1
+  );
 }
 
 /** Records progress of an approval after a chunk is in the queue, and renews the lease. */
@@ -240,5 +343,6 @@ export async function dropItems(ctx: Ctx, id: string): Promise<void> {
 }
 
 export async function batchIds(ctx: Ctx): Promise<string[]> {
-  return ctx.redis.zrange(keys.batches(ctx.prefix), 0, -1);
+  // ioredis 6 types ZRANGE's bounds as strings (Redis reads numbers either way).
+  return ctx.redis.zrange(keys.batches(ctx.prefix), '0', '-1');
 }

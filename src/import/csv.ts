@@ -8,8 +8,17 @@
 import type { Readable } from 'node:stream';
 import { type Options, parse } from 'csv-parse';
 import { holdStaging, type SubmitMeta, withDryRun } from '../guard/batches.js';
-import { dropStaging, enqueueStaged, openStaging, type Staging, stageChunk } from '../guard/staging.js';
+import {
+  dropStaging,
+  enqueueStaged,
+  openStaging,
+  type Staging,
+  stageChunk,
+  stagedUsers,
+} from '../guard/staging.js';
 import type { BatchSummary, StagedItem } from '../guard/types.js';
+import { admitWithoutApproval, holdCauseText, overThreshold } from '../guard/window.js';
+import { pendingKey } from '../intake/pending.js';
 import { assertTimeZone } from '../intake/timezone.js';
 import { InvalidRequestError, validateRequest } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
@@ -68,6 +77,8 @@ export interface ImportResult {
   held?: BatchSummary;
   /** Dry run: the import would be held by the guard. */
   wouldHold?: boolean;
+  /** Why it is (or would be) held, for people: threshold or rolling window. */
+  holdReason?: string;
   dryRun: boolean;
   errors: { line: number; error: string }[];
   /** Errors beyond maxErrors, reported through onRowError only. */
@@ -185,10 +196,17 @@ export async function importCsv(
     if (!header) throw new ImportFormatError('file is empty: expected a header row with a "user" column');
     await flush();
 
+    // Over the threshold needs no look at the window; under it, the window decides (and reserves).
+    const admission =
+      overThreshold(ctx, st.count) ??
+      (await admitWithoutApproval(ctx, opts.meta.requestedBy, await stagedUsers(ctx, st.id), {
+        reserve: !dry,
+      }));
+    if (!admission.admitted) result.holdReason = holdCauseText(ctx, admission.cause);
     if (dry) {
-      result.wouldHold = st.count > ctx.config.guard.threshold;
-    } else if (st.count > ctx.config.guard.threshold) {
-      result.held = await holdStaging(ctx, st, { meta: opts.meta, invalid: result.invalid });
+      result.wouldHold = !admission.admitted;
+    } else if (!admission.admitted) {
+      result.held = await holdStaging(ctx, st, { meta: opts.meta, invalid: result.invalid, admission });
     } else if (st.count > 0) {
       const { dryRun: _dry, ...meta } = opts.meta;
       await enqueueStaged(ctx, st.id, meta, {
@@ -243,7 +261,13 @@ async function stageRows(
   const first = await stageChunk(ctx, st, items, { keepItems: !dry });
   const pending = dry
     ? await Promise.all(
-        items.map((item, i) => (first[i] ? ctx.retire.getDeduplicationJobId(item.r.user) : null)),
+        items.map((item, i) =>
+          first[i]
+            ? ctx.retire.getDeduplicationJobId(
+                pendingKey(item.r.user, ctx.config.worker.dryRun || item.r.dryRun === true),
+              )
+            : null,
+        ),
       )
     : [];
   let k = 0;

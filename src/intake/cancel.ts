@@ -4,7 +4,9 @@
 import type { Job } from 'bullmq';
 import type { RetireJobData, RetireRecord } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
+import { isValidId } from '../queue/ids.js';
 import { appendAudit } from '../records/audit.js';
+import { pendingJobIds } from './pending.js';
 import { resolveEffectiveAt } from './timezone.js';
 import { InvalidUserError, normaliseUser } from './user.js';
 import { InvalidRequestError, parseEffectiveAt } from './validate.js';
@@ -34,12 +36,11 @@ export class JobNotCancellableError extends Error {
 }
 
 const CANCELLABLE = new Set(['waiting', 'delayed', 'prioritized', 'paused']);
-const JOB_ID = /^[A-Za-z0-9:_-]{1,128}$/;
 
 type RetireJob = Job<RetireJobData, RetireRecord>;
 
 async function load(ctx: QueueContext, id: string): Promise<RetireJob> {
-  if (typeof id !== 'string' || !JOB_ID.test(id)) throw new JobNotFoundError(String(id));
+  if (!isValidId(id)) throw new JobNotFoundError(String(id).slice(0, 128));
   const job = await ctx.retire.getJob(id);
   if (!job?.data?.user) throw new JobNotFoundError(id);
   return job;
@@ -54,7 +55,12 @@ export interface CancelResult {
 }
 
 /** Removes a waiting or delayed job (and its deduplication key), audited as `cancelled`. */
-export async function cancelJob(ctx: QueueContext, id: string, actor: string): Promise<CancelResult> {
+export async function cancelJob(
+  ctx: QueueContext,
+  id: string,
+  actor: string,
+  note?: string,
+): Promise<CancelResult> {
   const job = await load(ctx, id);
   const state = await job.getState();
   if (!CANCELLABLE.has(state)) throw new JobNotCancellableError(id, state);
@@ -69,6 +75,7 @@ export async function cancelJob(ctx: QueueContext, id: string, actor: string): P
     correlationId: job.data.correlationId,
     details: {
       previousState: state,
+      ...(note ? { note } : {}),
       ...(job.data.effectiveAt ? { effectiveAt: job.data.effectiveAt } : {}),
       ...(job.data.batchId ? { batchId: job.data.batchId } : {}),
     },
@@ -84,8 +91,11 @@ async function pendingJobId(ctx: QueueContext, user: string): Promise<string> {
     if (err instanceof InvalidUserError) throw new InvalidRequestError(err.message, 'user');
     throw err;
   }
-  const id = await ctx.retire.getDeduplicationJobId(normalised);
-  if (!id || !(await ctx.retire.getJob(id))) {
+  // The real pending job first; a pending dry run only when there is no real one.
+  const ids = await pendingJobIds(ctx, normalised);
+  let id = ids.real && (await ctx.retire.getJob(ids.real)) ? ids.real : null;
+  if (!id && ids.dryRun && (await ctx.retire.getJob(ids.dryRun))) id = ids.dryRun;
+  if (!id) {
     throw new JobNotFoundError(normalised, `no pending offboarding for ${normalised}`);
   }
   return id;
@@ -114,7 +124,12 @@ export async function rescheduleJob(
   id: string,
   effectiveAt: string | Date,
   actor: string,
-  opts: { tz?: string } = {},
+  opts: {
+    tz?: string;
+    /** Why, when it is not an operator's own move (e.g. `earlier_request`: a new request brought it forward). */
+    cause?: string;
+    correlationId?: string;
+  } = {},
 ): Promise<RescheduleResult> {
   const iso = parseEffectiveAt(
     effectiveAt instanceof Date ? effectiveAt : resolveEffectiveAt(effectiveAt, opts.tz),
@@ -146,7 +161,14 @@ export async function rescheduleJob(
     jobId: id,
     user: job.data.user,
     correlationId: job.data.correlationId,
-    details: { effectiveAt: iso, ...(previous ? { previousEffectiveAt: previous } : {}) },
+    details: {
+      effectiveAt: iso,
+      ...(previous ? { previousEffectiveAt: previous } : {}),
+      ...(opts.cause ? { cause: opts.cause } : {}),
+      ...(opts.correlationId && opts.correlationId !== job.data.correlationId
+        ? { requestCorrelationId: opts.correlationId }
+        : {}),
+    },
   });
   return {
     id,

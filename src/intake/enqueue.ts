@@ -4,7 +4,10 @@ import { randomUUID } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import type { RetireJobData, Source } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
+import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
+import { JobNotCancellableError, rescheduleJob } from './cancel.js';
+import { pendingKey } from './pending.js';
 import { InvalidRequestError, validateRequest } from './validate.js';
 
 export interface OffboardRequest {
@@ -24,12 +27,16 @@ export interface IntakeMeta {
 }
 
 export interface EnqueueResult {
+  /** The job that will actually run: the new one, or the pending job a duplicate folded into. */
   id: string;
   user: string;
   /** `waiting` or `delayed` for a new job; the existing job's state for a duplicate. */
   state: string;
   duplicate: boolean;
+  /** When the job that will run is due (absent: at once). */
   effectiveAt?: string;
+  /** A duplicate whose pending job was due later and now runs at this request's moment. */
+  broughtForward?: boolean;
 }
 
 export type BulkItemResult =
@@ -37,17 +44,17 @@ export type BulkItemResult =
   | { index: number; status: 'invalid'; user?: string; error: string };
 
 export function retireJobOptions(ctx: QueueContext, jobId: string, data: RetireJobData): JobsOptions {
-  const { retention, worker } = ctx.config;
+  const { worker } = ctx.config;
   const delay = data.effectiveAt ? Math.max(0, Date.parse(data.effectiveAt) - Date.now()) : 0;
   return {
     jobId,
-    // At most one pending job per user: BullMQ keeps the key until the job completes or fails.
-    deduplication: { id: data.user },
+    // At most one pending job per user and kind: BullMQ keeps the key until the job completes or fails.
+    deduplication: { id: pendingKey(data.user, data.dryRun) },
     attempts: worker.attempts,
     backoff: { type: 'offboard' },
     delay: delay > 0 ? delay : undefined,
-    removeOnComplete: { age: Math.ceil(retention.completedAgeMs / 1000), count: retention.completedCount },
-    removeOnFail: { age: Math.ceil(retention.failedAgeMs / 1000) },
+    // Retention (RETAIN_COMPLETED*, RETAIN_FAILED) is applied by the worker (src/worker/run-worker.ts),
+    // not stored in each job's options: about 100 B less per pending job.
   };
 }
 
@@ -83,17 +90,8 @@ export async function enqueue(
   const opts = retireJobOptions(ctx, id, data);
   const job = await ctx.retire.add('retire', data, opts);
   if (job.id !== id) {
-    const state = await ctx.retire.getJobState(job.id as string);
-    await appendAudit(ctx, {
-      type: 'duplicate',
-      actor: meta.requestedBy,
-      at: new Date().toISOString(),
-      jobId: job.id,
-      user: data.user,
-      correlationId: data.correlationId,
-      details: { source: meta.source },
-    });
-    return { id: job.id as string, user: data.user, state, duplicate: true };
+    const settled = await settleDuplicate(ctx, job.id as string, data, meta);
+    return { id: job.id as string, user: data.user, duplicate: true, ...settled };
   }
   await appendAudit(ctx, requestedEntry(id, data));
   return {
@@ -102,6 +100,88 @@ export async function enqueue(
     state: opts.delay ? 'delayed' : 'waiting',
     duplicate: false,
     effectiveAt: data.effectiveAt,
+  };
+}
+
+/** How long one actor's repeats of a pending job are folded into one `duplicate` audit entry. */
+export const DUPLICATE_AUDIT_COALESCE_MS = 3_600_000;
+
+/** Job states in which a job will still run (or is running). */
+export const PENDING_STATES: ReadonlySet<string> = new Set([
+  'waiting',
+  'delayed',
+  'prioritized',
+  'paused',
+  'waiting-children',
+  'active',
+]);
+
+/**
+ * A request that folded into a pending job of the same user and kind: an earlier moment brings the
+ * pending job forward (audited `rescheduled`), a later one leaves it as it is. Repeats are audited
+ * once per actor and job per DUPLICATE_AUDIT_COALESCE_MS, so a producer cannot roll the capped audit
+ * stream over by resubmitting. Returns what the caller answers: the state and moment of the job that
+ * will run.
+ */
+async function settleDuplicate(
+  ctx: QueueContext,
+  jobId: string,
+  data: RetireJobData,
+  meta: IntakeMeta,
+): Promise<{ state: string; effectiveAt?: string; broughtForward?: boolean }> {
+  const job = await ctx.retire.getJob(jobId);
+  let state: string = job ? await job.getState() : 'unknown';
+  let effectiveAt: string | undefined = job?.data?.effectiveAt;
+  let broughtForward = false;
+  const wanted = data.effectiveAt ? Date.parse(data.effectiveAt) : Date.now();
+  const due = effectiveAt ? Date.parse(effectiveAt) : 0;
+  if (job && state === 'delayed' && wanted < due) {
+    try {
+      const moved = await rescheduleJob(
+        ctx,
+        jobId,
+        new Date(Math.max(wanted, Date.now())),
+        meta.requestedBy,
+        {
+          cause: 'earlier_request',
+          correlationId: data.correlationId,
+        },
+      );
+      state = moved.state;
+      effectiveAt = moved.effectiveAt;
+      broughtForward = true;
+    } catch (err) {
+      // It left the delayed set meanwhile (a worker took it): it runs now, which is earlier still.
+      if (!(err instanceof JobNotCancellableError)) throw err;
+      state = err.state;
+    }
+  }
+  const first = await ctx.redis.set(
+    `${keys.duplicateSeen(ctx.prefix, jobId)}:${meta.requestedBy}`,
+    '1',
+    'PX',
+    DUPLICATE_AUDIT_COALESCE_MS,
+    'NX',
+  );
+  if (first === 'OK' && !broughtForward) {
+    await appendAudit(ctx, {
+      type: 'duplicate',
+      actor: meta.requestedBy,
+      at: new Date().toISOString(),
+      jobId,
+      user: data.user,
+      correlationId: data.correlationId,
+      details: {
+        source: meta.source,
+        ...(meta.batchId ? { batchId: meta.batchId } : {}),
+        coalesceMs: DUPLICATE_AUDIT_COALESCE_MS,
+      },
+    });
+  }
+  return {
+    state,
+    ...(effectiveAt ? { effectiveAt } : {}),
+    ...(broughtForward ? { broughtForward } : {}),
   };
 }
 
@@ -175,11 +255,12 @@ export async function enqueueMany(
       chunk.map((v) => ({ name: 'retire', data: v.data, opts: retireJobOptions(ctx, v.id, v.data) })),
     );
     const audit = [];
+    const duplicates: Promise<void>[] = [];
     for (const [k, v] of chunk.entries()) {
       const gotId = jobs[k]?.id as string;
       const duplicate = gotId !== v.id;
       const delayed = !!v.data.effectiveAt && Date.parse(v.data.effectiveAt) > Date.now();
-      results[v.index] = {
+      const result: BulkItemResult = {
         index: v.index,
         status: duplicate ? 'duplicate' : 'accepted',
         id: gotId,
@@ -188,21 +269,20 @@ export async function enqueueMany(
         duplicate,
         effectiveAt: v.data.effectiveAt,
       };
-      audit.push(
-        duplicate
-          ? {
-              type: 'duplicate' as const,
-              actor: meta.requestedBy,
-              at: new Date().toISOString(),
-              jobId: gotId,
-              user: v.data.user,
-              correlationId: v.data.correlationId,
-              details: { source: meta.source, ...(meta.batchId ? { batchId: meta.batchId } : {}) },
-            }
-          : requestedEntry(gotId, v.data),
-      );
+      results[v.index] = result;
+      if (!duplicate) audit.push(requestedEntry(gotId, v.data));
+      else {
+        // The answer names the pending job that will run and when (brought forward if need be).
+        duplicates.push(
+          settleDuplicate(ctx, gotId, v.data, meta).then((settled) => {
+            Object.assign(result, settled);
+            if (!settled.effectiveAt) delete result.effectiveAt;
+          }),
+        );
+      }
     }
     await appendAudit(ctx, audit);
+    await Promise.all(duplicates);
     done += chunk.length;
     opts.onProgress?.(done, valid.length);
   }

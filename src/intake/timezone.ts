@@ -1,6 +1,7 @@
 // HR systems often send a leave date ("2026-12-01") or a wall-clock time without an offset; BullMQ
 // needs an instant. With an IANA zone (`--tz Europe/Berlin`) we turn the wall-clock time into
 // that instant here, before validation, so a date without a zone is never guessed.
+import { DateTime, IANAZone } from 'luxon';
 import { InvalidRequestError } from './validate.js';
 
 export class InvalidTimeZoneError extends Error {
@@ -10,38 +11,8 @@ export class InvalidTimeZoneError extends Error {
   }
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      });
-    } catch {
-      throw new InvalidTimeZoneError(tz);
-    }
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
 export function isValidTimeZone(tz: string): boolean {
-  if (typeof tz !== 'string' || tz.length === 0 || tz.length > 64) return false;
-  try {
-    formatter(tz);
-    return true;
-  } catch {
-    return false;
-  }
+  return typeof tz === 'string' && tz.length > 0 && tz.length <= 64 && IANAZone.isValidZone(tz);
 }
 
 /** Throws InvalidTimeZoneError unless `tz` is a zone this Node.js knows. */
@@ -50,30 +21,17 @@ export function assertTimeZone(tz: string): string {
   return tz;
 }
 
-/** Offset of `tz` from UTC at `instantMs`, in ms (positive east of Greenwich). */
-function offsetAt(tz: string, instantMs: number): number {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(tz).formatToParts(new Date(instantMs))) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  }
-  const wall = Date.UTC(
-    parts.year ?? 1970,
-    (parts.month ?? 1) - 1,
-    parts.day ?? 1,
-    parts.hour ?? 0,
-    parts.minute ?? 0,
-    parts.second ?? 0,
-  );
-  return wall - Math.floor(instantMs / 1000) * 1000;
-}
-
 const LOCAL = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?$/;
 const HAS_OFFSET = /(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * `2026-12-01` (start of that day) or `2026-12-01T17:00[:00]` read as wall-clock time in `tz`
- * → ISO instant in UTC. In a DST gap the later offset wins (02:30 on a spring-forward day is
- * 03:30); an ambiguous autumn time resolves to its first occurrence.
+ * → ISO instant in UTC, by luxon. Daylight-saving changes, the same in every zone:
+ * - gap (spring forward): a time that does not exist moves forward by the gap, as a wall clock
+ *   would — 02:30 in Berlin on 2026-03-29 is 03:30 CEST;
+ * - overlap (fall back): a time that happens twice takes the earlier offset, i.e. its first
+ *   occurrence — 02:30 in Berlin on 2026-10-25 is 02:30 CEST (00:30Z), not CET. A leaver is then
+ *   never retired later than the time they were given. (luxon alone would pick by today's offset.)
  */
 export function zonedToInstant(local: string, tz: string): string {
   assertTimeZone(tz);
@@ -84,29 +42,20 @@ export function zonedToInstant(local: string, tz: string): string {
       'effectiveAt',
     );
   }
-  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((v) => Number(v ?? 0)) as number[];
-  const ms = Number((m[7] ?? '0').padEnd(3, '0'));
-  const wall = Date.UTC(y as number, (mo as number) - 1, d, h, mi, s, ms);
-  const check = new Date(wall);
-  if (
-    check.getUTCFullYear() !== y ||
-    check.getUTCMonth() !== (mo as number) - 1 ||
-    check.getUTCDate() !== d ||
-    (h as number) > 23 ||
-    (mi as number) > 59 ||
-    (s as number) > 59
-  ) {
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map((v) =>
+    Number(v ?? 0),
+  );
+  const millisecond = Number((m[7] ?? '0').padEnd(3, '0'));
+  const wall = DateTime.fromObject(
+    { year, month, day, hour, minute, second, millisecond },
+    { zone: IANAZone.create(tz) },
+  );
+  // luxon reads hour 24 as the next midnight; a leave date written so is a typo, not a moment.
+  if (!wall.isValid || (hour ?? 0) > 23) {
     throw new InvalidRequestError(`effectiveAt "${local.slice(0, 40)}" is not a real date`, 'effectiveAt');
   }
-  // Offsets a day either side bracket any DST change; a wall time is valid under an offset when
-  // the zone really has that offset at the resulting instant.
-  const before = offsetAt(tz, wall - 86_400_000);
-  const after = offsetAt(tz, wall + 86_400_000);
-  const valid = [before, after].filter((o) => offsetAt(tz, wall - o) === o);
-  // Ambiguous (both valid): the larger offset gives the earlier instant. Gap (none valid): the
-  // offset from before the change moves the time forward past the gap.
-  const instant = valid.length > 0 ? wall - Math.max(...valid) : wall - before;
-  return new Date(instant).toISOString();
+  const first = Math.min(...wall.getPossibleOffsets().map((d) => d.toMillis()));
+  return new Date(first).toISOString();
 }
 
 /**

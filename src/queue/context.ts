@@ -8,8 +8,15 @@ import { DEAD_LETTER_QUEUE, RETIRE_QUEUE } from './names.js';
 export interface QueueContext {
   config: Config;
   prefix: string;
-  /** Fail-fast client for our own keys (audit, circuit, pacing state). */
+  /** Client for our own keys (audit, circuit, pacing state, metrics). */
   redis: RedisClient;
+  /**
+   * The connection the BullMQ `Queue` objects use (same options as `redis`). Kept apart because
+   * BullMQ defines its ~60 Lua commands on its connection and ioredis copies every defined command
+   * onto each pipeline it creates: on a shared client every audit or metrics pipeline paid for that.
+   * Other BullMQ queues (the sweep queue) should use this one too.
+   */
+  queueConnection: RedisClient;
   retire: Queue<RetireJobData, RetireRecord>;
   deadLetter: Queue<DeadLetterData>;
 }
@@ -22,18 +29,32 @@ export interface QueueContextOptions {
 
 export function createQueueContext(config: Config, opts: QueueContextOptions = {}): QueueContext {
   const redis = createRedis(config.redis, { blocking: opts.blocking, name: opts.name });
+  const queueConnection = createRedis(config.redis, {
+    blocking: opts.blocking,
+    name: opts.name ? `${opts.name}-queues` : undefined,
+  });
   const prefix = config.redis.prefix;
   // BullMQ's event stream is only for live dashboards here (records and audit are ours): keep it short.
   const streams = { events: { maxLen: 1000 } };
-  const retire = new Queue<RetireJobData, RetireRecord>(RETIRE_QUEUE, { connection: redis, prefix, streams });
-  const deadLetter = new Queue<DeadLetterData>(DEAD_LETTER_QUEUE, { connection: redis, prefix });
+  const retire = new Queue<RetireJobData, RetireRecord>(RETIRE_QUEUE, {
+    connection: queueConnection,
+    prefix,
+    streams,
+  });
+  const deadLetter = new Queue<DeadLetterData>(DEAD_LETTER_QUEUE, { connection: queueConnection, prefix });
   // Queue emits connection errors; the owner decides how to report them (readiness, 503s).
   retire.on('error', () => {});
   deadLetter.on('error', () => {});
-  return { config, prefix, redis, retire, deadLetter };
+  // Errors are reported by the owner through `redis` (readiness, 503s); this one only must not crash.
+  queueConnection.on('error', () => {});
+  // ioredis prints "Unhandled error event" for a client nobody listens to; owners read failures
+  // from the commands themselves (fast 503s, readiness), so a silent listener is enough here.
+  redis.on('error', () => {});
+  return { config, prefix, redis, queueConnection, retire, deadLetter };
 }
 
 export async function closeQueueContext(ctx: QueueContext): Promise<void> {
   await Promise.allSettled([ctx.retire.close(), ctx.deadLetter.close()]);
+  ctx.queueConnection.disconnect();
   ctx.redis.disconnect();
 }

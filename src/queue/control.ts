@@ -81,13 +81,13 @@ export async function getCircuit(ctx: Pick<QueueContext, 'redis' | 'prefix'>): P
 }
 
 export interface ThrottleStatus {
-  /** Calls per second the shared pacer currently allows (configured rate × adaptive factor). */
+  /** Calls per second the shared pacer currently allows (configured rate × GRAPH_RATE_HEADROOM × adaptive factor). */
   ratePerSecond: number;
   /** Adaptive factor in (0, 1]: drops on 429, climbs back slowly. */
   factor: number;
   /** Set while a Retry-After pause is in force: no new Graph call starts before this instant. */
   pausedUntil: string | null;
-  configured: { limit: number; windowMs: number };
+  configured: { limit: number; windowMs: number; headroom: number };
 }
 
 export interface QueueStatus {
@@ -107,13 +107,15 @@ export async function getThrottleStatus(ctx: QueueContext): Promise<ThrottleStat
     ctx.redis.hget(keys.pacer(ctx.prefix), 'factor'),
   ]);
   const { limit, windowMs } = ctx.config.graph.rateLimit;
+  const headroom = ctx.config.graph.rateHeadroom;
   const factor = factorRaw ? Math.min(1, Math.max(0, Number(factorRaw))) : 1;
   const gateMs = gate ? Number(gate) : 0;
   return {
-    ratePerSecond: Math.round(((limit * 1000) / windowMs) * factor * 1000) / 1000,
+    // The pacer aims at limit × headroom (worker/pacer.ts), then scales by the adaptive factor.
+    ratePerSecond: Math.round(((limit * 1000) / windowMs) * headroom * factor * 1000) / 1000,
     factor,
     pausedUntil: gateMs > Date.now() ? new Date(gateMs).toISOString() : null,
-    configured: { limit, windowMs },
+    configured: { limit, windowMs, headroom },
   };
 }
 

@@ -27,9 +27,19 @@ export const keys = {
   /** Set of users already seen while staging a bulk submission (dedupe without an in-process Set). */
   batchUsers: (prefix: string, id: string) => ownKey(prefix, 'batch', id, 'users'),
   schedules: (prefix: string) => ownKey(prefix, 'schedules'),
+  /** Sorted set (user → accepted at) of users one actor got accepted without approval (GUARD_WINDOW). */
+  guardWindow: (prefix: string, actor: string) => ownKey(prefix, 'guard-window', 'actor', actor),
+  /** The same across every actor. */
+  guardWindowTotal: (prefix: string) => ownKey(prefix, 'guard-window', 'total'),
+  /** Duplicate submissions already audited for a pending job within the coalescing period. */
+  duplicateSeen: (prefix: string, jobId: string) => ownKey(prefix, 'duplicate-seen', jobId),
   tokenCache: (prefix: string, clientId: string) => ownKey(prefix, 'token-cache', clientId),
   metrics: (prefix: string) => ownKey(prefix, 'metrics'),
   workers: (prefix: string) => ownKey(prefix, 'workers'),
+  /** Hash: worker id → JSON {thumbprint, notAfter} of the client certificate it signs in with. */
+  credentialExpiry: (prefix: string) => ownKey(prefix, 'credential-expiry'),
+  /** Hash: `<schedule>:<field>` → last success/failure time (ms), items of the last tick, run counts. */
+  sweepStatus: (prefix: string) => ownKey(prefix, 'sweep-status'),
 };
 
 /** Dead-letter job ids are deterministic so moving a job twice never duplicates it. */

@@ -22,7 +22,9 @@ export async function appendAudit(ctx: AuditContext, entries: AuditEntry | Audit
     pipeline.xadd(keys.audit(ctx.prefix), 'MAXLEN', '~', auditMaxLen, '*', 'e', body);
     if (entry.user) {
       const hk = keys.userHistory(ctx.prefix, entry.user);
-      pipeline.rpush(hk, body);
+      // The key names the user: the per-user copy leaves the field out (about 40 B per pending leaver).
+      const { user: _user, ...rest } = entry;
+      pipeline.rpush(hk, JSON.stringify(rest));
       pipeline.ltrim(hk, -historyMaxLen, -1);
       pipeline.pexpire(hk, historyTtlMs);
     }
@@ -70,7 +72,8 @@ export async function userHistory(ctx: AuditContext, user: string, count = 200):
   const out: AuditRecord[] = [];
   for (const [i, row] of rows.entries()) {
     try {
-      out.push({ id: `h-${i}`, ...(JSON.parse(row) as AuditEntry) });
+      // Entries written before the per-user copy dropped the field still carry their own `user`.
+      out.push({ id: `h-${i}`, user, ...(JSON.parse(row) as AuditEntry) });
     } catch {
       // A corrupt entry must not hide the rest of the trail.
     }

@@ -3,16 +3,28 @@
 // Redrive adds the new retire job first and removes the dead letter second: a crash in between
 // leaves a duplicate dead letter at worst, never a lost request.
 import type { Job } from 'bullmq';
-import { enqueue } from '../intake/enqueue.js';
+import { enqueue, PENDING_STATES } from '../intake/enqueue.js';
 import type { DeadLetterData, DeadLetterReason, RetireJobData } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
+import { isValidId } from '../queue/ids.js';
 import { deadLetterId } from '../queue/names.js';
 import { appendAudit } from './audit.js';
 
 export class DeadLetterNotFoundError extends Error {
   override readonly name = 'DeadLetterNotFoundError';
   constructor(readonly id: string) {
-    super(`no dead letter with id ${id}`);
+    super(`no dead letter with id ${id.slice(0, 128)}`);
+  }
+}
+
+/** The redrive would not leave a job of the dead letter's kind pending: the dead letter is kept. */
+export class RedriveNotSettledError extends Error {
+  override readonly name = 'RedriveNotSettledError';
+  constructor(
+    readonly id: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 
@@ -72,7 +84,7 @@ function view(job: Job<DeadLetterData>): DeadLetterView {
 }
 
 export async function getDeadLetter(ctx: QueueContext, id: string): Promise<DeadLetterView> {
-  const job = await ctx.deadLetter.getJob(id);
+  const job = isValidId(id) ? await ctx.deadLetter.getJob(id) : undefined;
   if (!job?.data?.original) throw new DeadLetterNotFoundError(id);
   return view(job);
 }
@@ -119,24 +131,45 @@ export async function redriveDeadLetter(
   id: string,
   actor: string,
 ): Promise<RedriveResult> {
-  const job = await ctx.deadLetter.getJob(id);
+  const job = isValidId(id) ? await ctx.deadLetter.getJob(id) : undefined;
   if (!job?.data?.original) throw new DeadLetterNotFoundError(id);
   const { original } = job.data;
-  const result = await enqueue(
-    ctx,
-    {
-      user: original.user,
-      ...(original.reason ? { reason: original.reason } : {}),
-      dryRun: original.dryRun,
-      correlationId: original.correlationId,
-    },
-    {
-      requestedBy: actor,
-      source: 'redrive',
-      redrivenFrom: id,
-      ...(original.batchId ? { batchId: original.batchId } : {}),
-    },
-  );
+  if (ctx.config.worker.dryRun && !original.dryRun) {
+    throw new RedriveNotSettledError(
+      id,
+      `DRY_RUN is on: redriving ${id} would only run a dry run of a real request; the dead letter is kept`,
+    );
+  }
+  // The dead letter goes only once a job of its kind for this user is pending: the new one, or a
+  // pending one it folded into (brought forward if it was due later). A duplicate that finished
+  // between the add and the check is not that: add again (its deduplication key is gone by then).
+  let result: Awaited<ReturnType<typeof enqueue>> | undefined;
+  for (let tries = 0; tries < 3 && !result; tries++) {
+    const r = await enqueue(
+      ctx,
+      {
+        user: original.user,
+        ...(original.reason ? { reason: original.reason } : {}),
+        dryRun: original.dryRun,
+        correlationId: original.correlationId,
+      },
+      {
+        requestedBy: actor,
+        source: 'redrive',
+        redrivenFrom: id,
+        ...(original.batchId ? { batchId: original.batchId } : {}),
+      },
+    );
+    const pending = await ctx.retire.getJob(r.id);
+    const state = pending ? await pending.getState() : 'missing';
+    if (pending?.data?.dryRun === original.dryRun && PENDING_STATES.has(state)) result = r;
+  }
+  if (!result) {
+    throw new RedriveNotSettledError(
+      id,
+      `no pending job for ${original.user} after redriving ${id}; the dead letter is kept`,
+    );
+  }
   await job.remove();
   await appendAudit(ctx, {
     type: 'redriven',
@@ -156,7 +189,7 @@ export async function discardDeadLetter(
   actor: string,
   note?: string,
 ): Promise<{ deadLetterId: string }> {
-  const job = await ctx.deadLetter.getJob(id);
+  const job = isValidId(id) ? await ctx.deadLetter.getJob(id) : undefined;
   if (!job?.data?.original) throw new DeadLetterNotFoundError(id);
   // Audit first: if the removal fails the trail says what was intended, and a retry is harmless.
   await appendAudit(ctx, {

@@ -1,6 +1,7 @@
 // Creates ioredis clients for BullMQ and for our own keys, for a single node or a Cluster.
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Config } from '../config/load.js';
+import { redisCredentials } from '../config/redis-url.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -27,7 +28,7 @@ export function createRedis(config: Config['redis'], opts: ConnectionOptions = {
 }
 
 function createCluster(config: Config['redis'], common: RedisOptions, opts: ConnectionOptions): Cluster {
-  const { username, password } = clusterCredentials(config.url);
+  const { username, password } = redisCredentials(config.url);
   const tls = /^rediss(\+cluster)?:/.test(config.url);
   const cluster = new Cluster(config.clusterNodes ?? [], {
     redisOptions: {
@@ -52,21 +53,5 @@ function createCluster(config: Config['redis'], common: RedisOptions, opts: Conn
   return cluster;
 }
 
-/**
- * Credentials for a cluster come from the REDIS_URL user-info: `redis+cluster://user:pass@h1:p1,h2:p2`
- * (a multi-host authority that WHATWG URL cannot parse), or `redis[s]://user:pass@host` when the
- * nodes are listed in REDIS_CLUSTER_NODES.
- */
-export function clusterCredentials(url: string): { username?: string; password?: string } {
-  const m = /^[a-z+]+:\/\/([^@/]*)@/i.exec(url);
-  if (!m) return {};
-  const info = m[1] ?? '';
-  const colon = info.indexOf(':');
-  // Same reading as ioredis for single-node URLs: without a colon it is a user name.
-  const user = colon < 0 ? info : info.slice(0, colon);
-  const pass = colon < 0 ? '' : info.slice(colon + 1);
-  return {
-    username: user ? decodeURIComponent(user) : undefined,
-    password: pass ? decodeURIComponent(pass) : undefined,
-  };
-}
+/** Cluster credentials come from REDIS_URL's user-info (see config/redis-url.ts). */
+export { redisCredentials as clusterCredentials } from '../config/redis-url.js';

@@ -1,15 +1,19 @@
 // A schedule: a named cron (with its time zone) and where to find the leavers at each tick.
 // The definition travels in the job scheduler's template data, so every tick's job carries it.
-import { isAbsolute } from 'node:path';
+import { isAbsolute, normalize, sep } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { isLoopbackHost } from '../config/load.js';
+import { hasControlChars } from '../intake/text.js';
 import { isValidTimeZone } from '../intake/timezone.js';
 import { InvalidScheduleError } from './errors.js';
 
 export type SweepSource =
-  /** A CSV file readable by the worker process (same format as `offboard import`). */
+  /** A CSV file inside SCHEDULE_CSV_DIR on the worker (same format as `offboard import`). */
   | { type: 'csv'; path: string }
-  /** A JSON feed: `[{user, effectiveAt?, reason?}]` or `{leavers: […]}`; optional bearer token. */
+  /**
+   * A JSON feed: `[{user, effectiveAt?, reason?}]` or `{leavers: […]}`; optional bearer token from a
+   * variable named OFFBOARD_FEED_TOKEN_* (never any other secret of the worker).
+   */
   | { type: 'http'; url: string; tokenEnv?: string };
 
 export interface ScheduleDef {
@@ -28,10 +32,44 @@ export function isScheduleName(name: unknown): name is string {
   return typeof name === 'string' && NAME.test(name);
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/**
+ * The only environment variables a schedule may name: a schedule is data anyone with Redis write
+ * access or the operator CLI can change, so it must not be able to pick AZURE_CLIENT_SECRET,
+ * TOKEN_CACHE_KEY or REDIS_URL and have a worker send it to a host of its choosing.
+ */
+export const FEED_TOKEN_PREFIX = 'OFFBOARD_FEED_TOKEN_';
+const FEED_TOKEN_ENV = /^OFFBOARD_FEED_TOKEN_[A-Z0-9_]{1,64}$/;
+export function isFeedTokenEnv(name: unknown): name is string {
+  return typeof name === 'string' && FEED_TOKEN_ENV.test(name);
+}
+
+export interface ValidateScheduleOptions {
+  /**
+   * SCHEDULE_CSV_DIR of this process. CSV sources must lie inside it (checked here by the path's
+   * text; the worker checks the real path again before reading). Unset: CSV sources are refused.
+   */
+  csvDir?: string;
+}
+
+/** Why a CSV sweep path is not acceptable (by its text), or null. */
+export function csvPathProblem(path: unknown, csvDir: string | undefined): string | null {
+  if (typeof path !== 'string' || !isAbsolute(path) || path.length > 1024) {
+    return 'an absolute path to a CSV file';
+  }
+  if (hasControlChars(path)) return 'must not contain control characters';
+  if (path.split(/[\\/]/).includes('..') || normalize(path) !== path) {
+    return 'must be a plain absolute path (no "..", "." or repeated separators)';
+  }
+  if (!csvDir) {
+    return 'CSV sweep sources are disabled: set SCHEDULE_CSV_DIR (on the workers and where schedules are added) to the directory sweep files live in';
+  }
+  const dir = normalize(csvDir).replace(/[\\/]+$/, '');
+  if (!path.startsWith(dir + sep)) return `must be inside SCHEDULE_CSV_DIR (${dir})`;
+  return null;
+}
 
 /** Returns a clean copy of the definition or throws InvalidScheduleError naming every problem. */
-export function validateSchedule(input: unknown): ScheduleDef {
+export function validateSchedule(input: unknown, opts: ValidateScheduleOptions = {}): ScheduleDef {
   const issues: string[] = [];
   const o = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   const name = typeof o.name === 'string' ? o.name : '';
@@ -49,16 +87,19 @@ export function validateSchedule(input: unknown): ScheduleDef {
   const src = (typeof o.source === 'object' && o.source !== null ? o.source : {}) as Record<string, unknown>;
   let source: SweepSource | undefined;
   if (src.type === 'csv') {
-    if (typeof src.path !== 'string' || !isAbsolute(src.path) || src.path.length > 1024) {
-      issues.push('source.path: an absolute path to a CSV file');
-    } else source = { type: 'csv', path: src.path };
+    const problem = csvPathProblem(src.path, opts.csvDir);
+    if (problem) issues.push(`source.path: ${problem}`);
+    else source = { type: 'csv', path: String(src.path) };
   } else if (src.type === 'http') {
     const problem = feedUrlProblem(src.url);
     if (problem) issues.push(`source.url: ${problem}`);
-    if (src.tokenEnv !== undefined && (typeof src.tokenEnv !== 'string' || !ENV_NAME.test(src.tokenEnv))) {
-      issues.push('source.tokenEnv: the name of an environment variable (A-Z 0-9 _)');
+    const badToken = src.tokenEnv !== undefined && !isFeedTokenEnv(src.tokenEnv);
+    if (badToken) {
+      issues.push(
+        `source.tokenEnv: must name a variable ${FEED_TOKEN_PREFIX}<NAME> (A-Z 0-9 _); feed tokens come from no other variable`,
+      );
     }
-    if (!problem) {
+    if (!problem && !badToken) {
       source = { type: 'http', url: String(src.url) };
       if (typeof src.tokenEnv === 'string') source.tokenEnv = src.tokenEnv;
     }

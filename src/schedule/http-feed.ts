@@ -1,8 +1,8 @@
 // Reads leavers from an HTTP(S) JSON feed (an HR system's export endpoint). The bearer token
-// comes from the environment variable the schedule names; it is sent, never stored or logged.
+// comes from the OFFBOARD_FEED_TOKEN_* variable the schedule names; it is sent, never stored or logged.
 // Redirects are refused (a token must not follow a redirect to another host), the body is capped
 // and the call times out.
-import { feedUrlProblem } from './definition.js';
+import { FEED_TOKEN_PREFIX, feedUrlProblem, isFeedTokenEnv } from './definition.js';
 import { SweepSourceError } from './errors.js';
 
 export interface FeedOptions {
@@ -25,7 +25,11 @@ export async function fetchFeed(
   if (problem) throw new SweepSourceError(`feed URL ${problem}`);
   const maxBytes = opts.maxBytes ?? 10 * 1024 * 1024;
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (source.tokenEnv) {
+  if (source.tokenEnv !== undefined) {
+    // Checked again at the point of use: nothing but a feed token variable is ever sent.
+    if (!isFeedTokenEnv(source.tokenEnv)) {
+      throw new SweepSourceError(`feed token variable must be named ${FEED_TOKEN_PREFIX}<NAME>`);
+    }
     const token = (opts.env ?? process.env)[source.tokenEnv];
     if (!token) throw new SweepSourceError(`environment variable ${source.tokenEnv} (feed token) is not set`);
     headers.authorization = `Bearer ${token}`;

@@ -7,15 +7,22 @@ import type { QueueContext } from '../queue/context.js';
 import { keys, SWEEP_QUEUE } from '../queue/names.js';
 import { isScheduleName, type ScheduleDef, validateSchedule } from './definition.js';
 import { ScheduleNotFoundError } from './errors.js';
+import { forgetSweepStatus } from './sweep-status.js';
 
 /** Internal scheduler ids contain a colon, which schedule names cannot, so they never collide. */
 export const HOUSEKEEPING_ID = 'offboard:housekeeping';
 
 export type SweepQueue = Queue<ScheduleDef | Record<string, never>>;
 
-/** A short-lived handle on the sweep queue sharing the context's Redis connection. */
-export function openSweepQueue(ctx: Pick<QueueContext, 'redis' | 'prefix'>): SweepQueue {
-  const queue: SweepQueue = new Queue(SWEEP_QUEUE, { connection: ctx.redis, prefix: ctx.prefix });
+/**
+ * A short-lived handle on the sweep queue sharing the context's queue connection (not `ctx.redis`:
+ * BullMQ's scripts defined on a client slow down every pipeline created on it).
+ */
+export function openSweepQueue(
+  ctx: Pick<QueueContext, 'redis' | 'prefix'> & Partial<Pick<QueueContext, 'queueConnection'>>,
+): SweepQueue {
+  const connection = ctx.queueConnection ?? ctx.redis;
+  const queue: SweepQueue = new Queue(SWEEP_QUEUE, { connection, prefix: ctx.prefix });
   queue.on('error', () => {});
   return queue;
 }
@@ -50,7 +57,7 @@ export async function addSchedule(
   input: ScheduleDef,
   opts: { actor?: string } = {},
 ): Promise<ScheduleView> {
-  const def = validateSchedule(input);
+  const def = validateSchedule(input, { csvDir: ctx.config.schedule.csvDir });
   const job = await withQueue(ctx, (q) =>
     q.upsertJobScheduler(
       def.name,
@@ -104,5 +111,6 @@ export async function removeSchedule(ctx: QueueContext, name: string): Promise<v
   if (!isScheduleName(name)) throw new ScheduleNotFoundError(String(name));
   const removed = await withQueue(ctx, (q) => q.removeJobScheduler(name));
   const deleted = await ctx.redis.hdel(keys.schedules(ctx.prefix), name);
+  await forgetSweepStatus(ctx, name);
   if (!removed && deleted === 0) throw new ScheduleNotFoundError(name);
 }

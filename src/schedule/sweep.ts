@@ -1,16 +1,17 @@
 // One tick of a schedule: read the source, submit the leavers through the mass-change guard
 // (usual per-user deduplication, so a leaver listed every night is enqueued once), and record a
 // sweep summary in the audit stream, also when the source could not be read.
-import { createReadStream } from 'node:fs';
 import { type SubmitMeta, submitBulk } from '../guard/batches.js';
 import { importCsv } from '../import/csv.js';
 import { ImportFormatError } from '../import/row.js';
 import { resolveEffectiveAt } from '../intake/timezone.js';
 import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
-import type { ScheduleDef } from './definition.js';
-import { SweepSourceError } from './errors.js';
+import { openCsvSource } from './csv-source.js';
+import { isScheduleName, type ScheduleDef, validateSchedule } from './definition.js';
+import { InvalidScheduleError, SweepSourceError } from './errors.js';
 import { type FeedOptions, fetchFeed } from './http-feed.js';
+import { recordSweepFailure, recordSweepSuccess } from './sweep-status.js';
 
 export interface SweepSummary {
   schedule: string;
@@ -35,12 +36,33 @@ export interface RunSweepOptions {
   feed?: FeedOptions;
 }
 
+/**
+ * Runs one tick. The definition is validated again here, against this process's own settings:
+ * it comes from Redis, and whoever can write there must not be able to widen what a tick does
+ * (another secret as feed token, a file outside SCHEDULE_CSV_DIR). A refused definition is audited
+ * and throws InvalidScheduleError before any source is touched.
+ */
 export async function runSweep(
   ctx: QueueContext,
-  def: ScheduleDef,
+  input: ScheduleDef,
   opts: RunSweepOptions = {},
 ): Promise<SweepSummary> {
   const tick = new Date(opts.now ?? Date.now()).toISOString();
+  let def: ScheduleDef;
+  try {
+    def = validateSchedule(input, { csvDir: ctx.config.schedule.csvDir });
+  } catch (err) {
+    const name = (input as { name?: unknown } | null)?.name;
+    await appendAudit(ctx, {
+      type: 'sweep',
+      actor: `schedule:${isScheduleName(name) ? name : 'invalid'}`,
+      at: new Date().toISOString(),
+      details: { tick, refused: true, error: (err as Error).message.slice(0, 500) },
+    }).catch(() => {});
+    if (isScheduleName(name)) await recordSweepFailure(ctx, name).catch(() => {});
+    if (err instanceof InvalidScheduleError) throw err;
+    throw new InvalidScheduleError(`invalid schedule: ${(err as Error).message}`);
+  }
   const actor = `schedule:${def.name}`;
   const meta: SubmitMeta = {
     requestedBy: actor,
@@ -61,9 +83,11 @@ export async function runSweep(
       at: new Date().toISOString(),
       details: { ...base, error: (err as Error).message.slice(0, 500) },
     }).catch(() => {});
+    await recordSweepFailure(ctx, def.name).catch(() => {});
     throw err;
   }
   await appendAudit(ctx, { type: 'sweep', actor, at: new Date().toISOString(), details: { ...summary } });
+  await recordSweepSuccess(ctx, summary).catch(() => {});
   return summary;
 }
 
@@ -78,7 +102,8 @@ async function sweepCsv(
 ): Promise<SweepSummary> {
   try {
     // The import streams and stages in Redis, so the guard applies without loading the file.
-    const r = await importCsv(ctx, createReadStream(path), { meta, tz });
+    const stream = await openCsvSource(path, ctx.config.schedule.csvDir);
+    const r = await importCsv(ctx, stream, { meta, tz });
     return {
       ...base,
       found: r.lines,

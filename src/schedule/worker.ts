@@ -1,13 +1,14 @@
 // The sweep worker runs beside the retire worker in `offboard worker`. BullMQ hands each tick's
 // job to exactly one of the listening processes, so running many workers never runs a sweep
 // twice. Concurrency 1: sweeps are rare and must not compete with each other for the feed.
-import { type Job, Worker } from 'bullmq';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { expireBatches } from '../guard/batches.js';
 import type { Logger } from '../log.js';
 import type { QueueContext } from '../queue/context.js';
 import { SWEEP_QUEUE } from '../queue/names.js';
 import { createRedis } from '../redis/connection.js';
 import type { ScheduleDef } from './definition.js';
+import { InvalidScheduleError } from './errors.js';
 import { HOUSEKEEPING_ID, openSweepQueue } from './schedules.js';
 import { runSweep, type SweepSummary } from './sweep.js';
 
@@ -43,8 +44,28 @@ export async function processSweepJob(
     return [];
   });
   if (job.name !== 'sweep') return { expired: expired.length };
+  // job.data is whatever Redis holds: runSweep validates it again before touching any source.
   const def = job.data as ScheduleDef;
-  const summary = await runSweep(ctx, def, { now: tickOf(job) });
+  if (job.repeatJobKey && def && typeof def === 'object' && def.name !== job.repeatJobKey) {
+    // A tick must not act (and audit) under another schedule's name.
+    logger.error(
+      { schedule: job.repeatJobKey },
+      'sweep refused: definition name does not match its schedule',
+    );
+    throw new UnrecoverableError('sweep refused: definition name does not match its schedule');
+  }
+  let summary: SweepSummary;
+  try {
+    summary = await runSweep(ctx, def, { now: tickOf(job) });
+  } catch (err) {
+    if (!(err instanceof InvalidScheduleError)) throw err;
+    logger.error(
+      { schedule: job.repeatJobKey, err: err.message },
+      'sweep refused: invalid definition in Redis',
+    );
+    // Retrying cannot make a refused definition acceptable.
+    throw new UnrecoverableError(err.message);
+  }
   logger.info({ sweep: summary }, 'sweep finished');
   return summary;
 }

@@ -1,11 +1,21 @@
-// One Graph call for a job, paced and recorded: every call (success or not) updates the job's
-// progress counters, appends an `attempt` audit entry and bumps the fleet metrics, because a POST
-// that timed out may have been applied anyway and support needs its request-id.
+// One Graph call for a job, paced and recorded: every call (success or not) appends an `attempt`
+// audit entry and bumps the fleet metrics, because a POST that timed out may have been applied anyway
+// and support needs its request-id. The job's progress (its counters in BullMQ) is written only when
+// the call failed, i.e. when another processing run may need it: after a 2xx the record returned to
+// BullMQ carries the same counts. The answer also feeds the pace: a 429 always slows the fleet, a 5xx,
+// timeout or connection error only when it is systemic (pacer.onFailure), a healthy answer regains it.
 import { randomUUID } from 'node:crypto';
 import type { Job } from 'bullmq';
 import type { Config } from '../config/load.js';
 import { removeAllDevicesFromManagement } from '../graph/client.js';
-import { GraphError, GraphNetworkError, GraphThrottledError, GraphTimeoutError } from '../graph/errors.js';
+import {
+  GraphBadRequestError,
+  GraphError,
+  GraphNetworkError,
+  GraphNotFoundError,
+  GraphThrottledError,
+  GraphTimeoutError,
+} from '../graph/errors.js';
 import type {
   AuditEntry,
   GraphSuccess,
@@ -15,7 +25,18 @@ import type {
   TokenProvider,
 } from '../interfaces.js';
 import { type AuditContext, appendAudit } from '../records/audit.js';
-import { graphCallFields, incrementMetrics, type MetricFields } from '../records/metrics.js';
+import {
+  bufferHashIncrement,
+  graphCallFields,
+  incrementMetrics,
+  type MetricFields,
+} from '../records/metrics.js';
+import {
+  callClass,
+  countGraphCallMinute,
+  MINUTE_RETENTION_MINUTES,
+  minuteKey,
+} from '../records/minute-counters.js';
 import type { Pacer } from './pacer.js';
 import { retryAfterOf } from './retry-policy.js';
 
@@ -37,6 +58,11 @@ export interface JobRun {
   progress: RetireProgress;
   /** Set after a 401: the next token is fetched past the cache, once. */
   forceRefresh: boolean;
+  /**
+   * The `attempt` entry of a 2xx call, written by the processor in the same pipeline as the outcome
+   * entry that follows at once (one round trip instead of two on the success path).
+   */
+  pendingAudit?: AuditEntry[];
 }
 
 export interface CallSignals {
@@ -72,6 +98,7 @@ export async function attemptCall(
       clientRequestId,
       signal: signals.call,
     });
+    deps.pacer.onSuccess(run.data.user);
     await recordCall(deps, run, {
       at,
       status: res.status,
@@ -94,12 +121,18 @@ export async function attemptCall(
     }
     const retryAfterMs = retryAfterOf(err);
     const throttled = err instanceof GraphThrottledError;
-    // 5xx, timeouts and connection errors mean Graph is struggling: the whole fleet slows down (not
-    // just this job), or an outage would cycle the entire backlog through its retry budget.
-    const struggling = throttled || err.retryable;
     // The gate goes up before anything else so other processes stop starting calls at once.
-    if (struggling || retryAfterMs !== undefined)
-      await deps.pacer.onThrottled(retryAfterMs, { slowDown: struggling });
+    if (throttled) {
+      // A 429 is about the app's budget: always an overload signal.
+      await deps.pacer.onThrottled(retryAfterMs, { slowDown: true });
+    } else if (err.retryable) {
+      // A 5xx, timeout or connection error of one user says nothing about the budget: the fleet slows
+      // down (and honours its Retry-After globally) only when failures are systemic across users.
+      await deps.pacer.onFailure(run.data.user, retryAfterMs);
+    } else if (err instanceof GraphNotFoundError || err instanceof GraphBadRequestError) {
+      // Graph answered; the problem is the user, not the service.
+      deps.pacer.onSuccess(run.data.user);
+    }
     const wait = throttled && retryAfterMs !== undefined;
     if (wait) run.progress.throttledWaits += 1;
     await recordCall(
@@ -171,6 +204,7 @@ async function recordCall(
     },
   ];
   const metricStatus = facts.metricStatus ?? facts.status ?? 'network';
+  const ok = facts.status !== null && facts.status >= 200 && facts.status < 300;
   const fields: MetricFields = graphCallFields(metricStatus, facts.durationMs / 1000);
   if (throttledWait) {
     entries.push({
@@ -181,9 +215,23 @@ async function recordCall(
     });
     fields.throttled_waits = 1;
   }
-  await Promise.all([
-    run.job.updateProgress({ ...p }),
-    appendAudit(deps.ctx, entries),
-    incrementMetrics(deps.ctx.redis, deps.ctx.prefix, fields),
-  ]);
+  incrementMetrics(deps.ctx.redis, deps.ctx.prefix, fields).catch(() => undefined);
+  // The console's per-minute chart: with the worker's counter buffer, one write a second, not a
+  // pipeline per call.
+  const { redis, prefix } = deps.ctx;
+  if (
+    !bufferHashIncrement(
+      redis,
+      prefix,
+      minuteKey(prefix, Math.floor(Date.now() / 60_000)),
+      { [callClass(metricStatus)]: 1 },
+      (MINUTE_RETENTION_MINUTES + 1) * 60,
+    )
+  )
+    countGraphCallMinute(redis, prefix, metricStatus);
+  if (ok && !throttledWait) {
+    run.pendingAudit = entries;
+    return;
+  }
+  await Promise.all([ok ? undefined : run.job.updateProgress({ ...p }), appendAudit(deps.ctx, entries)]);
 }

@@ -5,8 +5,9 @@ import type { Logger } from '../log.js';
 import type { QueueContext } from '../queue/context.js';
 import { getCircuit, openCircuit } from '../queue/control.js';
 import { keys } from '../queue/names.js';
-import { incrementMetrics } from '../records/metrics.js';
+import { incrementMetricsNow } from '../records/metrics.js';
 import { runScript } from './lua/scripts.js';
+import { healthWindowKey } from './pacer.js';
 
 /** Thrown inside the processor when a job must go back to the queue because the cause is systemic. */
 export class SystemicFailureError extends Error {
@@ -23,29 +24,53 @@ export class SystemicFailureError extends Error {
 export interface CircuitOptions {
   ctx: QueueContext;
   logger: Logger;
-  /** 403s from this many distinct users inside the window are systemic (CIRCUIT_FORBIDDEN_THRESHOLD). */
+  /**
+   * Minimum sample: 403s from at least this many distinct users inside the window
+   * (CIRCUIT_FORBIDDEN_THRESHOLD, default 5) before their share is judged at all.
+   */
   forbiddenThreshold: number;
   forbiddenWindowMs: number;
+  /**
+   * 403s are systemic when the users who got one are at least this share of the distinct users called
+   * inside the window (CIRCUIT_FORBIDDEN_SHARE, default 0.5). Default 0.5.
+   */
+  forbiddenShare?: number;
   actor?: string;
+}
+
+export interface ForbiddenVerdict {
+  systemic: boolean;
+  /** Distinct users with a 403, and distinct users called, inside the window. */
+  forbidden: number;
+  sample: number;
 }
 
 export interface Circuit {
   /** Opens the circuit and pauses the queue; one error log and one metric per incident (fleet-wide). */
   trip(cause: { code: string; reason: string }): Promise<void>;
-  /** Counts a 403 for this user; true when 403s are systemic (threshold reached or circuit already open). */
+  /**
+   * Counts a 403 for this user; true when 403s are systemic (a high share of the distinct users
+   * called in the window, with a minimum sample) or the circuit is already open. A few 403s in a
+   * big batch (users outside the app's scope tags) are not: those users are dead-lettered `forbidden`.
+   */
   recordForbidden(user: string): Promise<boolean>;
-  /** A success proves the permission works: forget the 403s seen so far. */
-  onSuccess(): Promise<void>;
   isOpen(): Promise<boolean>;
+}
+
+/** The 403 rule on its own (tested directly): minimum distinct users, then a share of the sample. */
+export function forbiddenIsSystemic(
+  forbidden: number,
+  sample: number,
+  rule: { threshold: number; share: number },
+): boolean {
+  return forbidden >= rule.threshold && forbidden >= rule.share * Math.max(sample, forbidden);
 }
 
 export function createCircuit(opts: CircuitOptions): Circuit {
   const { ctx, logger } = opts;
   const forbiddenKey = keys.forbidden(ctx.prefix);
   const circuitKey = keys.circuit(ctx.prefix);
-  // A reset per success would cost a write per call: at most one per second per process, and the
-  // first success after this process saw a 403 resets at once.
-  let lastReset = 0;
+  const rule = { threshold: opts.forbiddenThreshold, share: opts.forbiddenShare ?? 0.5 };
 
   async function trip(cause: { code: string; reason: string }): Promise<void> {
     const opened = await openCircuit(ctx, cause, opts.actor);
@@ -54,34 +79,31 @@ export function createCircuit(opts: CircuitOptions): Circuit {
       { event: 'circuit-open', code: cause.code, reason: cause.reason },
       'circuit opened: retire queue paused for all workers until an operator resumes it',
     );
-    await incrementMetrics(ctx.redis, ctx.prefix, { [`circuit_opened:${cause.code}`]: 1 });
+    // Rare and alerting: written at once, not with the buffered counters.
+    await incrementMetricsNow(ctx.redis, ctx.prefix, { [`circuit_opened:${cause.code}`]: 1 });
   }
 
   return {
     trip,
     async recordForbidden(user) {
-      const [distinct, open] = (await runScript(
-        ctx.redis,
-        'forbidden',
-        [forbiddenKey, circuitKey],
-        [user, opts.forbiddenWindowMs],
-      )) as [number, number];
-      lastReset = 0;
+      const [forbidden, sample, open] = (
+        (await runScript(
+          ctx.redis,
+          'forbidden',
+          [forbiddenKey, circuitKey, healthWindowKey(ctx.prefix)],
+          [user, opts.forbiddenWindowMs, Math.max(opts.forbiddenWindowMs, ctx.config.worker.failureWindowMs)],
+        )) as [number, number, number]
+      ).map(Number) as [number, number, number];
       if (open === 1) return true;
-      if (distinct >= opts.forbiddenThreshold) {
+      if (forbiddenIsSystemic(forbidden, sample, rule)) {
+        const secs = Math.round(opts.forbiddenWindowMs / 1000);
         await trip({
           code: 'forbidden_many',
-          reason: `Graph answered 403 for ${distinct} different users within ${Math.round(opts.forbiddenWindowMs / 1000)} s: the app is probably missing DeviceManagementManagedDevices.PrivilegedOperations.All or admin consent`,
+          reason: `Graph answered 403 for ${forbidden} of the ${sample} different users called within ${secs} s: the app is probably missing DeviceManagementManagedDevices.PrivilegedOperations.All or admin consent`,
         });
         return true;
       }
       return false;
-    },
-    async onSuccess() {
-      const now = Date.now();
-      if (now - lastReset < 1000) return;
-      lastReset = now;
-      await ctx.redis.del(forbiddenKey);
     },
     async isOpen() {
       return (await getCircuit(ctx)).open;

@@ -1,9 +1,12 @@
 // The shared pace of Graph calls across every worker process: GCRA through one Lua script on Redis
 // (evenly spaced calls just under the limit, no burst), the global Retry-After gate, and an adaptive
-// factor that drops on 429 and climbs back slowly. Inside a process, waiters queue locally so only
-// one of them polls Redis at a time (one round trip per slot per process, not per job).
+// factor made of two parts: the 429 factor (down on every 429 episode, back up slowly: the app's
+// budget is shared with other apps) and the health factor (down only when 5xx, timeouts and
+// connection errors are systemic across distinct users, back up quickly once calls succeed again).
+// Inside a process, waiters queue locally and one of them polls Redis for all: a grant may cover
+// several waiters when the pace has several slots due at once (one round trip, not one per call).
 import type { RateLimit } from '../config/parse.js';
-import { keys } from '../queue/names.js';
+import { keys, ownKey } from '../queue/names.js';
 import type { RedisClient } from '../redis/connection.js';
 import { runScript } from './lua/scripts.js';
 import { sleep } from './sleep.js';
@@ -15,18 +18,28 @@ export interface PacerOptions {
   rate: RateLimit;
   /** Fraction of the limit to aim for. Default 0.97: a sliding window at exactly the limit is never exceeded. */
   headroom?: number;
-  /** Factor multiplier on a 429. Default 0.7. */
+  /** 429 factor multiplier per 429 episode. Default 0.7. */
   cut?: number;
-  /** Lowest factor. Default 0.1. */
+  /** Lowest effective factor. Default 0.1. */
   floor?: number;
-  /** Factor regained per successful call. Default 0.01 (30 successes undo one cut). */
+  /** 429 factor regained per healthy answer. Default 0.02 (15 answers undo one cut): back up gradually. */
   step?: number;
+  /** Health factor multiplier on a systemic-failure verdict (at most once a second). Default 0.5. */
+  failureCut?: number;
+  /** Health factor multiplier per healthy answer. Default 1.25 (from the floor back to 1 in 11 answers). */
+  recovery?: number;
+  /** Failure judge (PACE_FAILURE_*): window, systemic share of distinct users, minimum sample. */
+  failure?: { windowMs: number; share: number; minUsers: number };
+  /** How long the shared window keeps a user: the longest window any judge reads (e.g. the 403 one). */
+  healthKeepMs?: number;
   /** Fraction of an interval a late caller may keep the grid by (absorbs timer lateness). Default 0.05. */
   catchUp?: number;
   /** While this key exists no call starts (the circuit). Default the circuit key; null = none. */
   holdKey?: string | null;
   /** Longest single sleep before asking again, so a hold or a shorter gate is noticed. Default 5 s. */
   maxSleepMs?: number;
+  /** Most slots one acquire may grant to local waiters. Default 32. */
+  maxBatch?: number;
 }
 
 /** The hold key exists (the circuit is open): no Graph call may start. */
@@ -37,7 +50,16 @@ export class PacerHoldError extends Error {
 export interface ThrottleReport {
   /** Epoch ms until which no call starts, 0 when no gate is in force. */
   gateUntil: number;
+  /** Effective factor (429 factor × health factor). */
   factor: number;
+}
+
+export interface FailureVerdict extends ThrottleReport {
+  /** The failure is systemic: the fleet was slowed down (and gated on its Retry-After). */
+  systemic: boolean;
+  /** Distinct users inside the window whose latest call failed, and distinct users called in it. */
+  failing: number;
+  sample: number;
 }
 
 export interface Pacer {
@@ -46,73 +68,136 @@ export interface Pacer {
   /** Waits (in local FIFO order) until a slot is taken. Rejects with the signal's reason or PacerHoldError. */
   take(signal?: AbortSignal): Promise<{ waitedMs: number }>;
   /**
-   * A throttling answer arrived: with a Retry-After, no process starts a call before it has elapsed
-   * (gate = max(gate, now + retryAfter)); `slowDown` (default true) also cuts the shared factor.
+   * A 429 arrived: with a Retry-After, no process starts a call before it has elapsed
+   * (gate = max(gate, now + retryAfter)); `slowDown` (default true) also cuts the 429 factor.
    */
   onThrottled(retryAfterMs: number | undefined, opts?: { slowDown?: boolean }): Promise<ThrottleReport>;
-  /** Counts a success; credited to the factor with the next acquire (no extra round trip). */
-  onSuccess(): void;
+  /**
+   * A 5xx, timeout or connection error for `user`: recorded in the shared window; only when failures
+   * are systemic does the fleet slow down and a Retry-After become the global gate.
+   */
+  onFailure(user: string, retryAfterMs: number | undefined): Promise<FailureVerdict>;
+  /**
+   * A healthy answer (2xx, or a 4xx that is about the user: Graph itself works). Buffered and sent
+   * with the next acquire (no extra round trip): regains the pace, counts in the failure window.
+   */
+  onSuccess(user?: string): void;
+}
+
+interface Waiter {
+  resolve: (v: { waitedMs: number }) => void;
+  reject: (err: unknown) => void;
+  started: number;
+  signal?: AbortSignal;
+  onAbort?: () => void;
 }
 
 export function createPacer(opts: PacerOptions): Pacer {
   const headroom = opts.headroom ?? 0.97;
   const cut = opts.cut ?? 0.7;
   const floor = opts.floor ?? 0.1;
-  const step = opts.step ?? 0.01;
+  const step = opts.step ?? 0.02;
+  const failureCut = opts.failureCut ?? 0.5;
+  const recovery = opts.recovery ?? 1.25;
+  const failure = opts.failure ?? { windowMs: 5000, share: 0.5, minUsers: 20 };
+  const keepMs = Math.max(failure.windowMs, opts.healthKeepMs ?? 0);
   const catchUp = opts.catchUp ?? 0.05;
   const maxSleepMs = opts.maxSleepMs ?? 5000;
+  const maxBatch = opts.maxBatch ?? 32;
   const { limit, windowMs } = opts.rate;
   if (!(limit > 0 && windowMs > 0)) throw new RangeError('rate limit and window must be positive');
   if (!(headroom > 0 && headroom <= 1)) throw new RangeError('headroom must be in (0, 1]');
   const intervalMs = windowMs / (limit * headroom);
   const pacerKey = keys.pacer(opts.prefix);
   const gateKey = keys.throttleGate(opts.prefix);
+  const windowKey = healthWindowKey(opts.prefix);
+  const failingKey = ownKey(opts.prefix, 'health', 'failing');
   const holdKey = opts.holdKey === undefined ? keys.circuit(opts.prefix) : opts.holdKey;
   let credit = 0;
-  let queue: Promise<unknown> = Promise.resolve();
+  let healthy = new Set<string>();
+  const waiters: Waiter[] = [];
+  let pumping = false;
 
-  async function acquire(): Promise<number> {
+  /** One round trip: returns [wait, granted]. */
+  async function poll(want: number): Promise<[number, number]> {
     const give = credit;
+    const users = healthy;
     credit = 0;
+    healthy = new Set();
     let reply: unknown;
     try {
       reply = await runScript(
         opts.redis,
         'acquire',
-        [pacerKey, gateKey, holdKey ?? pacerKey],
-        [intervalMs, give, step, catchUp, holdKey ? '1' : '0'],
+        [pacerKey, gateKey, holdKey ?? pacerKey, windowKey, failingKey],
+        [intervalMs, give, step, catchUp, holdKey ? '1' : '0', want, recovery, keepMs, ...users],
       );
     } catch (err) {
       credit += give;
+      for (const u of users) healthy.add(u);
       throw err;
     }
-    const wait = Number((reply as [number, string])[0]);
-    if (wait < 0) throw new PacerHoldError('calls are held: the circuit is open');
-    return wait;
+    const [wait, , granted] = reply as [number, string, number];
+    if (Number(wait) < 0) throw new PacerHoldError('calls are held: the circuit is open');
+    return [Number(wait), Number(granted)];
   }
 
-  async function waitForSlot(signal?: AbortSignal): Promise<{ waitedMs: number }> {
-    const started = Date.now();
-    for (;;) {
-      signal?.throwIfAborted();
-      const wait = await acquire();
-      if (wait === 0) return { waitedMs: Date.now() - started };
-      await sleep(Math.min(wait, maxSleepMs), signal);
+  function settle(w: Waiter, fn: () => void): void {
+    if (w.onAbort) w.signal?.removeEventListener('abort', w.onAbort);
+    fn();
+  }
+
+  async function pump(): Promise<void> {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (waiters.length > 0) {
+        let wait: number;
+        let granted: number;
+        try {
+          [wait, granted] = await poll(Math.min(waiters.length, maxBatch));
+        } catch (err) {
+          // A hold or a Redis error: every waiter hears it (each would have got the same answer).
+          for (const w of waiters.splice(0)) settle(w, () => w.reject(err));
+          return;
+        }
+        if (wait === 0) {
+          const now = Date.now();
+          for (const w of waiters.splice(0, Math.max(1, granted))) {
+            settle(w, () => w.resolve({ waitedMs: now - w.started }));
+          }
+          // Slots granted beyond the waiters still here (one aborted meanwhile) are simply unused.
+          continue;
+        }
+        // The first waiter's signal ends the sleep early so an aborted head does not hold the rest.
+        const head = waiters[0];
+        await sleep(Math.min(wait, maxSleepMs), head?.signal).catch(() => undefined);
+      }
+    } finally {
+      pumping = false;
     }
   }
 
   return {
-    acquire,
+    async acquire() {
+      const [wait] = await poll(1);
+      return wait;
+    },
     take(signal) {
-      const turn = queue.then(() => waitForSlot(signal));
-      queue = turn.catch(() => undefined);
-      if (!signal) return turn;
-      // A waiter aborted while queued leaves at once; when its turn comes it takes no slot.
       return new Promise((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        turn.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+        if (signal?.aborted) return reject(signal.reason);
+        const w: Waiter = { resolve, reject, started: Date.now(), signal };
+        if (signal) {
+          // A waiter aborted while queued leaves at once and takes no slot.
+          w.onAbort = () => {
+            const i = waiters.indexOf(w);
+            if (i >= 0) waiters.splice(i, 1);
+            reject(signal.reason);
+          };
+          signal.addEventListener('abort', w.onAbort, { once: true });
+        }
+        waiters.push(w);
+        void pump();
       });
     },
     async onThrottled(retryAfterMs, o = {}) {
@@ -126,8 +211,31 @@ export function createPacer(opts: PacerOptions): Pacer {
       )) as [string, string];
       return { gateUntil: Number(reply[0]), factor: Number(reply[1]) };
     },
-    onSuccess() {
+    async onFailure(user, retryAfterMs) {
+      healthy.delete(user);
+      const ra = retryAfterMs === undefined ? -1 : Math.max(0, Math.ceil(retryAfterMs));
+      const reply = (await runScript(
+        opts.redis,
+        'health',
+        [pacerKey, gateKey, windowKey, failingKey],
+        [user, failure.windowMs, failure.share, failure.minUsers, ra, failureCut, floor, 1000, keepMs],
+      )) as [number, number, number, string, string];
+      return {
+        systemic: Number(reply[0]) === 1,
+        failing: Number(reply[1]),
+        sample: Number(reply[2]),
+        factor: Number(reply[3]),
+        gateUntil: Number(reply[4]),
+      };
+    },
+    onSuccess(user) {
       credit += 1;
+      if (user !== undefined) healthy.add(user);
     },
   };
+}
+
+/** Sorted set user → time of the user's latest answered call, shared by the failure and 403 judges. */
+export function healthWindowKey(prefix: string): string {
+  return ownKey(prefix, 'health', 'calls');
 }

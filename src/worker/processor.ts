@@ -259,25 +259,24 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       correlationId: run.data.correlationId,
       dryRun: outcome === 'dry_run',
     };
-    if (outcome === 'retired') {
-      deps.pacer.onSuccess();
-      await deps.circuit.onSuccess();
-    }
     await Promise.all([
-      appendAudit(ctx, {
-        type: outcome,
-        actor: deps.actor,
-        at: finishedAt,
-        jobId: run.job.id,
-        user: run.data.user,
-        correlationId: run.data.correlationId,
-        details: {
-          ...(record.requestId ? { requestId: record.requestId } : {}),
-          attempts: record.attempts,
-          throttledWaits: record.throttledWaits,
-          durationMs: record.durationMs,
+      appendAudit(ctx, [
+        ...(run.pendingAudit ?? []),
+        {
+          type: outcome,
+          actor: deps.actor,
+          at: finishedAt,
+          jobId: run.job.id,
+          user: run.data.user,
+          correlationId: run.data.correlationId,
+          details: {
+            ...(record.requestId ? { requestId: record.requestId } : {}),
+            attempts: record.attempts,
+            throttledWaits: record.throttledWaits,
+            durationMs: record.durationMs,
+          },
         },
-      }),
+      ]),
       incrementMetrics(ctx.redis, ctx.prefix, { [`outcome:${outcome}`]: 1 }),
     ]);
     return record;

@@ -8,14 +8,16 @@ import { createLogger, type Logger } from '../log.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
 import { deadLetterId, RETIRE_QUEUE } from '../queue/names.js';
 import { moveToDeadLetter } from '../records/dead-letter.js';
-import { incrementMetrics } from '../records/metrics.js';
+import { incrementMetrics, MetricsBuffer } from '../records/metrics.js';
 import { createRedis } from '../redis/connection.js';
 import { startSweepWorker } from '../schedule/worker.js';
 import type { GraphCall } from './attempt.js';
+import { publishCertificateExpiry } from './certificate-expiry.js';
 import { createCircuit } from './circuit.js';
 import { startHeartbeat, workerId } from './heartbeat.js';
 import { readProgress } from './job-data.js';
 import { preloadScripts } from './lua/scripts.js';
+import { observeOutcomes } from './outcome-metrics.js';
 import { createPacer } from './pacer.js';
 import { createProcessor, DeadLetteredError } from './processor.js';
 import { createBackoffStrategy } from './retry-policy.js';
@@ -30,6 +32,8 @@ export interface StartWorkerOptions {
   graphCall?: GraphCall;
   /** Heartbeat period. Default 10 s. */
   heartbeatMs?: number;
+  /** How often buffered fleet counters are written to Redis. Default 1 s. */
+  metricsFlushMs?: number;
   /** Also run the scheduled-sweep worker (src/schedule). Default true. */
   sweep?: boolean;
   /**
@@ -62,17 +66,26 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
     name: `offboard-worker-bullmq-${process.pid}`,
   });
   const tokenProvider = opts.tokenProvider ?? createTokenProvider(config, { redis: ctx.redis, logger });
+  // Fleet counters: one pipeline per second instead of several per job; flushed on close.
+  const metrics = new MetricsBuffer(ctx.redis, ctx.prefix, opts.metricsFlushMs);
   const pacer = createPacer({
     redis: ctx.redis,
     prefix: ctx.prefix,
     rate: config.graph.rateLimit,
     headroom: config.graph.rateHeadroom,
+    failure: {
+      windowMs: config.worker.failureWindowMs,
+      share: config.worker.failureShare,
+      minUsers: config.worker.failureMinUsers,
+    },
+    healthKeepMs: config.worker.forbiddenWindowMs,
   });
   const circuit = createCircuit({
     ctx,
     logger,
     forbiddenThreshold: config.worker.forbiddenThreshold,
     forbiddenWindowMs: config.worker.forbiddenWindowMs,
+    forbiddenShare: config.worker.forbiddenShare,
     actor,
   });
   const shutdown = new AbortController();
@@ -97,6 +110,13 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
     lockDuration: config.worker.lockDurationMs,
     stalledInterval: config.worker.stalledIntervalMs,
     maxStalledCount: 1,
+    // Retention is the worker's, not stored in every job's options (about 100 B per pending job).
+    // Jobs staged by an older intake keep their own options, which BullMQ prefers.
+    removeOnComplete: {
+      age: Math.ceil(config.retention.completedAgeMs / 1000),
+      count: config.retention.completedCount,
+    },
+    removeOnFail: { age: Math.ceil(config.retention.failedAgeMs / 1000) },
     autorun: false,
   });
 
@@ -114,6 +134,9 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
   });
 
   const heartbeat = startHeartbeat({ redis: ctx.redis, prefix: ctx.prefix, intervalMs: opts.heartbeatMs });
+  // On-call metrics: certificate expiry and time from request to outcome (api/metrics/on-call.ts).
+  const certificate = publishCertificateExpiry(config, ctx, id);
+  observeOutcomes(worker, ctx);
   // Scheduled sweeps run beside the retire worker; BullMQ hands each tick to exactly one process.
   const sweep = opts.sweep === false ? undefined : startSweepWorker(ctx, { logger });
 
@@ -148,7 +171,9 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
           'shutdown timeout: leaving jobs still in flight to stall recovery by another worker',
         );
       }
-      await Promise.allSettled([heartbeat.stop(), tokenProvider.close?.()]);
+      await Promise.allSettled([heartbeat.stop(), certificate?.stop(), tokenProvider.close?.()]);
+      // After the BullMQ worker has closed: every outcome of this process is in the buffer.
+      await metrics.close().catch((err) => logger.warn({ err }, 'could not write the last fleet counters'));
       await closeQueueContext(ctx);
       connection.disconnect();
       logger.info({ worker: id }, 'worker stopped');

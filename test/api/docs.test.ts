@@ -2,7 +2,7 @@
 // with Swagger UI at /docs. It is generated from the same schemas Fastify validates with.
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApi, testApp } from './helpers.js';
+import { KEYS, type TestApi, testApp } from './helpers.js';
 
 let t: TestApi;
 beforeAll(async () => {
@@ -13,6 +13,7 @@ afterAll(async () => t.close());
 const ROUTES = [
   'post /v1/offboardings',
   'post /v1/offboardings/batch',
+  'get /v1/offboardings',
   'get /v1/offboardings/{id}',
   'delete /v1/offboardings/{id}',
   'get /v1/queues',
@@ -91,6 +92,57 @@ describe('OpenAPI document', () => {
     ]);
     expect(doc.paths['/healthz'].get.security).toEqual([]);
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('gives every operation a unique camelCase operationId, derived from method and path', async () => {
+    const doc = (await t.app.inject({ url: '/docs/json' })).json() as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    const ids = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => op.operationId));
+    expect(ids.length).toBe(ROUTES.length);
+    for (const id of ids) expect(id).toMatch(/^[a-z][A-Za-z0-9]*$/);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.paths['/v1/offboardings']?.get?.operationId).toBe('getOffboardings');
+    expect(doc.paths['/v1/offboardings/{id}']?.get?.operationId).toBe('getOffboardingsById');
+    expect(doc.paths['/v1/dead-letters/{id}/redrive']?.post?.operationId).toBe('postDeadLettersByIdRedrive');
+    expect(doc.paths['/']?.get?.operationId).toBe('getRoot');
+  });
+
+  it('documents the response headers clients rely on: Location on 202, rate limits, Retry-After', async () => {
+    const doc = (await t.app.inject({ url: '/docs/json' })).json();
+    const intake = doc.paths['/v1/offboardings'].post.responses;
+    expect(intake['202'].headers.location.schema).toMatchObject({ type: 'string' });
+    expect(doc.paths['/v1/offboardings/batch'].post.responses['202'].headers.location).toBeDefined();
+    for (const h of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) {
+      expect(intake['202'].headers[h].schema, h).toMatchObject({ type: 'integer' });
+      expect(doc.paths['/v1/queues'].get.responses['200'].headers[h], h).toBeDefined();
+    }
+    expect(intake['429'].headers['retry-after'].schema).toMatchObject({ type: 'integer' });
+    // Probes and /metrics are not rate limited, so they promise no such headers.
+    expect(doc.paths['/healthz'].get.responses['200']?.headers?.['x-ratelimit-limit']).toBeUndefined();
+    // And the server really sends what the document promises.
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/offboardings',
+      headers: { authorization: `Bearer ${KEYS.producer}` },
+      payload: { user: 'docs-headers@contoso.com' },
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.headers.location).toBe(`/v1/offboardings/${res.json().id}`);
+    expect(Number(res.headers['x-ratelimit-limit'])).toBeGreaterThan(0);
+    expect(res.headers['x-ratelimit-remaining']).toBeDefined();
+  });
+
+  it('has no request body on DELETE operations: the discard note is a query parameter', async () => {
+    const doc = (await t.app.inject({ url: '/docs/json' })).json();
+    for (const path of ['/v1/dead-letters/{id}', '/v1/offboardings/{id}']) {
+      const op = doc.paths[path].delete;
+      expect(op.requestBody, path).toBeUndefined();
+      expect(
+        op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`).sort(),
+        path,
+      ).toEqual(['path:id', 'query:note']);
+    }
   });
 
   it('serves Swagger UI at /docs without a key', async () => {

@@ -204,8 +204,8 @@ describe('dead letters', () => {
 
     const discard = await act(
       'DELETE',
-      '/v1/dead-letters/dl-orig-1',
-      { reason: 'user never existed' },
+      `/v1/dead-letters/dl-orig-1?note=${encodeURIComponent('user never existed')}`,
+      undefined,
       KEYS.operator2,
     );
     expect(discard.statusCode).toBe(200);

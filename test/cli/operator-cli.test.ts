@@ -165,7 +165,7 @@ describe('dlq', { timeout: 240_000 }, () => {
 
 describe('schedule', { timeout: 240_000 }, () => {
   it('adds, lists and removes schedules; a bad cron exits 2, an unknown name 1', () =>
-    withSetup({}, async ({ cli }) => {
+    withSetup({ SCHEDULE_CSV_DIR: dir }, async ({ cli }) => {
       const csv = join(dir, 'leavers.csv');
       writeFileSync(csv, 'user\nsched@contoso.com\n');
       const add = await cli(
@@ -198,7 +198,7 @@ describe('schedule', { timeout: 240_000 }, () => {
         '--source',
         'https://hr.example.com/leavers',
         '--token-env',
-        'HR_TOKEN',
+        'OFFBOARD_FEED_TOKEN_HR',
         '--dry-run-jobs',
       );
       expect(feed.code).toBe(0);

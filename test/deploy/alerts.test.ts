@@ -3,6 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningApi, startApi } from '../../src/api/server.js';
 import { createLogger } from '../../src/log.js';
+import { startCertificatePublisher } from '../../src/records/credential-expiry.js';
+import { createRedis } from '../../src/redis/connection.js';
+import { recordSweepSuccess } from '../../src/schedule/sweep-status.js';
 import { testConfig } from '../helpers/config.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { type Doc, yamlDocs } from './files.js';
@@ -31,7 +34,35 @@ beforeAll(async () => {
     API_HOST: '127.0.0.1',
   });
   api = await startApi(config, { logger: createLogger({ level: 'silent' }) });
+  // A schedule that has swept once and a worker's certificate, so their labelled series exist.
+  const redisClient = createRedis(config.redis);
+  await recordSweepSuccess(
+    { redis: redisClient, prefix: config.redis.prefix },
+    {
+      schedule: 'nightly',
+      tick: new Date().toISOString(),
+      source: 'http',
+      found: 3,
+      new: 3,
+      duplicate: 0,
+      invalid: 0,
+      held: null,
+      dryRun: false,
+    },
+  );
+  const publisher = startCertificatePublisher({
+    redis: redisClient,
+    prefix: config.redis.prefix,
+    workerId: 'alerts-host:1',
+    cert: {
+      thumbprintSha256: 'ab'.repeat(32),
+      notAfter: new Date(Date.now() + 45.5 * 86_400_000).toISOString(),
+    },
+  });
+  await redisClient.ping(); // the publisher's write (same connection) has landed
   const res = await fetch(`${api.url}/metrics`);
+  await publisher.stop();
+  redisClient.disconnect();
   expect(res.status).toBe(200);
   exposition = await res.text();
 });
@@ -51,6 +82,26 @@ describe('alert rules', () => {
     );
   });
 
+  it('measure backlog age and on-call health instead of estimating them', () => {
+    const expr = (name: string) => rules.find((r) => r.alert === name)?.expr ?? '';
+    // Backlog age is the oldest ready job's, not waiting count ÷ completion rate.
+    expect(expr('OffboardBacklogSlow')).toMatch(/max\(offboard_queue_oldest_waiting_age_seconds\) > 3600/);
+    expect(expr('OffboardBacklogNotDraining')).toContain('offboard_queue_oldest_waiting_age_seconds');
+    expect(expr('OffboardSlowOutcomes')).toContain('offboard_time_to_outcome_seconds_bucket');
+    // Zero workers is an incident even with an empty queue (future-dated leavers are never promoted).
+    expect(expr('OffboardNoWorkers').trim()).toBe('max(offboard_workers_alive) == 0');
+    // A held batch is flagged at half of GUARD_TTL, long before it expires unnoticed.
+    expect(expr('OffboardBatchAwaitingApproval')).toMatch(
+      /offboard_batches_oldest_held_age_seconds\) > 0\.5 \* max\(offboard_guard_ttl_seconds\)/,
+    );
+    expect(expr('OffboardSweepFailing')).toMatch(
+      /offboard_sweep_last_failure_timestamp_seconds\)\s+> max by \(schedule\) \(offboard_sweep_last_success_timestamp_seconds\)/,
+    );
+    expect(expr('OffboardCertificateExpiring')).toMatch(/offboard_certificate_days_left\) < 30$/);
+    // 429s are counted once, in offboard_graph_calls_total.
+    expect(expr('OffboardGraphThrottling')).toContain('offboard_graph_calls_total{status="429"}');
+  });
+
   it('each has a severity, a summary and a runbook pointer', () => {
     for (const r of rules) {
       expect(['warning', 'critical'], r.alert).toContain(r.labels.severity);
@@ -60,10 +111,13 @@ describe('alert rules', () => {
   });
 
   it('use only metrics the API exposes on /metrics', () => {
-    const exposed = new Set([...exposition.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+    const types = new Map([...exposition.matchAll(/^# TYPE (\S+) (\S+)/gm)].map((m) => [m[1], m[2]]));
+    // A histogram's series are <name>_bucket, <name>_sum and <name>_count.
+    const exposed = (name: string) =>
+      types.has(name) || types.get(name.replace(/_(bucket|sum|count)$/, '')) === 'histogram';
     const used = new Set(rules.flatMap((r) => [...r.expr.matchAll(/\boffboard_[a-z_]+/g)].map((m) => m[0])));
-    expect(used.size).toBeGreaterThan(4);
-    expect([...used].filter((m) => !exposed.has(m))).toEqual([]);
+    expect(used.size).toBeGreaterThan(12);
+    expect([...used].filter((m) => !exposed(m))).toEqual([]);
   });
 
   it('use label values the API really emits', () => {
@@ -72,5 +126,14 @@ describe('alert rules', () => {
     expect(exposition).toMatch(/^offboard_circuit_open\{[^}]*\} 0/m);
     expect(exposition).toMatch(/^offboard_queue_paused(\{\})? 0/m);
     expect(exposition).toMatch(/^offboard_redis_up(\{\})? 1/m);
+    expect(exposition).toMatch(/^offboard_workers_alive(\{\})? 0/m);
+    expect(exposition).toMatch(/^offboard_queue_oldest_waiting_age_seconds(\{\})? 0/m);
+    expect(exposition).toMatch(/^offboard_batches_oldest_held_age_seconds(\{\})? 0/m);
+    expect(exposition).toMatch(/^offboard_guard_ttl_seconds(\{\})? 259200/m);
+    expect(exposition).toMatch(/^# TYPE offboard_time_to_outcome_seconds histogram/m);
+    // Per-schedule and per-certificate series carry the labels the rules group by.
+    expect(exposition).toMatch(/^offboard_sweep_last_success_timestamp_seconds\{schedule="nightly"\} \d+/m);
+    expect(exposition).toMatch(/^offboard_sweep_last_failure_timestamp_seconds\{schedule="nightly"\} 0/m);
+    expect(exposition).toMatch(/^offboard_certificate_days_left\{thumbprint="[0-9a-f]{64}"\} 4\d\./m);
   });
 });

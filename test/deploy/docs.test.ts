@@ -2,8 +2,17 @@
 // and HTTP routes it names exist.
 import { QueueKeys } from 'bullmq';
 import { describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/cli/program.js';
 import { keys, RETIRE_QUEUE } from '../../src/queue/names.js';
-import { configEnvNames, filesUnder, repoFile, repoHas } from './files.js';
+import {
+  configEnvNames,
+  type Doc,
+  filesUnder,
+  isKnownSetting,
+  repoFile,
+  repoHas,
+  yamlDocs,
+} from './files.js';
 
 const readme = repoFile('README.md');
 const start = readme.indexOf('## Operating in production\n');
@@ -21,7 +30,7 @@ describe('README.md: Operating in production', () => {
     const known = configEnvNames();
     const named = new Set([...doc.matchAll(/\b([A-Z][A-Z0-9]*_[A-Z0-9_]+)\b/g)].map((m) => m[1] as string));
     expect(named.size).toBeGreaterThan(10);
-    expect([...named].filter((n) => !known.has(n) && !NOT_SETTINGS.has(n))).toEqual([]);
+    expect([...named].filter((n) => !isKnownSetting(n, known) && !NOT_SETTINGS.has(n))).toEqual([]);
   });
 
   it('points at files that exist', () => {
@@ -33,11 +42,13 @@ describe('README.md: Operating in production', () => {
   });
 
   it('uses only CLI commands that exist', () => {
-    const registered = new Set(
-      filesUnder('src/cli/commands').flatMap((f) =>
+    // Top-level commands come from the CLI's table, subcommands from each command's module.
+    const registered = new Set([
+      ...COMMANDS.map((c) => c.name),
+      ...filesUnder('src/cli/commands').flatMap((f) =>
         [...repoFile(f).matchAll(/\.command\('([\w-]+)/g)].map((m) => m[1]),
       ),
-    );
+    ]);
     // Commands appear in code: fenced blocks and inline spans (prose says "offboard" for the product).
     const code = [...doc.matchAll(/```[\s\S]*?```|`[^`\n]+`/g)].map((m) => m[0]).join('\n');
     const used = [...code.matchAll(/(?<!-n )(?<![\w/-])offboard ((?:[a-z][\w-]*)(?: [a-z][\w-]*)?)/g)].map(
@@ -60,6 +71,25 @@ describe('README.md: Operating in production', () => {
     for (const type of ['wait', 'active', 'delayed']) {
       expect(doc).toContain(`\`${new QueueKeys(p).toKey(RETIRE_QUEUE, type)}\``);
     }
+  });
+
+  it('lists exactly the alerting rules of deploy/prometheus/offboard-alerts.yml, none of them estimated', () => {
+    const rules = (yamlDocs('deploy/prometheus/offboard-alerts.yml')[0] as Doc).groups.flatMap(
+      (g: Doc) => g.rules as { alert: string; labels: { severity: string } }[],
+    ) as { alert: string; labels: { severity: string } }[];
+    const from = doc.indexOf('### Alerts to set\n');
+    const table = doc.slice(from, doc.indexOf('\n### ', from + 1));
+    const rows = [...table.matchAll(/^\| `(Offboard\w+)` \((warning|critical)[^)]*\)/gm)].map((m) => ({
+      alert: m[1] as string,
+      severity: m[2] as string,
+    }));
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.map((r) => r.alert).sort()).toEqual(rules.map((r) => r.alert).sort());
+    for (const r of rows) {
+      expect(r.severity, r.alert).toBe(rules.find((x) => x.alert === r.alert)?.labels.severity);
+    }
+    // Backlog age is measured (offboard_queue_oldest_waiting_age_seconds), not estimated.
+    expect(table).not.toMatch(/estimat/i);
   });
 
   it('names only HTTP routes the API serves', () => {

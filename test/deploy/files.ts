@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { envFields } from '../../src/config/schema.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -126,8 +127,16 @@ export function dockerignorePatterns(): string[] {
     .filter((l) => l && !l.startsWith('#'));
 }
 
-/** Env var names the configuration loader reads (src/config/load.ts), so docs and examples cannot drift. */
+/** Env var names the configuration schema reads (src/config/schema.ts), so docs and examples cannot drift. */
 export function configEnvNames(): Set<string> {
-  const src = repoFile('src/config/load.ts');
-  return new Set([...src.matchAll(/'([A-Z][A-Z0-9_]{2,})'/g)].map((m) => m[1] as string));
+  return new Set(Object.keys(envFields.shape));
+}
+
+/**
+ * Whether a documented name is a setting: one the schema reads, a family written as its prefix
+ * (`PACE_FAILURE_*` → `PACE_FAILURE_`), or a feed token variable (read by name at each sweep tick).
+ */
+export function isKnownSetting(name: string, known: Set<string> = configEnvNames()): boolean {
+  if (known.has(name) || name.startsWith('OFFBOARD_FEED_TOKEN_')) return true;
+  return name.endsWith('_') && [...known].some((k) => k.startsWith(name));
 }

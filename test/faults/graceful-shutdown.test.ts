@@ -2,6 +2,7 @@
 // the wire finish and are recorded, jobs not yet calling go back to the queue without losing an
 // attempt, the process exits 0, and nothing is left for stall detection.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMetrics } from '../../src/records/metrics.js';
 import { duplicates, usersApplied } from './support/figures.js';
 import { waitFor } from './support/poll.js';
 import { makeUsers, report, type Stack, startStack } from './support/stack.js';
@@ -64,5 +65,21 @@ describe('fault: graceful shutdown (SIGTERM during work)', () => {
     // Jobs handed back on shutdown kept their attempts.
     expect(maxAttemptsMade).toBe(1);
     expect(stack.workers[1]?.running()).toBe(true);
+
+    // Fleet counters are buffered in each worker (flushed about once a second and on shutdown): once
+    // both workers have been stopped with SIGTERM they are exact, to the call.
+    expect(await stack.workers[1]!.stop(45_000)).toEqual({ code: 0, signal: null });
+    const metrics = await readMetrics(stack.db, stack.prefix);
+    const countedCalls = Object.entries(metrics)
+      .filter(([k]) => k.startsWith('graph_calls:'))
+      .reduce((sum, [, v]) => sum + v, 0);
+    report('graceful-shutdown-counters', {
+      outcomeRetired: metrics['outcome:retired'],
+      graphCallsCounted: countedCalls,
+      graphCallsSimulator: stack.sim.stats({ log: false }).graph.calls,
+    });
+    expect(metrics['outcome:retired']).toBe(JOBS);
+    expect(metrics['graph_calls:204']).toBe(stack.sim.stats({ log: false }).graph.byStatus['204']);
+    expect(countedCalls).toBe(stack.sim.stats({ log: false }).graph.calls);
   });
 });

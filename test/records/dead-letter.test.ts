@@ -119,6 +119,7 @@ describe('queue control', () => {
     expect(status.paused).toBe(false);
     const audit = await readAudit(ctx, { count: 3 });
     expect(audit.map((a) => a.type)).toContain('circuit-open');
-    expect(status.throttle.ratePerSecond).toBe(10);
+    // 200/20 s × GRAPH_RATE_HEADROOM 0.97: the pace the pacer really aims at.
+    expect(status.throttle.ratePerSecond).toBe(9.7);
   });
 });

@@ -33,9 +33,9 @@ beforeAll(async () => {
   redis = await startRedis();
   sim = await startSimulator({ latencyMs: 5 });
   const prefix = uniquePrefix(redis.prefix);
-  ctx = openContext(workerConfig(redis, sim, prefix));
   dir = mkdtempSync(join(tmpdir(), 'offboard-leave-'));
-  worker = spawnTestWorker('leave-date', workerEnv(redis, sim, prefix));
+  ctx = openContext(workerConfig(redis, sim, prefix, { SCHEDULE_CSV_DIR: dir }));
+  worker = spawnTestWorker('leave-date', workerEnv(redis, sim, prefix, { SCHEDULE_CSV_DIR: dir }));
   await worker.waitForOutput(/worker started/, 60_000);
 });
 afterAll(async () => {

@@ -29,7 +29,7 @@ interface Worker {
 
 function spawnOnce(): Worker {
   const child = spawn(process.execPath, [FIXTURE], {
-    env: cliEnv({ REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix }),
+    env: cliEnv({ REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, SCHEDULE_CSV_DIR: dir }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -93,8 +93,10 @@ async function waitFor<T>(fn: () => Promise<T | false>, what: string, timeoutMs 
 
 beforeAll(async () => {
   redis = await startRedis({ appendonly: true });
-  ctx = createQueueContext(testConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix }));
   dir = mkdtempSync(join(tmpdir(), 'offboard-sweep-mp-'));
+  ctx = createQueueContext(
+    testConfig({ REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, SCHEDULE_CSV_DIR: dir }),
+  );
 });
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');

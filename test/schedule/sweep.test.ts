@@ -89,18 +89,18 @@ describe('schedule definitions', () => {
       validateSchedule({
         name: 'ok',
         cron: '* * * * * *',
-        source: { type: 'http', url: `${base}/x`, tokenEnv: 'T' },
+        source: { type: 'http', url: `${base}/x`, tokenEnv: 'OFFBOARD_FEED_TOKEN_T' },
       }),
     ).toEqual({
       name: 'ok',
       cron: '* * * * * *',
       tz: 'UTC',
-      source: { type: 'http', url: `${base}/x`, tokenEnv: 'T' },
+      source: { type: 'http', url: `${base}/x`, tokenEnv: 'OFFBOARD_FEED_TOKEN_T' },
     });
   });
 
   it('stores schedules as job schedulers: add (upsert), list with next run, remove', async () => {
-    const ctx = context();
+    const ctx = context({ SCHEDULE_CSV_DIR: '/data' });
     const def: ScheduleDef = {
       name: 'nightly',
       cron: '0 2 * * *',
@@ -133,7 +133,7 @@ describe('schedule definitions', () => {
 describe('HTTP feed source', () => {
   it('sends the bearer token from the named variable and fans out into deduplicated retire jobs', async () => {
     const ctx = context();
-    process.env.OFFBOARD_TEST_FEED_TOKEN = TOKEN;
+    process.env.OFFBOARD_FEED_TOKEN_TEST = TOKEN;
     jsonRoute(
       '/leavers',
       {
@@ -150,7 +150,7 @@ describe('HTTP feed source', () => {
       name: 'hr',
       cron: '*/5 * * * *',
       tz: 'Europe/Berlin',
-      source: { type: 'http', url: `${base}/leavers`, tokenEnv: 'OFFBOARD_TEST_FEED_TOKEN' },
+      source: { type: 'http', url: `${base}/leavers`, tokenEnv: 'OFFBOARD_FEED_TOKEN_TEST' },
     };
     const first = await runSweep(ctx, def, { now: Date.parse('2026-11-30T01:00:00Z') });
     expect(first).toEqual({
@@ -188,12 +188,12 @@ describe('HTTP feed source', () => {
   it('records a failed sweep (wrong token) in the audit without the token, and enqueues nothing', async () => {
     const ctx = context();
     jsonRoute('/secure', [{ user: 'x@contoso.com' }], { auth: true });
-    process.env.OFFBOARD_TEST_WRONG_TOKEN = 'wrong-token-value';
+    process.env.OFFBOARD_FEED_TOKEN_WRONG = 'wrong-token-value';
     const def: ScheduleDef = {
       name: 'secure',
       cron: '0 * * * *',
       tz: 'UTC',
-      source: { type: 'http', url: `${base}/secure`, tokenEnv: 'OFFBOARD_TEST_WRONG_TOKEN' },
+      source: { type: 'http', url: `${base}/secure`, tokenEnv: 'OFFBOARD_FEED_TOKEN_WRONG' },
     };
     const err = await runSweep(ctx, def).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SweepSourceError);
@@ -206,8 +206,8 @@ describe('HTTP feed source', () => {
     });
     expect(JSON.stringify(audit)).not.toContain('wrong-token-value');
     expect(await ctx.retire.count()).toBe(0);
-    const unset = { ...def, source: { ...def.source, tokenEnv: 'OFFBOARD_TEST_UNSET_TOKEN' } } as ScheduleDef;
-    await expect(runSweep(ctx, unset)).rejects.toThrow(/OFFBOARD_TEST_UNSET_TOKEN.*not set/);
+    const unset = { ...def, source: { ...def.source, tokenEnv: 'OFFBOARD_FEED_TOKEN_UNSET' } } as ScheduleDef;
+    await expect(runSweep(ctx, unset)).rejects.toThrow(/OFFBOARD_FEED_TOKEN_UNSET.*not set/);
   });
 
   it('refuses oversized, non-JSON, wrongly shaped, redirecting and hanging feeds', async () => {
@@ -261,7 +261,7 @@ describe('HTTP feed source', () => {
 
 describe('CSV source', () => {
   it('reads the file with the schedule zone and reports a missing file as a source error', async () => {
-    const ctx = context();
+    const ctx = context({ SCHEDULE_CSV_DIR: dir });
     const path = join(dir, 'leavers.csv');
     writeFileSync(path, 'user,effectiveAt\ncsv1@contoso.com,2026-12-24T18:00\nbad,\n');
     const def: ScheduleDef = {

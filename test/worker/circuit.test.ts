@@ -154,11 +154,46 @@ describe('circuit', () => {
       what: 'no active jobs',
     });
     // Two in-call retries first (MSAL may answer them from its throttling cache without a request).
+    // Fleet counters are buffered (about 1 s) and flushed on close: closing makes them final.
+    await worker?.close();
     expect((await readMetrics(c.redis, c.prefix)).retries).toBe(2);
     expect(sim.stats().token.requests).toBeGreaterThanOrEqual(1);
     expect(sim.stats().graph.calls).toBe(0);
     const o = await outcomeOf(c, id as string);
     expect(o.attemptsMade).toBe(0);
     expect(o.deadLetter).toBeUndefined();
+  });
+
+  it('a few 403s in a big batch (out-of-scope users) are dead-lettered `forbidden`; the circuit stays closed', async () => {
+    // Under the old rule (5 distinct users with 403 within 60 s) these 6 would have halted the fleet.
+    const { ctx: c } = await setup({ WORKER_CONCURRENCY: '8' });
+    const batch = users('staff', 120);
+    for (let i = 0; i < 6; i++) batch[10 + i * 18] = `forbidden-scope${i}@contoso.com`;
+    const ids = await enqueueUsers(c, batch);
+    const out = await waitForOutcomes(c, ids, 60_000);
+    expect((await getCircuit(c)).open).toBe(false);
+    expect(await c.retire.isPaused()).toBe(false);
+    const reasons = out.filter((o) => o.deadLetter).map((o) => o.deadLetter?.reason);
+    expect(reasons).toEqual(Array(6).fill('forbidden'));
+    expect(out.filter((o) => o.record?.outcome === 'retired')).toHaveLength(114);
+  });
+
+  it('403s from a high share of the distinct users called open the circuit even after many successes', async () => {
+    const { ctx: c } = await setup({ WORKER_CONCURRENCY: '4', CIRCUIT_FORBIDDEN_SHARE: '0.5' });
+    const good = await enqueueUsers(c, users('fine', 8));
+    await waitForOutcomes(c, good);
+    // From now on every user gets 403, as when the app's permission or scope tags were removed.
+    const ids = await enqueueUsers(c, users('forbidden-late', 30));
+    await waitFor(async () => (await getCircuit(c)).open, { what: 'the circuit to open' });
+    await waitFor(async () => (await c.retire.getJobCounts('active')).active === 0, {
+      what: 'no active jobs',
+    });
+    expect((await getCircuit(c)).code).toBe('forbidden_many');
+    // 8 earlier successes in the window: the share reaches one half at the 8th distinct 403 user.
+    const dead = await c.deadLetter.getJobCountByTypes('waiting');
+    expect(dead).toBeGreaterThanOrEqual(4);
+    expect(dead).toBeLessThanOrEqual(10);
+    const states = await Promise.all(ids.map((id) => outcomeOf(c, id)));
+    expect(states.filter((o) => o.state !== 'failed').length).toBe(30 - dead);
   });
 });

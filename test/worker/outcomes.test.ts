@@ -43,6 +43,15 @@ afterAll(async () => {
   await redis.stop();
 });
 
+/**
+ * Fleet counters are buffered in the worker and written about once a second and on close: closing the
+ * worker first makes them exact and final.
+ */
+async function metricsAfterClose(c: QueueContext): Promise<Record<string, number>> {
+  await worker?.close();
+  return readMetrics(c.redis, c.prefix);
+}
+
 async function setup(env: Record<string, string> = {}): Promise<{ config: Config; ctx: QueueContext }> {
   const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), env);
   ctx = openContext(config);
@@ -70,11 +79,11 @@ describe('worker outcomes (one row of the failure table each)', () => {
     const types = history.map((e) => e.type);
     expect(types).toEqual(['requested', 'attempt', 'retired']);
     expect(history[1]?.details).toMatchObject({ status: 204, requestId: o?.record?.requestId });
-    const metrics = await readMetrics(ctx.redis, ctx.prefix);
-    expect(metrics['outcome:retired']).toBe(1);
-    expect(metrics['graph_calls:204']).toBe(1);
     // The process announces itself for readiness checks and operators.
     expect(Object.keys(await ctx.redis.hgetall(keys.workers(ctx.prefix)))).toHaveLength(1);
+    const metrics = await metricsAfterClose(ctx);
+    expect(metrics['outcome:retired']).toBe(1);
+    expect(metrics['graph_calls:204']).toBe(1);
   });
 
   it('404 → exactly one call and a dead letter `not_found`', async () => {
@@ -119,7 +128,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
     expect(attempts.map((e) => e.details?.status)).toEqual([503, 503, 204]);
     expect(new Set(attempts.map((e) => e.details?.clientRequestId)).size).toBe(3);
     expect(sim.stats().graph.byUser['flaky-frank@contoso.com']).toBe(3);
-    expect((await readMetrics(ctx.redis, ctx.prefix)).retries).toBe(2);
+    expect((await metricsAfterClose(ctx)).retries).toBe(2);
   });
 
   it('a hanging call times out, is retried and the user is retired', async () => {
@@ -130,7 +139,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
     const attempts = (await userHistory(ctx, 'hang-gina@contoso.com')).filter((e) => e.type === 'attempt');
     expect(attempts[0]?.details).toMatchObject({ status: null, error: 'GraphTimeoutError' });
     expect(attempts[1]?.details).toMatchObject({ status: 204 });
-    expect((await readMetrics(ctx.redis, ctx.prefix))['graph_calls:timeout']).toBe(1);
+    expect((await metricsAfterClose(ctx))['graph_calls:timeout']).toBe(1);
   });
 
   it('429 without Retry-After → backoff, then retired (counts against the retry budget, not as a throttled wait)', async () => {
@@ -157,7 +166,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
     expect(o?.deadLetter).toMatchObject({ reason: 'retries_exhausted', lastStatus: 503, attempts: 4 });
     expect(o?.deadLetter?.graphCode).toBe('ServiceUnavailable');
     expect(sim.stats().graph.byUser['ivan@contoso.com']).toBe(4);
-    const metrics = await readMetrics(ctx.redis, ctx.prefix);
+    const metrics = await metricsAfterClose(ctx);
     expect(metrics['dead_letter:retries_exhausted']).toBe(1);
   });
 

@@ -98,7 +98,13 @@ describe('pacer', () => {
 
   it('cuts the factor once per episode, floors it, and credits successes back', async () => {
     const p = prefix();
-    const one = createPacer({ redis: a, prefix: p, rate: { limit: 100, windowMs: 1000 }, floor: 0.5 });
+    const one = createPacer({
+      redis: a,
+      prefix: p,
+      rate: { limit: 100, windowMs: 1000 },
+      floor: 0.5,
+      step: 0.01,
+    });
     expect((await one.onThrottled(undefined)).factor).toBeCloseTo(0.7, 5);
     // Same episode (within the cooldown): no second cut.
     expect((await one.onThrottled(undefined)).factor).toBeCloseTo(0.7, 5);
@@ -161,5 +167,103 @@ describe('pacer', () => {
     } finally {
       await closeQueueContext(ctx);
     }
+  });
+
+  it('a flaky minority of users (10 % failing) never cuts the pace; their Retry-After gates only them', async () => {
+    const p = prefix();
+    const one = createPacer({
+      redis: a,
+      prefix: p,
+      rate: { limit: 1000, windowMs: 1000 },
+      failure: { windowMs: 10_000, share: 0.5, minUsers: 20 },
+    });
+    for (let i = 0; i < 200; i++) {
+      if (i % 10 === 3) {
+        const v = await one.onFailure(`flaky${i}@contoso.com`, 2000);
+        expect(v.systemic).toBe(false);
+        expect(v.factor).toBe(1);
+        expect(v.gateUntil).toBe(0);
+      } else {
+        one.onSuccess(`ok${i}@contoso.com`);
+        if (i % 5 === 0) await one.acquire();
+      }
+    }
+    await one.acquire();
+    expect(Number((await a.hget(keys.pacer(p), 'factor')) ?? 1)).toBe(1);
+    expect(await a.get(keys.throttleGate(p))).toBeNull();
+  });
+
+  it('below the minimum sample even all-failing calls are not systemic', async () => {
+    const p = prefix();
+    const one = createPacer({
+      redis: a,
+      prefix: p,
+      rate: { limit: 1000, windowMs: 1000 },
+      failure: { windowMs: 10_000, share: 0.5, minUsers: 20 },
+    });
+    for (let i = 0; i < 19; i++)
+      expect((await one.onFailure(`u${i}@contoso.com`, undefined)).systemic).toBe(false);
+    const v = await one.onFailure('u19@contoso.com', undefined);
+    expect(v).toMatchObject({ systemic: true, failing: 20, sample: 20 });
+    expect(v.factor).toBeCloseTo(0.5, 5);
+  });
+
+  it('a systemic outage backs every pacer off (with its Retry-After as the gate), and success brings the pace back quickly', async () => {
+    const p = prefix();
+    const opts = {
+      prefix: p,
+      rate: { limit: 1000, windowMs: 1000 },
+      failure: { windowMs: 10_000, share: 0.5, minUsers: 20 },
+    };
+    const one = createPacer({ redis: a, ...opts });
+    const two = createPacer({ redis: b, ...opts });
+    for (let i = 0; i < 30; i++) one.onSuccess(`before${i}@contoso.com`);
+    await one.acquire();
+    // Every call fails: once they are half of the distinct users in the window, it is systemic.
+    let verdict = await one.onFailure('down0@contoso.com', undefined);
+    let i = 1;
+    while (!verdict.systemic) verdict = await (i % 2 ? two : one).onFailure(`down${i++}@contoso.com`, 1500);
+    expect(verdict.failing).toBeGreaterThanOrEqual(verdict.sample / 2);
+    expect(verdict.factor).toBeCloseTo(0.5, 5);
+    // The Retry-After of a systemic 5xx is the fleet's gate.
+    expect(verdict.gateUntil).toBeGreaterThan(Date.now() + 1000);
+    expect(await two.acquire()).toBeGreaterThan(1000);
+    // One cut per second at most; over a long outage the factor reaches the floor and stays there.
+    for (let k = 0; k < 6; k++) {
+      await a.hset(keys.pacer(p), 'hcutAt', '0');
+      verdict = await two.onFailure(`down${i++}@contoso.com`, undefined);
+    }
+    expect(verdict.factor).toBeCloseTo(0.1, 5);
+    await a.del(keys.throttleGate(p));
+    // Recovery: 11 healthy answers take the factor from the floor back to 1 (not 90 as before).
+    for (let k = 0; k < 11; k++) one.onSuccess(`back${k}@contoso.com`);
+    await one.acquire();
+    expect(Number(await a.hget(keys.pacer(p), 'factor'))).toBe(1);
+  });
+
+  it('a 429 still cuts the pace and it comes back slowly; a 5xx for one user alone does not', async () => {
+    const p = prefix();
+    const one = createPacer({ redis: a, prefix: p, rate: { limit: 1000, windowMs: 1000 } });
+    expect((await one.onFailure('solo@contoso.com', undefined)).factor).toBe(1);
+    expect((await one.onThrottled(undefined)).factor).toBeCloseTo(0.7, 5);
+    for (let k = 0; k < 11; k++) one.onSuccess(`ok${k}@contoso.com`);
+    await one.acquire();
+    // 0.02 per healthy answer: 15 answers undo one cut.
+    expect(Number(await a.hget(keys.pacer(p), 'factor'))).toBeCloseTo(0.92, 5);
+  });
+
+  it('grants several waiters in one round trip when the pace has several slots due, never more than the pace allows', async () => {
+    const p = prefix();
+    const fast = createPacer({ redis: a, prefix: p, rate: { limit: 1_000_000, windowMs: 1000 } });
+    const before = Number((await a.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0);
+    await Promise.all(Array.from({ length: 40 }, () => fast.take()));
+    const after = Number((await a.info('commandstats')).match(/cmdstat_evalsha:calls=(\d+)/)?.[1] ?? 0);
+    // 40 waiters, at most 32 per grant: a handful of round trips instead of 40.
+    expect(after - before).toBeLessThanOrEqual(6);
+    // At a pace of 20/s nothing is batched: 4 waiters take about 3 intervals.
+    const slow = createPacer({ redis: b, prefix: `${p}s`, rate: { limit: 20, windowMs: 1000 }, headroom: 1 });
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 4 }, () => slow.take()));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
   });
 });

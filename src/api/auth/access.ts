@@ -1,7 +1,19 @@
 // Who may call what. Every route declares its access in `config.access`; a route without one is
 // refused (deny by default), so a forgotten declaration fails closed.
+import type { FastifyRequest } from 'fastify';
 import type { Role } from '../../config/api-keys.js';
 import type { Principal } from './keys.js';
+
+/**
+ * A signed-in browser session (the operator console): the principal comes from the session cookie
+ * only, never from a header, and the session is accepted on the routes that declare it only.
+ */
+export interface SessionAuth {
+  /** The session's principal, or null (no cookie, expired, forged, or its key no longer configured). */
+  principal(request: FastifyRequest): Principal | null;
+  /** Where a browser without a session is sent on GET/HEAD; other methods get 401. */
+  signInPath: string;
+}
 
 export type Access =
   | { public: true }
@@ -9,7 +21,8 @@ export type Access =
       roles: readonly Role[];
       /** Browsers get an HTTP Basic challenge (dashboard, status page); API clients a Bearer one. */
       challenge?: 'basic' | 'bearer';
-    };
+    }
+  | { roles: readonly Role[]; session: SessionAuth };
 
 export const PUBLIC: Access = { public: true };
 export const PRODUCER: Access = { roles: ['producer'] };

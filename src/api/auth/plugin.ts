@@ -5,13 +5,19 @@ import type { Role } from '../../config/api-keys.js';
 import { ApiError, errorBody, toHttpError } from '../errors.js';
 import type { Access } from './access.js';
 import { presentedKey } from './credentials.js';
+import type { AuthFailureLimiter } from './failures.js';
 import type { KeyStore, Principal } from './keys.js';
 
 export interface AuthOptions {
   keys: KeyStore;
   /** API_AUTH=disabled: every caller acts as `anonymous` with every role. */
   disabled: boolean;
+  /** Failed authentications per client address (API_AUTH_FAILURE_LIMIT); absent: not limited. */
+  failures?: AuthFailureLimiter;
 }
+
+/** A wrong or malformed credential, as opposed to none at all (a browser before its challenge). */
+class BadCredentialError extends ApiError {}
 
 const ANONYMOUS: Principal = { name: 'anonymous', role: 'operator' };
 const REALM = 'offboard';
@@ -23,13 +29,16 @@ function isBrowserRoute(access: Access): boolean {
 }
 
 /**
- * Browsers attach cached Basic credentials to requests other sites make them send, so on the
- * browser routes an action must come from our own pages (Sec-Fetch-Site / Origin).
+ * Browsers attach cached Basic credentials to requests other sites make them send, and any web
+ * page can make a browser send a bodyless POST without a preflight (to a loopback API with
+ * API_AUTH=disabled too). So an action must not come from another site: Sec-Fetch-Site
+ * `cross-site` or an Origin other than our own is refused on every route; on the browser routes
+ * `same-site` as well. Server-to-server clients send neither header and are not affected.
  */
-function crossSiteAction(request: FastifyRequest): boolean {
+function crossSiteAction(request: FastifyRequest, browserRoute: boolean): boolean {
   if (SAFE_METHODS.has(request.method)) return false;
   const site = request.headers['sec-fetch-site'];
-  if (site === 'cross-site' || site === 'same-site') return true;
+  if (site === 'cross-site' || (browserRoute && site === 'same-site')) return true;
   const origin = request.headers.origin;
   if (origin === undefined) return false;
   try {
@@ -57,43 +66,71 @@ function authorise(request: FastifyRequest, reply: FastifyReply, opts: AuthOptio
     if (request.is404) return;
     throw new ApiError(403, 'forbidden', 'this route declares no access policy');
   }
-  if ('public' in access) return;
-  if (isBrowserRoute(access) && crossSiteAction(request)) {
-    throw new ApiError(403, 'cross_site', 'actions on the dashboard must come from its own pages');
+  if (crossSiteAction(request, isBrowserRoute(access) || 'session' in access)) {
+    throw new ApiError(
+      403,
+      'cross_site',
+      "cross-site request refused: actions must come from this API's own origin (Origin / Sec-Fetch-Site)",
+    );
   }
+  if ('public' in access) return;
   if (opts.disabled) {
     request.principal = ANONYMOUS;
+    return;
+  }
+  if ('session' in access) {
+    // Session routes (the console) take the cookie only: a header key is not looked at.
+    const principal = access.session.principal(request);
+    if (!principal) throw new SignInRequiredError(access.session.signInPath);
+    admit(request, reply, principal, access.roles);
     return;
   }
   const presented = presentedKey(request.headers);
   if (presented.kind !== 'key') {
     challenge(reply, access);
-    throw new ApiError(
-      401,
-      'unauthorized',
-      presented.kind === 'none' ? 'an API key is required' : 'malformed Authorization header',
-    );
+    if (presented.kind === 'none') throw new ApiError(401, 'unauthorized', 'an API key is required');
+    throw new BadCredentialError(401, 'unauthorized', 'malformed Authorization header');
   }
   // HTTP Basic is for people in browsers only: on the JSON API it would make every operator
   // action reachable by cross-site requests riding on the browser's cached credentials.
   if (presented.scheme === 'basic' && !isBrowserRoute(access)) {
     challenge(reply, access);
-    throw new ApiError(401, 'unauthorized', 'use Authorization: Bearer <key> or X-API-Key on the API');
+    throw new BadCredentialError(
+      401,
+      'unauthorized',
+      'use Authorization: Bearer <key> or X-API-Key on the API',
+    );
   }
   const principal = opts.keys.resolve(presented.key);
   if (!principal) {
     challenge(reply, access);
-    throw new ApiError(401, 'unauthorized', 'invalid API key');
+    throw new BadCredentialError(401, 'unauthorized', 'invalid API key');
   }
+  admit(request, reply, principal, access.roles);
+}
+
+function admit(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  principal: Principal,
+  roles: readonly Role[],
+): void {
   request.principal = principal;
   // Every later line of this request (including "request completed") names the key's owner.
   const log = request.log.child({ keyName: principal.name });
   request.log = log;
   reply.log = log;
-  if (!(access.roles as readonly Role[]).includes(principal.role)) {
+  if (!roles.includes(principal.role)) {
     throw new ApiError(403, 'forbidden', `role ${principal.role} may not use this route`, {
-      allowed: access.roles,
+      allowed: roles,
     });
+  }
+}
+
+/** A session route without a valid session: browsers asking for a page are sent to sign in. */
+class SignInRequiredError extends ApiError {
+  constructor(readonly location: string) {
+    super(401, 'unauthorized', 'sign in to the console first');
   }
 }
 
@@ -102,13 +139,42 @@ function authorise(request: FastifyRequest, reply: FastifyReply, opts: AuthOptio
  * Bull Board install their own handlers, which must not reshape (or 500) an auth failure.
  */
 export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
+  const { failures } = opts;
   app.addHook('onRequest', async (request, reply) => {
     try {
+      // An address over its failure budget is refused before its key is even looked at.
+      if (failures && !opts.disabled && needsKey(request) && presentedKey(request.headers).kind !== 'none') {
+        const waitMs = await failures.blockedFor(request.ip);
+        if (waitMs > 0) throw tooManyFailures(reply, waitMs);
+      }
       authorise(request, reply, opts);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      request.log.info({ code: err.code, status: err.status }, 'request refused');
-      return reply.status(err.status).send(errorBody(toHttpError(err)));
+      if (err instanceof SignInRequiredError && SAFE_METHODS.has(request.method)) {
+        return reply.redirect(err.location, 303);
+      }
+      let refusal = err;
+      if (err instanceof BadCredentialError && failures) {
+        const waitMs = await failures.record(request.ip);
+        if (waitMs > 0) refusal = tooManyFailures(reply, waitMs);
+      }
+      request.log.info({ code: refusal.code, status: refusal.status }, 'request refused');
+      return reply.status(refusal.status).send(errorBody(toHttpError(refusal)));
     }
   });
+}
+
+function needsKey(request: FastifyRequest): boolean {
+  const access = request.routeOptions.config.access;
+  return access !== undefined && !('public' in access);
+}
+
+function tooManyFailures(reply: FastifyReply, waitMs: number): ApiError {
+  const seconds = Math.ceil(waitMs / 1000);
+  reply.removeHeader('www-authenticate').header('retry-after', String(seconds));
+  return new ApiError(
+    429,
+    'auth_rate_limited',
+    `too many failed authentications from this address, retry in ${seconds} s`,
+  );
 }

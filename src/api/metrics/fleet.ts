@@ -4,7 +4,7 @@
 import type { Metric, Registry } from 'prom-client';
 import type { QueueContext } from '../../queue/context.js';
 import { getQueueStatus, type QueueStatus } from '../../queue/control.js';
-import { LATENCY_BUCKETS, type MetricFields, readMetrics } from '../../records/metrics.js';
+import { LATENCY_BUCKETS, type MetricFields, OUTCOME_BUCKETS, readMetrics } from '../../records/metrics.js';
 import { redisDown } from '../errors.js';
 
 interface Snapshot {
@@ -14,17 +14,17 @@ interface Snapshot {
   deadLetterCounts: Record<string, number>;
 }
 
-type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
+export type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
 
-/** A metric whose values are computed at scrape time from the shared snapshot. */
-class SnapshotMetric {
+/** A metric whose values are computed at scrape time from a snapshot shared by a group of series. */
+export class SnapshotMetric<S = Snapshot> {
   readonly aggregator = 'sum';
   constructor(
     readonly name: string,
     readonly help: string,
     readonly type: 'counter' | 'gauge' | 'histogram',
-    private readonly read: () => Promise<Snapshot>,
-    private readonly compute: (s: Snapshot) => Sample[],
+    private readonly read: () => Promise<S>,
+    private readonly compute: (s: S) => Sample[],
   ) {}
   async get() {
     const snapshot = await this.read();
@@ -49,32 +49,50 @@ function fieldsWith(fields: MetricFields, prefix: string): [string[], number][] 
   return out;
 }
 
-function latencyHistogram(fields: MetricFields, name: string): Sample[] {
-  const statuses = new Set(fieldsWith(fields, 'graph_latency_count').map(([[s]]) => s as string));
+/**
+ * A histogram stored as `<field>_bucket:<label value>:<le>` (each observation in its own bucket
+ * only), `<field>_sum:<label value>` and `<field>_count:<label value>`. Prometheus buckets are
+ * cumulative, so they are summed here.
+ */
+function storedHistogram(
+  fields: MetricFields,
+  name: string,
+  field: string,
+  label: string,
+  buckets: readonly number[],
+): Sample[] {
+  const values = new Set(fieldsWith(fields, `${field}_count`).map(([[v]]) => v as string));
   const out: Sample[] = [];
-  for (const status of [...statuses].sort()) {
-    // Workers store each call in its own bucket only; Prometheus buckets are cumulative.
+  for (const v of [...values].sort()) {
     let value = 0;
-    for (const le of [...LATENCY_BUCKETS.map(String), '+Inf']) {
-      value += fields[`graph_latency_bucket:${status}:${le}`] ?? 0;
-      out.push({ metricName: `${name}_bucket`, labels: { status, le }, value });
+    for (const le of [...buckets.map(String), '+Inf']) {
+      value += fields[`${field}_bucket:${v}:${le}`] ?? 0;
+      out.push({ metricName: `${name}_bucket`, labels: { [label]: v, le }, value });
     }
-    out.push({
-      metricName: `${name}_sum`,
-      labels: { status },
-      value: fields[`graph_latency_sum:${status}`] ?? 0,
-    });
+    out.push({ metricName: `${name}_sum`, labels: { [label]: v }, value: fields[`${field}_sum:${v}`] ?? 0 });
     out.push({
       metricName: `${name}_count`,
-      labels: { status },
-      value: fields[`graph_latency_count:${status}`] ?? 0,
+      labels: { [label]: v },
+      value: fields[`${field}_count:${v}`] ?? 0,
     });
   }
   return out;
 }
 
+/** One shared read per scrape: the registry asks every series at once; the next scrape reads afresh. */
+export function sharedRead<S>(take: () => Promise<S>): () => Promise<S> {
+  let inflight: Promise<S> | null = null;
+  return () => {
+    if (!inflight) {
+      inflight = take().finally(() => {
+        inflight = null;
+      });
+    }
+    return inflight;
+  };
+}
+
 function snapshotReader(ctx: QueueContext): () => Promise<Snapshot> {
-  let inflight: Promise<Snapshot> | null = null;
   const take = async (): Promise<Snapshot> => {
     if (redisDown(ctx.redis)) return { up: false, fields: {}, status: null, deadLetterCounts: {} };
     try {
@@ -88,16 +106,7 @@ function snapshotReader(ctx: QueueContext): () => Promise<Snapshot> {
       return { up: false, fields: {}, status: null, deadLetterCounts: {} };
     }
   };
-  // One Redis read per scrape: the registry asks every series at once, and they share the read
-  // in flight; the next scrape reads afresh.
-  return () => {
-    if (!inflight) {
-      inflight = take().finally(() => {
-        inflight = null;
-      });
-    }
-    return inflight;
-  };
+  return sharedRead(take);
 }
 
 export function registerFleetMetrics(registry: Registry, ctx: QueueContext): void {
@@ -134,11 +143,27 @@ export function registerFleetMetrics(registry: Registry, ctx: QueueContext): voi
     })),
   );
   add('offboard_graph_call_duration_seconds', 'Graph call latency by HTTP status', 'histogram', (s) =>
-    latencyHistogram(s.fields, 'offboard_graph_call_duration_seconds'),
+    storedHistogram(
+      s.fields,
+      'offboard_graph_call_duration_seconds',
+      'graph_latency',
+      'status',
+      LATENCY_BUCKETS,
+    ),
   );
-  add('offboard_graph_throttled_total', 'Graph calls answered 429', 'counter', (s) => [
-    { labels: {}, value: s.fields.graph_throttled ?? 0 },
-  ]);
+  add(
+    'offboard_time_to_outcome_seconds',
+    'Time from request (or leave moment, when later) to the terminal outcome: retired, dry_run, dead_lettered',
+    'histogram',
+    (s) =>
+      storedHistogram(
+        s.fields,
+        'offboard_time_to_outcome_seconds',
+        'outcome_latency',
+        'outcome',
+        OUTCOME_BUCKETS,
+      ),
+  );
   add('offboard_retries_total', 'Retries after transient Graph failures', 'counter', (s) => [
     { labels: {}, value: s.fields.retries ?? 0 },
   ]);
@@ -180,7 +205,7 @@ export function registerFleetMetrics(registry: Registry, ctx: QueueContext): voi
   );
   add(
     'offboard_throttle_rate_per_second',
-    'Graph calls per second the shared pacer allows now',
+    'Graph calls per second the shared pacer allows now (GRAPH_RATE_LIMIT × GRAPH_RATE_HEADROOM × adaptive factor)',
     'gauge',
     (s) => (s.status ? [{ labels: {}, value: s.status.throttle.ratePerSecond }] : []),
   );

@@ -1,6 +1,7 @@
-// The API process's own series: requests by route and status, latency, intake results, and the
-// Node process defaults. Each app gets its own registry (tests run several apps in one process).
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+// The API process's own series: requests by route and status, latency, intake results, the
+// build, and the Node process defaults. Each app gets its own registry (tests run several apps in
+// one process).
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export interface ApiMetrics {
   registry: Registry;
@@ -9,9 +10,16 @@ export interface ApiMetrics {
   intake: Counter<'result'>;
 }
 
-export function createApiMetrics(): ApiMetrics {
+export function createApiMetrics(version = '0.0.0'): ApiMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'offboard_api_' });
+  // prom-client's standard names (process_*, nodejs_*), which the usual Node.js dashboards query.
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'offboard_build_info',
+    help: 'Always 1; labels name the running offboard version and runtime',
+    labelNames: ['version', 'node', 'platform'],
+    registers: [registry],
+  }).set({ version, node: process.version, platform: `${process.platform}-${process.arch}` }, 1);
   return {
     registry,
     requests: new Counter({

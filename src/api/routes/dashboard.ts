@@ -1,17 +1,17 @@
 // Bull Board for both queues behind HTTP Basic (any user name, password = an API key). Viewers and
-// operators get different boards: `/dashboard/viewer/` is read-only (Bull Board refuses every
-// action server-side), `/dashboard/operator/` is the full board. `/dashboard` sends each role to
-// its board. On the operator board, pause and resume go through our audited control functions,
-// and actions that would bypass intake validation or destroy records wholesale are refused.
+// operators get different boards: `/dashboard/viewer/` is read-only, `/dashboard/operator/` adds
+// pause and resume of the retire queue, through our audited control functions. `/dashboard` sends
+// each role to its board. Deny by default (../dashboard/policy.ts): every route Bull Board registers
+// is classified when it is registered, and only reads are served by Bull Board itself.
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { pauseQueue, resumeQueue } from '../../queue/control.js';
 import { RETIRE_QUEUE } from '../../queue/names.js';
-import { type Access, VIEWER_BROWSER } from '../auth/access.js';
-import { presentedKey } from '../auth/credentials.js';
+import { type Access, actorOf, VIEWER_BROWSER } from '../auth/access.js';
+import { type Board, dashboardRoutePolicy, type RoutePolicy } from '../dashboard/policy.js';
 import type { ApiDeps } from '../deps.js';
 
 export const DASHBOARD = '/dashboard';
@@ -36,19 +36,26 @@ const DASHBOARD_CSP = {
   },
 };
 
-/** Operator-board actions refused: they bypass intake validation or drop records without audit. */
-const REFUSED = new Set([
-  '/api/queues/:queueName/add',
-  '/api/queues/:queueName/:jobId/update-data',
-  '/api/queues/:queueName/empty',
-  '/api/queues/:queueName/obliterate',
-  '/api/queues/:queueName/clean/:queueStatus',
-]);
+/** One route as a board registered it, with the policy it got: the tests enumerate these. */
+export interface BoardRoute {
+  board: Board;
+  methods: string[];
+  path: string;
+  policy: RoutePolicy['kind'];
+}
 
-function boardScope(deps: ApiDeps, opts: { readOnly: boolean; prefix: string; access: Access }) {
+function refuse(reply: FastifyReply, why: string) {
+  return reply.code(403).send({ error: { code: 'dashboard_refused', message: why } });
+}
+
+function boardScope(
+  deps: ApiDeps,
+  opts: { board: Board; prefix: string; access: Access; registered: BoardRoute[] },
+) {
   return async (scope: FastifyInstance) => {
-    // Every route Bull Board registers (pages, its JSON API, static files) gets our access policy
-    // and CSP; none of them belongs in the OpenAPI document.
+    // Every route Bull Board registers (pages, its JSON API, static files) gets our access policy,
+    // CSP and a classification; none of them belongs in the OpenAPI document. Routes that are not
+    // reads get our handler instead of Bull Board's, so its own action code never runs.
     scope.addHook('onRoute', (route) => {
       route.config = {
         ...(route.config ?? {}),
@@ -56,19 +63,37 @@ function boardScope(deps: ApiDeps, opts: { readOnly: boolean; prefix: string; ac
         helmet: DASHBOARD_CSP,
       } as typeof route.config;
       route.schema = { ...(route.schema ?? {}), hide: true } as typeof route.schema;
+      const methods = ([] as string[]).concat(route.method as string | string[]);
+      const path = route.url.startsWith(opts.prefix) ? route.url.slice(opts.prefix.length) : route.url;
+      const policy = dashboardRoutePolicy(opts.board, methods, path);
+      opts.registered.push({ board: opts.board, methods, path, policy: policy.kind });
+      if (policy.kind === 'read') return;
+      route.handler = async (request: FastifyRequest, reply: FastifyReply) => {
+        const actor = actorOf(request);
+        const { queueName } = (request.params ?? {}) as { queueName?: string };
+        if (policy.kind === 'deny' || queueName !== RETIRE_QUEUE) {
+          const why = policy.kind === 'deny' ? policy.why : 'only the retire queue can be paused or resumed';
+          scope.log.warn(
+            { actor, board: opts.board, method: request.method, path },
+            'dashboard action refused',
+          );
+          return refuse(reply, why);
+        }
+        // Same function, effect and audit entry as POST /v1/queues/retire/pause|resume.
+        if (policy.kind === 'pause') await pauseQueue(deps.ctx, actor, 'paused from the dashboard');
+        else await resumeQueue(deps.ctx, actor);
+        return reply.send({});
+      };
     });
-    const actor = (headers: Record<string, unknown>) => {
-      if (deps.authDisabled) return 'anonymous';
-      const p = presentedKey(headers as never);
-      return (p.kind === 'key' && deps.keys.resolve(p.key)?.name) || 'unknown';
-    };
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(opts.prefix);
+    const readOnly = opts.board === 'viewer';
     const queues = [deps.ctx.retire, deps.ctx.deadLetter].map(
       (q) =>
         new BullMQAdapter(q as unknown as Queue, {
-          readOnlyMode: opts.readOnly,
-          allowRetries: !opts.readOnly,
+          readOnlyMode: readOnly,
+          // The retry buttons would re-run finished or dead-lettered leavers outside intake: hidden.
+          allowRetries: false,
         }),
     );
     createBullBoard({
@@ -76,34 +101,8 @@ function boardScope(deps: ApiDeps, opts: { readOnly: boolean; prefix: string; ac
       serverAdapter,
       options: {
         uiConfig: {
-          boardTitle: opts.readOnly ? 'offboard (read-only)' : 'offboard (operator)',
+          boardTitle: readOnly ? 'offboard (read-only)' : 'offboard (operator)',
           hideDocsLink: true,
-        },
-        handlerHooks: {
-          before: ({ method, route, request }) => {
-            if (method === 'get') return;
-            const who = actor(request.headers);
-            if (REFUSED.has(route)) {
-              scope.log.warn({ actor: who, route, params: request.params }, 'dashboard action refused');
-              return {
-                allow: false,
-                status: 403,
-                message: 'not allowed from the dashboard; use the API or CLI',
-              };
-            }
-          },
-          after: async ({ method, route, request }, result) => {
-            if (method === 'get' || (result.status ?? 200) >= 400) return result;
-            const who = actor(request.headers);
-            const queueName = (request.params as { queueName?: string }).queueName;
-            scope.log.info({ actor: who, route, params: request.params }, 'dashboard action');
-            const retire = queueName === RETIRE_QUEUE || queueName === undefined;
-            // Same effect and audit trail as POST /v1/queues/retire/pause|resume.
-            if (retire && route.endsWith('/pause'))
-              await pauseQueue(deps.ctx, who, 'paused from the dashboard');
-            if (retire && route.endsWith('/resume')) await resumeQueue(deps.ctx, who);
-            return result;
-          },
         },
       },
     });
@@ -130,10 +129,24 @@ export const dashboardRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =>
   ) => reply.redirect(`${DASHBOARD}/${request.principal?.role === 'operator' ? 'operator' : 'viewer'}/`);
   app.get(DASHBOARD, redirect, toBoard as never);
   app.get(`${DASHBOARD}/`, hidden, toBoard as never);
+  // Decorated on the root by app.ts, so the list is visible outside this encapsulated plugin.
+  const registered = app.dashboardRoutes;
   await app.register(
-    boardScope(deps, { readOnly: true, prefix: `${DASHBOARD}/viewer`, access: VIEWER_BROWSER }),
+    boardScope(deps, { board: 'viewer', prefix: `${DASHBOARD}/viewer`, access: VIEWER_BROWSER, registered }),
   );
   await app.register(
-    boardScope(deps, { readOnly: false, prefix: `${DASHBOARD}/operator`, access: OPERATOR_BROWSER }),
+    boardScope(deps, {
+      board: 'operator',
+      prefix: `${DASHBOARD}/operator`,
+      access: OPERATOR_BROWSER,
+      registered,
+    }),
   );
 };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every Bull Board route on both boards with its policy (what the route-enumeration test reads). */
+    dashboardRoutes: BoardRoute[];
+  }
+}

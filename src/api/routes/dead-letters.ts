@@ -9,7 +9,7 @@ import {
 } from '../../records/dead-letter.js';
 import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
-import { AUTH_ERRORS, emptyBody, errors, idParams, reasonBody } from '../schemas/common.js';
+import { AUTH_ERRORS, emptyBody, errors, idParams, noteQuery } from '../schemas/common.js';
 import { deadLetterView } from '../schemas/jobs.js';
 
 const REASONS = [
@@ -105,10 +105,10 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
     {
       config: { access: OPERATOR },
       schema: {
-        summary: 'Discard a dead letter (audited)',
+        summary: 'Discard a dead letter (audited, with an optional note)',
         tags: ['dead-letters'],
         params: idParams,
-        body: reasonBody,
+        querystring: noteQuery,
         response: {
           200: { type: 'object', properties: { deadLetterId: { type: 'string' } } },
           ...errors(400, ...AUTH_ERRORS, 404, 503),
@@ -116,8 +116,8 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
       },
     },
     async (request) => {
-      const { reason } = request.body as { reason?: string };
-      return discardDeadLetter(ctx, (request.params as { id: string }).id, actorOf(request), reason);
+      const { note } = request.query as { note?: string };
+      return discardDeadLetter(ctx, (request.params as { id: string }).id, actorOf(request), note);
     },
   );
 };

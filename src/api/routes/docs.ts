@@ -2,10 +2,59 @@
 // with, served as JSON at /docs/json and as Swagger UI at /docs (public: it holds no secrets).
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import { PUBLIC } from '../auth/access.js';
 
 export const DOCS = '/docs';
+
+/**
+ * A stable camelCase operation id from method and URL, for generated clients: `GET /v1/offboardings/:id`
+ * → `getOffboardingsById`, `POST /v1/dead-letters/:id/redrive` → `postDeadLettersByIdRedrive`,
+ * `GET /` → `getRoot`. The current API version (`v1`) is left out; any other version stays in.
+ */
+export function operationIdFor(method: string, url: string): string {
+  const segments = url.split('/').filter(Boolean);
+  if (segments[0] === 'v1') segments.shift();
+  const words = segments.flatMap((seg) =>
+    (seg.startsWith(':') ? `by-${seg.slice(1)}` : seg).split(/[^A-Za-z0-9]+/).filter(Boolean),
+  );
+  if (words.length === 0) words.push('root');
+  const cap = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
+  return [method.toLowerCase(), ...words.map(cap)].join('');
+}
+
+const RATE_LIMIT_HEADERS = {
+  'x-ratelimit-limit': { type: 'integer', description: 'Requests allowed per minute for this API key' },
+  'x-ratelimit-remaining': { type: 'integer', description: 'Requests left in the current minute' },
+  'x-ratelimit-reset': { type: 'integer', description: 'Seconds until the budget refills' },
+} as const;
+
+const LOCATION = {
+  location: {
+    type: 'string',
+    description:
+      'Where to read what was stored: the job (/v1/offboardings/{id}) or the held batch (/v1/batches/{id})',
+  },
+} as const;
+
+/** Response headers the API sends, added to each documented response (copies: schemas are shared). */
+function withHeaders(route: RouteOptions): Record<string, unknown> | undefined {
+  const response = route.schema?.response as Record<string, Record<string, unknown>> | undefined;
+  if (!response) return undefined;
+  const limited = route.config?.rateLimit !== false;
+  const out: Record<string, unknown> = {};
+  for (const [status, schema] of Object.entries(response)) {
+    const code = Number(status);
+    const headers: Record<string, unknown> = { ...((schema.headers as object | undefined) ?? {}) };
+    if (limited && code < 500) Object.assign(headers, RATE_LIMIT_HEADERS);
+    if (limited && code === 429) {
+      headers['retry-after'] = { type: 'integer', description: 'Seconds to wait before trying again' };
+    }
+    if (code === 202) Object.assign(headers, LOCATION);
+    out[status] = Object.keys(headers).length > 0 ? { ...schema, headers } : schema;
+  }
+  return out;
+}
 
 /** Call before any route is registered: the document collects routes as they are added. */
 export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
@@ -44,6 +93,17 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         },
       ],
     },
+  });
+  // Every operation gets an operationId (unless it names its own) and its response headers.
+  app.addHook('onRoute', (route) => {
+    if (typeof route.method !== 'string' || route.method === 'HEAD') return;
+    const schema = (route.schema ?? {}) as Record<string, unknown>;
+    const response = withHeaders(route);
+    route.schema = {
+      ...schema,
+      operationId: (schema.operationId as string | undefined) ?? operationIdFor(route.method, route.url),
+      ...(response ? { response } : {}),
+    } as typeof route.schema;
   });
 }
 

@@ -1,15 +1,20 @@
 // Liveness says the process serves HTTP; readiness says it can do its job: Redis answers and the
-// circuit is closed. Both are public (probes carry no keys) and reveal no configuration.
-import type { FastifyPluginAsync } from 'fastify';
+// circuit is closed. Both are public (probes carry no keys) and reveal no configuration. The
+// circuit's reason text (AADSTS detail, tenant hints) is shown only to a viewer or operator key:
+// anonymous callers get the code.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { QueueContext } from '../../queue/context.js';
 import { getCircuit } from '../../queue/control.js';
 import { PUBLIC } from '../auth/access.js';
+import { presentedKey } from '../auth/credentials.js';
 import type { ApiDeps } from '../deps.js';
 
 export interface Readiness {
   ready: boolean;
   checks: { redis: 'ok' | 'unreachable'; circuit: 'closed' | 'open' | 'unknown' };
   reason?: string;
+  /** The circuit's code alone, safe to show anyone. */
+  publicReason?: string;
 }
 
 const PING_TIMEOUT_MS = 1500;
@@ -39,6 +44,7 @@ export async function readiness(ctx: QueueContext): Promise<Readiness> {
         ready: false,
         checks: { redis: 'ok', circuit: 'open' },
         reason: `circuit open (${circuit.code ?? 'unknown'}): ${circuit.reason ?? 'no reason recorded'}`,
+        publicReason: `circuit open (${circuit.code ?? 'unknown'})`,
       };
     }
     return { ready: true, checks: { redis: 'ok', circuit: 'closed' } };
@@ -67,7 +73,16 @@ const readinessSchema = {
   },
 } as const;
 
-export const healthRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => {
+export const healthRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, keys, authDisabled }) => {
+  /** A public route never requires a key, but a viewer's or operator's key unlocks the detail. */
+  const mayReadDetail = (request: FastifyRequest): boolean => {
+    if (authDisabled) return true;
+    const presented = presentedKey(request.headers);
+    if (presented.kind !== 'key') return false;
+    const role = keys.resolve(presented.key)?.role;
+    return role === 'viewer' || role === 'operator';
+  };
+
   app.get(
     '/healthz',
     {
@@ -95,14 +110,15 @@ export const healthRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) =>
         response: { 200: readinessSchema, 503: readinessSchema },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const r = await readiness(ctx);
       if (r.ready) return { status: 'ready', checks: r.checks };
+      const reason = mayReadDetail(request) ? r.reason : (r.publicReason ?? r.reason);
       return reply.status(503).send({
         status: 'not_ready',
         checks: r.checks,
-        reason: r.reason,
-        error: { code: r.checks.redis === 'ok' ? 'circuit_open' : 'redis_unavailable', message: r.reason },
+        reason,
+        error: { code: r.checks.redis === 'ok' ? 'circuit_open' : 'redis_unavailable', message: reason },
       });
     },
   );

@@ -1,8 +1,8 @@
 // Intake: how HR systems hand over leavers. A 202 is only sent after BullMQ's add resolved, i.e.
 // the job is in Redis; when Redis is unreachable the error handler answers 503.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { submitBulk } from '../../guard/batches.js';
-import { enqueue, type OffboardRequest } from '../../intake/enqueue.js';
+import { type SubmitOneResult, submitBulk, submitOne } from '../../guard/batches.js';
+import type { OffboardRequest } from '../../intake/enqueue.js';
 import { InvalidRequestError } from '../../intake/validate.js';
 import { actorOf, PRODUCER } from '../auth/access.js';
 import { reindex, screenItems } from '../batch-items.js';
@@ -32,16 +32,20 @@ export const intakeRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, metr
         tags: ['intake'],
         body: offboardingRequest,
         response: {
-          202: { ...enqueueResult, description: 'Stored in Redis: the job will run' },
+          202: {
+            ...enqueueResult,
+            description:
+              'Stored in Redis: the job will run; or held for approval (state held) when the key, or all keys together, had more than GUARD_THRESHOLD users accepted without approval within GUARD_WINDOW',
+          },
           200: { ...enqueueResult, description: 'The user already has a pending job (duplicate: true)' },
           ...errors(400, ...AUTH_ERRORS, 413, 415, 503),
         },
       },
     },
     async (request, reply) => {
-      let result: Awaited<ReturnType<typeof enqueue>>;
+      let out: SubmitOneResult;
       try {
-        result = await enqueue(ctx, withCorrelation(request.body as OffboardRequest, request), {
+        out = await submitOne(ctx, withCorrelation(request.body as OffboardRequest, request), {
           requestedBy: actorOf(request),
           source: 'api',
         });
@@ -49,6 +53,19 @@ export const intakeRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, metr
         if (err instanceof InvalidRequestError) metrics.intake.inc({ result: 'invalid' });
         throw err;
       }
+      if (out.held) {
+        metrics.intake.inc({ result: 'held' });
+        reply.header('location', `/v1/batches/${encodeURIComponent(out.batch.id)}`);
+        return reply.status(202).send({
+          id: out.batch.id,
+          user: out.batch.sample[0],
+          state: 'held',
+          duplicate: false,
+          batchId: out.batch.id,
+          heldBecause: out.cause,
+        });
+      }
+      const result = out.result;
       metrics.intake.inc({ result: result.duplicate ? 'duplicate' : 'accepted' });
       reply.header('location', `/v1/offboardings/${encodeURIComponent(result.id)}`);
       return reply.status(result.duplicate ? 200 : 202).send(result);

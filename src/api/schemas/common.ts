@@ -1,8 +1,10 @@
 // Schema pieces shared by every route group. Route schemas are plain JSON Schema literals: Fastify
 // validates with them and @fastify/swagger builds the OpenAPI document from the very same objects.
+// Job, dead-letter and batch ids: see ../../queue/ids.ts (no `:`, not one of BullMQ's own key names).
 
-/** Job, dead-letter and batch ids: no leading dot, no `..`, no slashes or percent signs. */
-export const ID_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
+import { ID_PATTERN } from '../../queue/ids.js';
+
+export { ID_PATTERN };
 
 export const idParams = {
   type: 'object',
@@ -29,6 +31,13 @@ export const reasonBody = {
       description: 'Why; recorded in the audit trail',
     },
   },
+} as const;
+
+/** DELETE routes take their note as a query parameter: generated clients send no body on DELETE. */
+export const noteQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { note: reasonBody.properties.reason },
 } as const;
 
 export const errorSchema = {

@@ -1,14 +1,14 @@
 // Schemas of the intake and job routes. The intake library (validateRequest) checks the meaning
 // (GUID or UPN, real instant, no control characters); these check the shape at the door.
+import { FREE_TEXT_PATTERN } from '../../intake/text.js';
 
 export const MAX_BATCH_ITEMS = 10_000;
 
 /** No control, invisible, bidi-override or non-ASCII space characters anywhere in a user. */
 export const USER_CHARS =
   '^[^\\u0000-\\u001f\\u007f-\\u00a0\\u1680\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\ufeff]*$';
-/** Free text: tabs and new lines are fine, other control and invisible characters are not. */
-export const TEXT_CHARS =
-  '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff]*$';
+/** Free text: one line, no control (tabs and new lines included) or invisible characters. */
+export const TEXT_CHARS = FREE_TEXT_PATTERN;
 
 export const offboardingRequest = {
   type: 'object',
@@ -51,11 +51,21 @@ export const enqueueResult = {
   type: 'object',
   additionalProperties: true,
   properties: {
-    id: { type: 'string' },
+    id: { type: 'string', description: 'The job that will run (for a held request: the batch id)' },
     user: { type: 'string' },
-    state: { type: 'string', description: 'waiting or delayed; for a duplicate the pending job state' },
+    state: {
+      type: 'string',
+      description:
+        'waiting or delayed; for a duplicate the state of the pending job that will run; held when the request waits for approval',
+    },
     duplicate: { type: 'boolean' },
-    effectiveAt: { type: 'string' },
+    effectiveAt: { type: 'string', description: 'When the job that will run is due (absent: at once)' },
+    broughtForward: {
+      type: 'boolean',
+      description: 'A pending job of this user was due later and now runs at this request’s moment',
+    },
+    batchId: { type: 'string', description: 'Held for approval: the batch to approve (see /v1/batches)' },
+    heldBecause: { type: 'string', enum: ['threshold', 'window'] },
   },
 } as const;
 

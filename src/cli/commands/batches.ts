@@ -3,8 +3,10 @@ import type { Command } from 'commander';
 import { approveBatch, getBatch, listBatches, listBatchItems, rejectBatch } from '../../guard/batches.js';
 import { BATCH_STATES, type BatchState, type BatchSummary } from '../../guard/types.js';
 import { UsageError } from '../errors.js';
+import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
+import { textOption } from '../text-option.js';
 
 function row(b: BatchSummary): string {
   const decided = b.decidedBy ? `  ${b.state} by ${b.decidedBy} ${b.decidedAt ?? ''}` : '';
@@ -12,13 +14,10 @@ function row(b: BatchSummary): string {
   return `${b.id}  ${b.state.padEnd(9)} ${String(b.count).padStart(6)} users  ${b.source} by ${b.submittedBy}  ${b.createdAt}  expires ${b.expiresAt}${b.dryRun ? '  dry run' : ''}${decided}${result}`;
 }
 
-export function register(program: Command): void {
-  const batches = program
-    .command('batches')
-    .description('bulk submissions held by the mass-change guard (more than GUARD_THRESHOLD users)')
-    .addHelpText(
-      'after',
-      `
+export function configure(cmd: Command): void {
+  const batches = cmd.addHelpText(
+    'after',
+    `
 Examples:
   offboard batches list --state held
   offboard batches show 0b9e…  --limit 20
@@ -26,11 +25,11 @@ Examples:
   offboard batches reject 0b9e… --reason "wrong file" --as bob
 
 A held batch expires after GUARD_TTL (default 72h); rejected and expired batches enqueue nothing.`,
-    );
+  );
 
   batches
     .command('list')
-    .description('batches, newest first')
+    .description('List batches, newest first')
     .option('--state <state>', `only this state (${BATCH_STATES.join(', ')})`)
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  offboard batches list --state held --json')
@@ -43,14 +42,14 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
           const list = await listBatches(ctx, { state: opts.state as BatchState | undefined });
           if (opts.json) return printJson(list);
           if (list.length === 0) process.stdout.write('no batches\n');
-          for (const b of list) process.stdout.write(`${row(b)}\n`);
+          for (const b of list) process.stdout.write(safe`${row(b)}\n`);
         });
       }),
     );
 
   batches
     .command('show')
-    .description('one batch and the first of its users')
+    .description('Show one batch and the first of its users')
     .argument('<id>', 'batch id')
     .option('--limit <n>', 'users to show', '20')
     .option('--json', 'print as JSON')
@@ -65,10 +64,10 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
           const batch = await getBatch(ctx, id);
           const items = await listBatchItems(ctx, id, { limit });
           if (opts.json) return printJson({ batch, items });
-          process.stdout.write(`${row(batch)}\n`);
+          process.stdout.write(safe`${row(batch)}\n`);
           for (const i of items) {
             process.stdout.write(
-              `  #${i.n}  ${i.r.user}${i.r.effectiveAt ? `  at ${i.r.effectiveAt}` : ''}${i.r.reason ? `  ${i.r.reason}` : ''}\n`,
+              safe`  #${i.n}  ${i.r.user}${i.r.effectiveAt ? `  at ${i.r.effectiveAt}` : ''}${i.r.reason ? `  ${i.r.reason}` : ''}\n`,
             );
           }
         });
@@ -77,7 +76,7 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
 
   batches
     .command('approve')
-    .description('approve a held batch: its users are enqueued (usual per-user deduplication)')
+    .description('Approve a held batch: its users are enqueued (usual per-user deduplication)')
     .argument('<id>', 'batch id')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
@@ -89,7 +88,7 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
           const { batch } = await approveBatch(ctx, id, who, { results: false });
           if (opts.json) return printJson(batch);
           process.stdout.write(
-            `batch ${batch.id} approved by ${who}: ${batch.result?.accepted ?? 0} enqueued, ${batch.result?.duplicate ?? 0} already pending\n`,
+            safe`batch ${batch.id} approved by ${who}: ${batch.result?.accepted ?? 0} enqueued, ${batch.result?.duplicate ?? 0} already pending\n`,
           );
         });
       }),
@@ -97,7 +96,7 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
 
   batches
     .command('reject')
-    .description('reject a held batch: nothing is enqueued')
+    .description('Reject a held batch: nothing is enqueued')
     .argument('<id>', 'batch id')
     .option('--reason <text>', 'why (kept in the audit entry)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
@@ -106,10 +105,11 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
     .action(
       action(async (id: string, opts: { reason?: string; as?: string; json?: boolean }) => {
         const who = actor(opts.as);
+        const reason = textOption(opts.reason, '--reason');
         await withQueueContext(async (ctx) => {
-          const batch = await rejectBatch(ctx, id, who, opts.reason);
+          const batch = await rejectBatch(ctx, id, who, reason);
           if (opts.json) return printJson(batch);
-          process.stdout.write(`batch ${batch.id} rejected by ${who}; nothing enqueued\n`);
+          process.stdout.write(safe`batch ${batch.id} rejected by ${who}; nothing enqueued\n`);
         });
       }),
     );

@@ -6,6 +6,7 @@ import { InvalidTimeZoneError, isValidTimeZone } from '../../intake/timezone.js'
 import { InvalidRequestError } from '../../intake/validate.js';
 import type { QueueContext } from '../../queue/context.js';
 import { UsageError } from '../errors.js';
+import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
 
@@ -20,10 +21,8 @@ async function withContext<T>(fn: (ctx: QueueContext) => Promise<T>): Promise<T>
   }
 }
 
-export function register(program: Command): void {
-  program
-    .command('cancel')
-    .description("cancel a leaver's pending (waiting or future-dated) job before a worker takes it")
+export function configure(cmd: Command): void {
+  cmd
     .argument('[user]', 'Entra object id (GUID) or userPrincipalName')
     .option('--job <id>', 'cancel by job id instead of by user')
     .option('--as <name>', 'who is acting (default: your OS user name)')
@@ -46,14 +45,14 @@ Exit codes: 0 cancelled, 1 no pending job or already running/finished, 2 usage.`
             ? await cancelJob(ctx, opts.job, who)
             : await cancelUser(ctx, user as string, who);
           if (opts.json) return printJson(r);
-          process.stdout.write(`cancelled job ${r.id} for ${r.user} (was ${r.previousState})\n`);
+          process.stdout.write(safe`cancelled job ${r.id} for ${r.user} (was ${r.previousState})\n`);
         });
       }),
     );
+}
 
-  program
-    .command('reschedule')
-    .description("move a future-dated leaver's job to a new leave moment")
+export function configureReschedule(cmd: Command): void {
+  cmd
     .argument('[user]', 'Entra object id (GUID) or userPrincipalName')
     .requiredOption(
       '--effective-at <when>',
@@ -89,7 +88,7 @@ A moment now or in the past runs the job at once.`,
               : await rescheduleUser(ctx, user as string, opts.effectiveAt, who, tz);
             if (opts.json) return printJson(r);
             process.stdout.write(
-              `job ${r.id} for ${r.user} now ${r.state === 'delayed' ? `runs at ${r.effectiveAt}` : 'runs now'}\n`,
+              safe`job ${r.id} for ${r.user} now ${r.state === 'delayed' ? `runs at ${r.effectiveAt}` : 'runs now'}\n`,
             );
           });
         },

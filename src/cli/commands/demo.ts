@@ -3,12 +3,8 @@ import { runDemo } from '../../demo/run-demo.js';
 import { UsageError } from '../errors.js';
 import { action } from '../run.js';
 
-export function register(program: Command): void {
-  program
-    .command('demo')
-    .description(
-      'run the whole product locally: embedded Redis, Graph simulator, two workers, API; retire a mixed set of leavers',
-    )
+export function configure(cmd: Command): void {
+  cmd
     .option('--keep', 'stay up after the run so the dashboard can be explored')
     .option('--users <n>', 'how many leavers to enqueue (10-2000)', '30')
     .addHelpText(

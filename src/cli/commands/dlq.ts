@@ -10,8 +10,10 @@ import {
   redriveDeadLetter,
 } from '../../records/dead-letter.js';
 import { CommandFailedError, UsageError } from '../errors.js';
+import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
+import { textOption } from '../text-option.js';
 
 const REASONS: DeadLetterReason[] = [
   'retries_exhausted',
@@ -55,8 +57,8 @@ async function each<T>(ids: string[], fn: (id: string) => Promise<T>, json: bool
   }
   if (json) printJson({ done, failed });
   else {
-    for (const r of done) process.stdout.write(`${show(r)}\n`);
-    for (const f of failed) process.stderr.write(`offboard: ${f.error}\n`);
+    for (const r of done) process.stdout.write(safe`${show(r)}\n`);
+    for (const f of failed) process.stderr.write(safe`offboard: ${f.error}\n`);
   }
   if (failed.length > 0) throw new CommandFailedError(`${failed.length} of ${ids.length} failed`);
 }
@@ -74,23 +76,20 @@ async function selectIds(ctx: QueueContext, ids: string[], all: boolean, reason?
   }
 }
 
-export function register(program: Command): void {
-  const dlq = program
-    .command('dlq')
-    .description('inspect and act on dead letters (jobs that need a human)')
-    .addHelpText(
-      'after',
-      `
+export function configure(cmd: Command): void {
+  const dlq = cmd.addHelpText(
+    'after',
+    `
 Examples:
   offboard dlq list --reason not_found
   offboard dlq redrive dl-6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --as alice
   offboard dlq redrive --all --reason retries_exhausted
   offboard dlq discard dl-6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --note "user re-hired"`,
-    );
+  );
 
   dlq
     .command('list')
-    .description('dead letters, newest first')
+    .description('List dead letters, newest first')
     .option('--reason <reason>', `only this reason (${REASONS.join(', ')})`)
     .option('--offset <n>', 'skip this many', '0')
     .option('--limit <n>', 'at most this many (max 1000)', '50')
@@ -104,15 +103,15 @@ Examples:
         await withQueueContext(async (ctx) => {
           const page = await listDeadLetters(ctx, { reason, offset, limit });
           if (opts.json) return printJson(page);
-          for (const d of page.items) process.stdout.write(`${row(d)}\n`);
-          process.stdout.write(`${page.items.length} shown of ${page.total}\n`);
+          for (const d of page.items) process.stdout.write(safe`${row(d)}\n`);
+          process.stdout.write(safe`${page.items.length} shown of ${page.total}\n`);
         });
       }),
     );
 
   dlq
     .command('redrive')
-    .description('put dead letters back on the retire queue (added first, then removed: never lost)')
+    .description('Put dead letters back on the retire queue (added first, then removed: never lost)')
     .argument('[id...]', 'dead-letter ids (dl-…)')
     .option('--all', 'every dead letter (with --reason: every one with that reason)')
     .option('--reason <reason>', 'with --all: only this reason')
@@ -141,7 +140,7 @@ Examples:
 
   dlq
     .command('discard')
-    .description('remove dead letters for good (audited)')
+    .description('Remove dead letters for good (audited)')
     .argument('[id...]', 'dead-letter ids (dl-…)')
     .option('--all', 'every dead letter (with --reason: every one with that reason)')
     .option('--reason <reason>', 'with --all: only this reason')
@@ -160,11 +159,12 @@ Examples:
         ) => {
           const who = actor(opts.as);
           const reason = reasonOption(opts.reason);
+          const note = textOption(opts.note, '--note');
           await withQueueContext(async (ctx) => {
             const targets = await selectIds(ctx, ids, !!opts.all, reason);
             await each(
               targets,
-              (id) => discardDeadLetter(ctx, id, who, opts.note),
+              (id) => discardDeadLetter(ctx, id, who, note),
               !!opts.json,
               (r: { deadLetterId: string }) => `discarded ${r.deadLetterId}`,
             );

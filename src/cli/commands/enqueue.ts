@@ -1,12 +1,15 @@
 // `offboard enqueue <user…>`: queue leavers from the command line. One user goes straight in;
 // several go through the mass-change guard like any bulk submission.
 import type { Command } from 'commander';
-import { type SubmitResult, submitBulk } from '../../guard/batches.js';
-import { type BulkItemResult, enqueue, type OffboardRequest } from '../../intake/enqueue.js';
+import { type SubmitResult, submitBulk, submitOne } from '../../guard/batches.js';
+import { admitWithoutApproval, holdCauseText } from '../../guard/window.js';
+import type { BulkItemResult, OffboardRequest } from '../../intake/enqueue.js';
+import { pendingKey } from '../../intake/pending.js';
 import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../intake/timezone.js';
 import { InvalidRequestError, validateRequest } from '../../intake/validate.js';
 import type { QueueContext } from '../../queue/context.js';
 import { UsageError } from '../errors.js';
+import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
 
@@ -61,33 +64,38 @@ function line(r: BulkItemResult): string {
   return `${r.status.padEnd(10)} ${r.user}  job ${r.id} (${r.state}${when})`;
 }
 
-async function plan(ctx: QueueContext, requests: OffboardRequest[], json: boolean): Promise<void> {
+async function plan(
+  ctx: QueueContext,
+  requests: OffboardRequest[],
+  who: string,
+  json: boolean,
+): Promise<void> {
   const seen = new Set<string>();
   const rows = [];
   for (const [index, req] of requests.entries()) {
-    const user = validateRequest(req).user;
-    const jobId = seen.has(user) ? null : await ctx.retire.getDeduplicationJobId(user);
+    const { user, dryRun } = validateRequest(req);
+    const key = pendingKey(user, ctx.config.worker.dryRun || dryRun === true);
+    const jobId = seen.has(user) ? null : await ctx.retire.getDeduplicationJobId(key);
     const status = seen.has(user) || jobId ? 'duplicate' : 'new';
     seen.add(user);
     rows.push({ index, user, status, ...(jobId ? { jobId } : {}) });
   }
-  const wouldHold = requests.length > 1 && seen.size > ctx.config.guard.threshold;
+  const admission = await admitWithoutApproval(ctx, who, [...seen], { reserve: false });
+  const wouldHold = !admission.admitted;
   if (json) return printJson({ dryRun: true, rows, wouldHold });
   for (const r of rows)
-    process.stdout.write(`${r.status.padEnd(10)} ${r.user}${r.jobId ? `  pending job ${r.jobId}` : ''}\n`);
+    process.stdout.write(
+      safe`${r.status.padEnd(10)} ${r.user}${r.jobId ? `  pending job ${r.jobId}` : ''}\n`,
+    );
   process.stdout.write(
-    `dry run: ${rows.filter((r) => r.status === 'new').length} new, ${rows.filter((r) => r.status === 'duplicate').length} duplicate; nothing enqueued` +
-      (wouldHold ? ` (would be held for approval: more than ${ctx.config.guard.threshold} users)` : '') +
+    safe`dry run: ${rows.filter((r) => r.status === 'new').length} new, ${rows.filter((r) => r.status === 'duplicate').length} duplicate; nothing enqueued` +
+      (wouldHold ? ` (would be held for approval: ${holdCauseText(ctx, admission.cause)})` : '') +
       '\n',
   );
 }
 
-export function register(program: Command): void {
-  program
-    .command('enqueue')
-    .description(
-      'queue leavers for device retirement (one pending job per user; several users go through the mass-change guard)',
-    )
+export function configure(cmd: Command): void {
+  cmd
     .argument('<user...>', 'Entra object id (GUID) or userPrincipalName')
     .option('--reason <text>', 'why (recorded with the job)')
     .option('--effective-at <when>', 'leave moment: ISO 8601 with offset, or a date / local time with --tz')
@@ -114,26 +122,33 @@ Exit codes: 0 queued (or already pending), 1 failure, 2 invalid argument (nothin
         const who = actor(opts.as);
         const requests = buildRequests(users, opts);
         await withQueueContext(async (ctx) => {
-          if (opts.dryRun) return plan(ctx, requests, !!opts.json);
+          if (opts.dryRun) return plan(ctx, requests, who, !!opts.json);
           let out: SubmitResult;
           if (requests.length === 1) {
-            const r = await enqueue(ctx, requests[0] as OffboardRequest, { requestedBy: who, source: 'cli' });
-            out = {
-              held: false,
-              results: [{ index: 0, status: r.duplicate ? 'duplicate' : 'accepted', ...r }],
-            };
+            const one = await submitOne(ctx, requests[0] as OffboardRequest, {
+              requestedBy: who,
+              source: 'cli',
+            });
+            out = one.held
+              ? { held: true, batch: one.batch, invalid: [], cause: one.cause }
+              : {
+                  held: false,
+                  results: [
+                    { index: 0, status: one.result.duplicate ? 'duplicate' : 'accepted', ...one.result },
+                  ],
+                };
           } else {
             out = await submitBulk(ctx, requests, { requestedBy: who, source: 'cli' });
           }
           if (opts.json) return printJson(out);
           if (out.held) {
             process.stdout.write(
-              `held for approval: batch ${out.batch.id} (${out.batch.count} users, more than GUARD_THRESHOLD=${ctx.config.guard.threshold})\n` +
+              safe`held for approval: batch ${out.batch.id} (${out.batch.count} users, ${holdCauseText(ctx, out.cause)})\n` +
                 `approve with: offboard batches approve ${out.batch.id}\n`,
             );
             return;
           }
-          for (const r of out.results) process.stdout.write(`${line(r)}\n`);
+          for (const r of out.results) process.stdout.write(safe`${line(r)}\n`);
         });
       }),
     );

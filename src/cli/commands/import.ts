@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { type ImportResult, type ImportRowEvent, importCsv } from '../../import/csv.js';
 import { assertTimeZone, InvalidTimeZoneError } from '../../intake/timezone.js';
 import { CommandFailedError, UsageError } from '../errors.js';
+import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor } from '../run.js';
 
@@ -53,20 +54,18 @@ function summary(r: ImportResult, threshold: number): string {
   const counts = `${r.lines} rows: ${r.accepted} ${r.dryRun ? 'new' : 'accepted'}, ${r.duplicate} duplicate, ${r.invalid} invalid`;
   if (r.held) {
     return (
-      `${counts}\nheld for approval: batch ${r.held.id} (${r.held.count} users, more than GUARD_THRESHOLD=${threshold}); nothing enqueued\n` +
+      `${counts}\nheld for approval: batch ${r.held.id} (${r.held.count} users, ${r.holdReason ?? `more than GUARD_THRESHOLD=${threshold} users`}); nothing enqueued\n` +
       `approve with: offboard batches approve ${r.held.id}`
     );
   }
   if (r.dryRun) {
-    return `dry run, nothing enqueued: ${counts}${r.wouldHold ? `\nwould be held for approval (more than GUARD_THRESHOLD=${threshold} users)` : ''}`;
+    return `dry run, nothing enqueued: ${counts}${r.wouldHold ? `\nwould be held for approval (${r.holdReason ?? `more than GUARD_THRESHOLD=${threshold} users`})` : ''}`;
   }
   return counts;
 }
 
-export function register(program: Command): void {
-  program
-    .command('import')
-    .description('import leavers from a CSV file (header: user[,effectiveAt][,reason][,correlationId])')
+export function configure(cmd: Command): void {
+  cmd
     .argument('<file.csv>', 'CSV file, or - for standard input')
     .option('--tz <zone>', 'IANA time zone for effectiveAt values without an offset (e.g. 2026-12-01)')
     .option('--dry-run', 'print the plan per row (new / duplicate / invalid) and totals; enqueue nothing')
@@ -135,12 +134,14 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
                     if (planJson) planJson.row(r);
                     else if (r.status !== 'invalid') {
                       process.stdout.write(
-                        `line ${r.line}\t${r.status}\t${r.user ?? ''}${r.jobId ? `\tpending job ${r.jobId}` : ''}\n`,
+                        safe`line ${r.line}\t${r.status}\t${r.user ?? ''}${r.jobId ? `\tpending job ${r.jobId}` : ''}\n`,
                       );
                     }
                   }
                 : undefined,
-              onRowError: opts.json ? undefined : (e) => process.stderr.write(`line ${e.line}: ${e.error}\n`),
+              onRowError: opts.json
+                ? undefined
+                : (e) => process.stderr.write(safe`line ${e.line}: ${e.error}\n`),
             });
           } finally {
             bar?.stop();
@@ -148,7 +149,7 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
         });
         if (planJson) planJson.end(result);
         else if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-        else process.stdout.write(`${summary(result, threshold)}\n`);
+        else process.stdout.write(`${summary(result, threshold)}\n`); // counts and ids only: nothing to escape
         if (result.invalid > 0) {
           // Exit 1 without repeating every line: they were printed above (or are in the JSON).
           throw new CommandFailedError(

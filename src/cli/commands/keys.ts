@@ -5,10 +5,8 @@ import { UsageError } from '../errors.js';
 import { action, printJson } from '../run.js';
 
 // `offboard keys new`: a fresh API key, printed once. Only its SHA-256 goes into the configuration.
-export function register(program: Command): void {
-  const keys = program
-    .command('keys')
-    .description('Manage API keys (only their SHA-256 hashes are configured)');
+export function configure(cmd: Command): void {
+  const keys = cmd;
   keys
     .command('new')
     .description('Create a random API key; prints it once with the API_KEYS line to add')

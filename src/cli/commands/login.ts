@@ -11,12 +11,8 @@ interface LoginCliOptions {
   timeout?: string;
 }
 
-export function register(program: Command): void {
-  program
-    .command('login')
-    .description(
-      'Sign in with a device code (AUTH_MODE=delegated) and store the encrypted token cache in Redis for the workers',
-    )
+export function configure(cmd: Command): void {
+  cmd
     .option('--json', 'print the result as JSON')
     .option('--timeout <seconds>', 'give up waiting for the sign-in after this many seconds')
     .action(

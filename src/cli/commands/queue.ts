@@ -1,24 +1,25 @@
 // `offboard queue pause|resume`: stop or restart all workers at once, recording who did it and why.
 import type { Command } from 'commander';
 import { getQueueStatus, pauseQueue, resumeQueue } from '../../queue/control.js';
+import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
+import { textOption } from '../text-option.js';
 
-export function register(program: Command): void {
-  const queue = program
-    .command('queue')
-    .description('pause or resume the retire queue for every worker (audited)')
-    .addHelpText(
-      'after',
-      `
+export function configure(cmd: Command): void {
+  const queue = cmd.addHelpText(
+    'after',
+    `
 Examples:
   offboard queue pause --reason "Graph change freeze" --as alice
   offboard queue resume --as alice        (also closes an open circuit once the cause is fixed)`,
-    );
+  );
 
   queue
     .command('pause')
-    .description('no worker starts a new retire job until resumed (jobs in flight finish)')
+    .description(
+      'Pause the retire queue: no worker starts a new retire job until resumed (jobs in flight finish)',
+    )
     .option('--reason <text>', 'why (shown in status and /readyz)', 'paused by operator')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
@@ -26,18 +27,19 @@ Examples:
     .action(
       action(async (opts: { reason: string; as?: string; json?: boolean }) => {
         const who = actor(opts.as);
+        const reason = textOption(opts.reason, '--reason') as string;
         await withQueueContext(async (ctx) => {
-          await pauseQueue(ctx, who, opts.reason.slice(0, 500));
+          await pauseQueue(ctx, who, reason);
           const status = await getQueueStatus(ctx);
           if (opts.json) printJson({ paused: status.paused, pause: status.pause });
-          else process.stdout.write(`retire queue paused by ${who}: ${opts.reason.slice(0, 500)}\n`);
+          else process.stdout.write(safe`retire queue paused by ${who}: ${opts.reason.slice(0, 500)}\n`);
         });
       }),
     );
 
   queue
     .command('resume')
-    .description('resume the retire queue; closes an open circuit (fix its cause first)')
+    .description('Resume the retire queue; closes an open circuit (fix its cause first)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  offboard queue resume --as alice')
@@ -49,7 +51,7 @@ Examples:
           if (opts.json) printJson({ paused: false, ...r });
           else
             process.stdout.write(
-              `retire queue resumed by ${who}${r.circuitWasOpen ? ' (the circuit was open and is now closed)' : ''}\n`,
+              safe`retire queue resumed by ${who}${r.circuitWasOpen ? ' (the circuit was open and is now closed)' : ''}\n`,
             );
         });
       }),

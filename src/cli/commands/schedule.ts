@@ -6,6 +6,7 @@ import type { ScheduleDef, SweepSource } from '../../schedule/definition.js';
 import { addSchedule, getSchedule, listSchedules, removeSchedule } from '../../schedule/schedules.js';
 import { runSweep } from '../../schedule/sweep.js';
 import { UsageError } from '../errors.js';
+import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
 
@@ -32,32 +33,39 @@ interface AddOptions {
   json?: boolean;
 }
 
-export function register(program: Command): void {
-  const schedule = program
-    .command('schedule')
-    .description('scheduled sweeps: read leavers from a CSV file or JSON feed on a cron, in a time zone')
-    .addHelpText(
-      'after',
-      `
+export function configure(cmd: Command): void {
+  const schedule = cmd.addHelpText(
+    'after',
+    `
 Examples:
   offboard schedule add nightly --cron "0 2 * * *" --tz Europe/Berlin --source /data/leavers.csv
-  offboard schedule add hr-feed --cron "*/15 * * * *" --source https://hr.example.com/leavers --token-env HR_FEED_TOKEN
+  offboard schedule add hr-feed --cron "*/15 * * * *" --source https://hr.example.com/leavers --token-env OFFBOARD_FEED_TOKEN_HR
   offboard schedule list --json
   offboard schedule remove nightly
 
 A tick runs in one of the running \`offboard worker\` processes (exactly once per tick); leavers are
 deduplicated per user, more than GUARD_THRESHOLD are held for approval, and a summary
-(found, new, duplicate, invalid, held) is written to the audit stream.`,
-    );
+(found, new, duplicate, invalid, held) is written to the audit stream.
+
+CSV sources must lie inside SCHEDULE_CSV_DIR (set it here and on the workers; unset, CSV sources are
+refused). A feed's bearer token comes only from a variable named OFFBOARD_FEED_TOKEN_*. Workers check
+each definition again at every tick and refuse (and audit) one that breaks these rules.`,
+  );
 
   schedule
     .command('add')
-    .description('add or replace a schedule (by name)')
+    .description('Add or replace a schedule (by name)')
     .argument('<name>', 'schedule name: letters, digits, . _ -')
     .requiredOption('--cron <pattern>', 'cron pattern, 5 fields (6 with seconds first), e.g. "0 2 * * *"')
     .option('--tz <zone>', 'IANA time zone of the cron and of dates without an offset', 'UTC')
-    .requiredOption('--source <path|url>', 'CSV file path (as the worker sees it) or http(s) JSON feed URL')
-    .option('--token-env <NAME>', 'environment variable holding the feed bearer token (read by the worker)')
+    .requiredOption(
+      '--source <path|url>',
+      'CSV file path inside SCHEDULE_CSV_DIR (as the worker sees it) or http(s) JSON feed URL',
+    )
+    .option(
+      '--token-env <NAME>',
+      'OFFBOARD_FEED_TOKEN_* variable holding the feed bearer token (read by the worker; no other variable)',
+    )
     .option('--dry-run-jobs', 'the jobs record outcome dry_run instead of calling Graph')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the schedule as JSON')
@@ -79,7 +87,7 @@ deduplicated per user, more than GUARD_THRESHOLD are held for approval, and a su
           const view = await addSchedule(ctx, def, { actor: who });
           if (opts.json) return printJson(view);
           process.stdout.write(
-            `schedule ${view.name}: "${view.cron}" ${view.tz}, ${describe(view.source)}${view.dryRun ? ', dry run' : ''}; next run ${view.next ?? '?'}\n`,
+            safe`schedule ${view.name}: "${view.cron}" ${view.tz}, ${describe(view.source)}${view.dryRun ? ', dry run' : ''}; next run ${view.next ?? '?'}\n`,
           );
         });
       }),
@@ -87,7 +95,7 @@ deduplicated per user, more than GUARD_THRESHOLD are held for approval, and a su
 
   schedule
     .command('list')
-    .description('schedules with their next run')
+    .description('List schedules with their next run')
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  offboard schedule list --json')
     .action(
@@ -98,7 +106,7 @@ deduplicated per user, more than GUARD_THRESHOLD are held for approval, and a su
           if (all.length === 0) process.stdout.write('no schedules\n');
           for (const s of all) {
             process.stdout.write(
-              `${s.name}  "${s.cron}" ${s.tz}  ${describe(s.source)}${s.dryRun ? '  dry run' : ''}  next ${s.next ?? '?'}\n`,
+              safe`${s.name}  "${s.cron}" ${s.tz}  ${describe(s.source)}${s.dryRun ? '  dry run' : ''}  next ${s.next ?? '?'}\n`,
             );
           }
         });
@@ -107,7 +115,7 @@ deduplicated per user, more than GUARD_THRESHOLD are held for approval, and a su
 
   schedule
     .command('remove')
-    .description('remove a schedule and its next pending tick')
+    .description('Remove a schedule and its next pending tick')
     .argument('<name>', 'schedule name')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  offboard schedule remove nightly')
@@ -116,14 +124,14 @@ deduplicated per user, more than GUARD_THRESHOLD are held for approval, and a su
         await withQueueContext(async (ctx) => {
           await removeSchedule(ctx, name);
           if (opts.json) printJson({ removed: name });
-          else process.stdout.write(`schedule ${name} removed\n`);
+          else process.stdout.write(safe`schedule ${name} removed\n`);
         });
       }),
     );
 
   schedule
     .command('run')
-    .description('run one sweep of a schedule now, in this process (to try a source)')
+    .description('Run one sweep of a schedule now, in this process (to try a source)')
     .argument('<name>', 'schedule name')
     .option('--json', 'print the sweep summary as JSON')
     .addHelpText('after', '\nExample:\n  offboard schedule run nightly')
@@ -134,7 +142,7 @@ deduplicated per user, more than GUARD_THRESHOLD are held for approval, and a su
           const s = await runSweep(ctx, def);
           if (opts.json) return printJson(s);
           process.stdout.write(
-            `sweep ${s.schedule}: found ${s.found}, new ${s.new}, duplicate ${s.duplicate}, invalid ${s.invalid}${s.held ? `, held as batch ${s.held}` : ''}\n`,
+            safe`sweep ${s.schedule}: found ${s.found}, new ${s.new}, duplicate ${s.duplicate}, invalid ${s.invalid}${s.held ? `, held as batch ${s.held}` : ''}\n`,
           );
         });
       }),

@@ -26,10 +26,8 @@ interface Options {
 
 const FORMATS: RetryAfterFormat[] = ['seconds', 'fractional', 'http-date', 'none'];
 
-export function register(program: Command): void {
-  program
-    .command('simulate-graph')
-    .description('serve a fake Microsoft Graph and Entra token endpoint on loopback (until Ctrl-C)')
+export function configure(cmd: Command): void {
+  cmd
     .option('--graph-port <port>', 'Graph fake port (0 = any free port)', '0')
     .option('--auth-port <port>', 'Entra fake (https) port (0 = any free port)', '0')
     .option('--latency <ms>', 'added before every Graph answer', '0')

@@ -1,12 +1,15 @@
 // `offboard status [id]`: the queue at a glance, or one job (by job id or by user) with its history.
 import type { Command } from 'commander';
 import { listBatches } from '../../guard/batches.js';
+import { pendingJobIds } from '../../intake/pending.js';
 import { normaliseUser } from '../../intake/user.js';
 import type { AuditRecord } from '../../interfaces.js';
 import type { QueueContext } from '../../queue/context.js';
 import { getQueueStatus } from '../../queue/control.js';
+import { isValidId } from '../../queue/ids.js';
 import { userHistory } from '../../records/audit.js';
 import { CommandFailedError } from '../errors.js';
+import { escapeText } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, printJson } from '../run.js';
 
@@ -28,7 +31,7 @@ export interface JobStatus {
 }
 
 async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promise<JobStatus> {
-  let job = byUser ? undefined : await ctx.retire.getJob(ref);
+  let job = byUser || !isValidId(ref) ? undefined : await ctx.retire.getJob(ref);
   let user: string | undefined = job?.data?.user;
   if (!job) {
     // Not a job id: a GUID or UPN may be the user; their pending job is found through dedup.
@@ -37,8 +40,9 @@ async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promi
     } catch {
       throw new CommandFailedError(`no job with id ${ref.slice(0, 128)}`);
     }
-    const id = await ctx.retire.getDeduplicationJobId(user);
-    job = id ? await ctx.retire.getJob(id) : undefined;
+    const ids = await pendingJobIds(ctx, user);
+    job = ids.real ? await ctx.retire.getJob(ids.real) : undefined;
+    if (!job && ids.dryRun) job = await ctx.retire.getJob(ids.dryRun);
   }
   const history = user ? await userHistory(ctx, user) : [];
   if (!job) {
@@ -73,13 +77,11 @@ function printJob(s: JobStatus): void {
       `  ${h.at}  ${h.type.padEnd(13)} ${h.actor}${h.details ? `  ${JSON.stringify(h.details)}` : ''}`,
     );
   }
-  process.stdout.write(`${out.join('\n')}\n`);
+  process.stdout.write(`${out.map(escapeText).join('\n')}\n`);
 }
 
-export function register(program: Command): void {
-  program
-    .command('status')
-    .description('queue counts, pause/circuit/throttle state; or one job with its history')
+export function configure(cmd: Command): void {
+  cmd
     .argument('[id]', 'job id, or a user (GUID or UPN) to show their pending job and history')
     .option('--user <user>', 'look up by user even when it looks like a job id')
     .option('--json', 'print as JSON')
@@ -114,7 +116,9 @@ Examples:
               `circuit      ${status.circuit.open ? `OPEN — ${status.circuit.code ?? ''} ${status.circuit.reason ?? ''}` : 'closed'}`,
               `throttle     ${status.throttle.ratePerSecond}/s (factor ${status.throttle.factor})${status.throttle.pausedUntil ? `, Retry-After until ${status.throttle.pausedUntil}` : ''}`,
               `held batches ${held.length}`,
-            ].join('\n')}\n`,
+            ]
+              .map(escapeText)
+              .join('\n')}\n`,
           );
         });
       }),

@@ -23,12 +23,8 @@ const noCredentials: TokenProvider = {
   },
 };
 
-export function register(program: Command): void {
-  program
-    .command('worker')
-    .description(
-      'process retire jobs: shared pacing, retries, dead letters, circuit on systemic failures (stop with SIGTERM)',
-    )
+export function configure(cmd: Command): void {
+  cmd
     .option('--concurrency <n>', 'jobs processed at once by this process (default WORKER_CONCURRENCY)')
     .addHelpText(
       'after',

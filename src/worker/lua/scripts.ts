@@ -6,9 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RedisClient } from '../../redis/connection.js';
 
-export type ScriptName = 'acquire' | 'throttled' | 'forbidden';
+export type ScriptName = 'acquire' | 'throttled' | 'health' | 'forbidden';
 
-const NUMBER_OF_KEYS: Record<ScriptName, number> = { acquire: 3, throttled: 2, forbidden: 2 };
+const NUMBER_OF_KEYS: Record<ScriptName, number> = { acquire: 5, throttled: 2, health: 4, forbidden: 3 };
 
 const here = dirname(fileURLToPath(import.meta.url));
 // tsc does not copy .lua files: from dist/worker/lua fall back to the sources in the same checkout.

@@ -1,0 +1,46 @@
+// Failed authentications per client address, counted in Redis so every API replica shares one
+// budget: past API_AUTH_FAILURE_LIMIT an address gets 429 on every keyed request (a valid key
+// included, or brute force would learn which guess was right) until its window ends.
+// Redis trouble never locks anyone out: the limiter then steps aside, like the request limiter.
+import type { RateLimit } from '../../config/parse.js';
+import type { RedisClient } from '../../redis/connection.js';
+
+/** INCR with the window set on the first failure only (a fixed window per address). */
+const RECORD = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n`;
+
+export interface AuthFailureLimiter {
+  /** Milliseconds until the address may try again, or 0 when it is not blocked. */
+  blockedFor(ip: string): Promise<number>;
+  /** Counts one failure; returns the milliseconds the address is now blocked for (0 if not). */
+  record(ip: string): Promise<number>;
+}
+
+export function createAuthFailureLimiter(
+  redis: RedisClient,
+  keyPrefix: string,
+  limit: RateLimit,
+): AuthFailureLimiter {
+  const keyOf = (ip: string) => `${keyPrefix}:${ip}`;
+  const ttl = async (key: string) => Math.max(1, await redis.pttl(key));
+  return {
+    async blockedFor(ip) {
+      try {
+        const n = Number((await redis.get(keyOf(ip))) ?? 0);
+        return n >= limit.limit ? await ttl(keyOf(ip)) : 0;
+      } catch {
+        return 0;
+      }
+    },
+    async record(ip) {
+      try {
+        const n = Number(await redis.eval(RECORD, 1, keyOf(ip), String(limit.windowMs)));
+        return n >= limit.limit ? await ttl(keyOf(ip)) : 0;
+      } catch {
+        return 0;
+      }
+    },
+  };
+}

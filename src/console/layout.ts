@@ -1,0 +1,79 @@
+// The frame around every console page: navigation, who is signed in, the sign-out form, the
+// result of the last action. Viewers get the same pages without any action controls.
+import type { Principal } from '../api/auth/keys.js';
+import { type Html, html } from './html.js';
+import type { Flash } from './session.js';
+
+export interface View {
+  principal: Principal;
+  csrf: string;
+  flash?: Flash;
+  /** The page's path, for aria-current in the navigation. */
+  path: string;
+}
+
+const NAV: [string, string][] = [
+  ['/console', 'Overview'],
+  ['/console/lookup', 'Leaver lookup'],
+  ['/console/batches', 'Held batches'],
+  ['/console/dead-letters', 'Dead letters'],
+  ['/console/schedules', 'Schedules'],
+];
+
+export function canAct(view: Pick<View, 'principal'>): boolean {
+  return view.principal.role === 'operator';
+}
+
+export function csrfField(view: Pick<View, 'csrf'>): Html {
+  return html`<input type="hidden" name="_csrf" value="${view.csrf}">`;
+}
+
+function current(path: string, href: string): boolean {
+  return href === '/console' ? path === '/console' : path === href || path.startsWith(`${href}/`);
+}
+
+export function layout(
+  view: View,
+  title: string,
+  body: Html,
+  opts: { refreshSeconds?: number } = {},
+): string {
+  const nav = NAV.map(
+    ([href, label]) =>
+      html`<li><a href="${href}"${current(view.path, href) ? html` aria-current="page"` : ''}>${label}</a></li>`,
+  );
+  const flash = view.flash
+    ? html`<p class="flash ${view.flash.kind}" role="${view.flash.kind === 'error' ? 'alert' : 'status'}">${view.flash.text}</p>`
+    : '';
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+${opts.refreshSeconds ? html`<meta http-equiv="refresh" content="${opts.refreshSeconds}">` : ''}
+<title>${title} · offboard console</title>
+<link rel="stylesheet" href="/console/assets/console.css">
+</head><body>
+<a class="skip" href="#main">Skip to content</a>
+<header>
+<a class="brand" href="/console">offboard console</a>
+<nav aria-label="Console sections"><ul>${nav}</ul></nav>
+<div class="who"><span>Signed in as <strong>${view.principal.name}</strong> (${view.principal.role})</span>
+<form method="post" action="/console/sign-out">${csrfField(view)}<button type="submit">Sign out</button></form></div>
+</header>
+<main id="main" tabindex="-1">
+<h1>${title}</h1>
+${flash}
+${body}
+</main></body></html>`.text;
+}
+
+/** A page outside the signed-in frame (sign-in, errors before a session exists). */
+export function bare(title: string, body: Html): string {
+  return html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${title} · offboard console</title>
+<link rel="stylesheet" href="/console/assets/console.css">
+</head><body><main id="main">${body}</main></body></html>`.text;
+}
