@@ -1,8 +1,44 @@
 // Central types shared by every concept folder. Producers, workers, the API and the CLI
 // all speak these shapes, so they live in one place (graphile-worker's interfaces.ts model).
+//
+// Glossary: the words below mean one thing everywhere in the code, the docs and the records.
+//
+// job            One request to retire one leaver's devices: a BullMQ job on the `retire` queue
+//                (RetireJobData). At most one pending job per user and kind (real or dry run).
+// attempt        BullMQ's word: one durable try of a job by a worker (`job.attemptsMade`). A try
+//                can make several Graph calls (in-call retries) and ends in success, a retry
+//                later (backoff), or a terminal outcome.
+// record.attempts  Not BullMQ's attempts: the number of Graph calls made for the job, across all
+//                its BullMQ attempts (RetireRecord.attempts, DeadLetterData.attempts; the progress
+//                counter is RetireProgress.graphCalls). Every call is also an `attempt` audit entry.
+// throttled wait A 429 answered with Retry-After: the job waits out the announced time (the whole
+//                fleet does) and keeps its place. Counted in `throttledWaits`, never charged to the
+//                failure budget; a separate cap ends it as `throttled_exhausted`.
+// dead letter    A job that needs a human: a copy on the `dead-letter` queue with the reason
+//                (DEAD_LETTER_REASONS), last status and Graph ids. Redrive makes a new job of it;
+//                discard ends it. Both are audited.
+// batch          A bulk submission (batch API, CSV import, sweep, CLI with several users) kept
+//                together under one `batchId`; the guard stores it when it must wait.
+// held           A batch waiting for an operator's approval because it is larger than
+//                GUARD_THRESHOLD or would pass it within the window. Nothing of it is enqueued
+//                until approval; rejected or expired (GUARD_TTL) batches enqueue nothing.
+// window         GUARD_WINDOW, the guard's rolling window: distinct users accepted without
+//                approval per actor (and in total) within it count against GUARD_THRESHOLD, so a
+//                split batch is still caught. (Rate windows such as `200/20s` and VERIFY_WINDOW
+//                are named with their own prefix.)
+// actor          Who acted, as recorded in the audit: an API key name, the CLI's `--as` name (by
+//                default the OS user), `schedule:<name>`, `worker:<pid>`, or `guard` for an expiry.
+//                The two-person rule compares actors.
+// source         Where a request entered (SOURCES): api, batch, cli, import, schedule, redrive, demo.
+// dry run        A job that runs the whole pipeline but calls nothing destructive (`dryRun: true`
+//                on a request, `--dry-run-jobs`, or DRY_RUN=true); it ends with outcome `dry_run`.
+// plan           A preview that enqueues nothing (`offboard import --dry-run`/`--plan`, `enqueue
+//                --dry-run`): per row new / duplicate / invalid and whether the guard would hold
+//                it. A plan creates no job, a dry run does.
 
 /** Where a request entered the system; recorded with every job for the audit trail. */
-export type Source = 'api' | 'batch' | 'cli' | 'import' | 'schedule' | 'redrive' | 'demo';
+export const SOURCES = ['api', 'batch', 'cli', 'import', 'schedule', 'redrive', 'demo'] as const;
+export type Source = (typeof SOURCES)[number];
 
 /** Payload of a job on the `retire` queue. Everything needed to act and to prove it later. */
 export interface RetireJobData {
@@ -26,27 +62,19 @@ export interface RetireJobData {
 
 export type Outcome = 'retired' | 'dry_run';
 
-/** Why a job ended in the dead-letter queue. Callers branch on these, never on messages. */
-export type DeadLetterReason =
-  | 'retries_exhausted'
-  | 'throttled_exhausted'
-  | 'bad_request'
-  | 'not_found'
-  | 'forbidden'
-  | 'invalid_job';
-
-/** One HTTP call to Graph for a job, kept because a retried POST may already have applied. */
-export interface AttemptRecord {
-  at: string;
-  status: number | null;
-  /** Graph `request-id` response header or `error.innerError.request-id`. */
-  requestId?: string;
-  clientRequestId: string;
-  durationMs: number;
-  /** Error class name when the call failed (e.g. `GraphThrottledError`, `GraphTimeoutError`). */
-  error?: string;
-  code?: string;
-}
+/**
+ * Why a job ended in the dead-letter queue. Callers branch on these, never on messages. The one
+ * list: the API schemas, the CLI's `--reason` and the console's filter all use it.
+ */
+export const DEAD_LETTER_REASONS = [
+  'retries_exhausted',
+  'throttled_exhausted',
+  'bad_request',
+  'not_found',
+  'forbidden',
+  'invalid_job',
+] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 /** Job return value of a finished retire job. */
 export interface RetireRecord {

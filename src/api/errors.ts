@@ -3,8 +3,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { BatchNotFoundError, BatchStateError, HeldLimitError, TwoPersonRuleError } from '../guard/errors.js';
 import { JobNotCancellableError, JobNotFoundError } from '../intake/cancel.js';
+import { RedriveNotSettledError } from '../intake/redrive.js';
 import { InvalidRequestError } from '../intake/validate.js';
-import { DeadLetterNotFoundError, RedriveNotSettledError } from '../records/dead-letter.js';
+import { DeadLetterNotFoundError } from '../records/dead-letter.js';
 import type { RedisClient } from '../redis/connection.js';
 import { describeError } from './validation.js';
 

@@ -56,12 +56,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
     const env: Record<string, string> = {
       REDIS_URL: redisUrl,
       QUEUE_PREFIX: process.env.REDIS_URL ? `offboard-demo-${Date.now().toString(36)}` : 'offboard',
-      GRAPH_BASE_URL: sim.graphBaseUrl,
-      AZURE_AUTHORITY_HOST: sim.authorityHost,
-      AZURE_TENANT_ID: sim.tenantId,
-      AZURE_CLIENT_ID: sim.clientId,
-      AZURE_CLIENT_SECRET: sim.clientSecret,
-      NODE_EXTRA_CA_CERTS: sim.caFile,
+      ...sim.env(),
       GRAPH_RATE_LIMIT: '20/2s',
       GRAPH_TIMEOUT: '5s',
       RETRY_BASE: '200ms',

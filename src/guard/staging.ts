@@ -4,6 +4,7 @@
 // leaves nothing behind.
 import { randomUUID } from 'node:crypto';
 import { type BulkItemResult, enqueueMany, type IntakeMeta } from '../intake/enqueue.js';
+import { runScript } from '../lua/scripts.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import type { StagedItem } from './types.js';
@@ -25,24 +26,9 @@ export function openStaging(id: string = randomUUID()): Staging {
   return { id, count: 0, duplicate: 0, sample: [] };
 }
 
-// SADD decides first occurrence; only first occurrences are appended to the list (when keep=1).
-const STAGE = `
-local ttl = ARGV[1]
-local keep = ARGV[2] == '1'
-local out = {}
-for i = 3, #ARGV, 2 do
-  local added = redis.call('SADD', KEYS[1], ARGV[i])
-  if added == 1 and keep then redis.call('RPUSH', KEYS[2], ARGV[i + 1]) end
-  out[#out + 1] = added
-end
-redis.call('PEXPIRE', KEYS[1], ttl)
-if keep then redis.call('PEXPIRE', KEYS[2], ttl) end
-return out
-`;
-
 /**
  * Stages one chunk. Returns, per item, whether it was the first occurrence of its user. With
- * `keepItems: false` only the user set is written (a dry run's duplicate detection).
+ * `keepItems: false` only the user set is written (a plan's duplicate detection).
  */
 export async function stageChunk(
   ctx: Pick<QueueContext, 'redis' | 'prefix'>,
@@ -53,12 +39,11 @@ export async function stageChunk(
   if (items.length === 0) return [];
   const args: string[] = [String(STAGING_TTL_MS), opts.keepItems ? '1' : '0'];
   for (const item of items) args.push(item.r.user, opts.keepItems ? JSON.stringify(item) : '');
-  const raw = (await ctx.redis.eval(
-    STAGE,
-    2,
-    keys.batchUsers(ctx.prefix, st.id),
-    keys.batchItems(ctx.prefix, st.id),
-    ...args,
+  const raw = (await runScript(
+    ctx.redis,
+    'guard/stage',
+    [keys.batchUsers(ctx.prefix, st.id), keys.batchItems(ctx.prefix, st.id)],
+    args,
   )) as number[];
   return items.map((item, i) => {
     const first = raw[i] === 1;

@@ -2,6 +2,7 @@
 // items, and an entry in the batches index (a sorted set by creation time). Every state change
 // is one Lua script, so two operators approving at once cannot both win.
 import type { Source } from '../interfaces.js';
+import { runScript } from '../lua/scripts.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys, ownKey } from '../queue/names.js';
 import { normaliseActor } from './actor.js';
@@ -94,56 +95,12 @@ export async function readAllBatches(ctx: Ctx, limit: number): Promise<BatchSumm
 /**
  * What held batches cost, per submitter and in total: a hash of `batches:<actor>`,
  * `items:<actor>` and `items`. It changes only inside the scripts that move a batch into or out
- * of `held`, so it is exact: charged by WRITE_HELD, released (once: `heldBy` is removed) by the
- * approve, reject and expire transitions.
+ * of `held`, so it is exact: charged by write-held.lua, released (once: `heldBy` is removed) by
+ * the approve, reject and expire transitions (src/lua/guard/).
  */
 export function heldUsageKey(prefix: string): string {
   return ownKey(prefix, 'held-usage');
 }
-
-// Releases a held batch's charge; called by every script that moves a batch out of `held`.
-const RELEASE = `
-local function release(hk, usage)
-  local f = redis.call('HMGET', hk, 'heldBy', 'count')
-  if not f[1] then return end
-  local c = tonumber(f[2] or '0')
-  local function dec(field, by)
-    if redis.call('HINCRBY', usage, field, -by) <= 0 then redis.call('HDEL', usage, field) end
-  end
-  dec('batches:' .. f[1], 1)
-  dec('items:' .. f[1], c)
-  dec('items', c)
-  redis.call('HDEL', hk, 'heldBy')
-end
-`;
-
-// Checks the caps and commits the staged batch as held in one step, or drops the staging and
-// reports which cap it would pass. KEYS: batch hash, items list, index, users set, usage hash.
-// ARGV: actor, count, max batches per actor, max items per actor, max items, keepMs, createdAtMs,
-// id, then the hash's field/value pairs.
-const WRITE_HELD = `
-local actor, c = ARGV[1], tonumber(ARGV[2])
-local u = redis.call('HMGET', KEYS[5], 'batches:' .. actor, 'items:' .. actor, 'items')
-local nb, ni, nt = tonumber(u[1] or '0'), tonumber(u[2] or '0'), tonumber(u[3] or '0')
-local refused
-if nb + 1 > tonumber(ARGV[3]) then refused = {'batches_per_key', ARGV[3], tostring(nb)}
-elseif ni + c > tonumber(ARGV[4]) then refused = {'items_per_key', ARGV[4], tostring(ni)}
-elseif nt + c > tonumber(ARGV[5]) then refused = {'items_total', ARGV[5], tostring(nt)} end
-if refused then
-  redis.call('DEL', KEYS[2], KEYS[4])
-  return refused
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 9))
-redis.call('HSET', KEYS[1], 'heldBy', actor, 'submitterKey', actor)
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call('ZADD', KEYS[3], ARGV[7], ARGV[8])
-redis.call('DEL', KEYS[4])
-redis.call('HINCRBY', KEYS[5], 'batches:' .. actor, 1)
-redis.call('HINCRBY', KEYS[5], 'items:' .. actor, c)
-redis.call('HINCRBY', KEYS[5], 'items', c)
-return {'ok'}
-`;
 
 /**
  * Commits a staged batch as held: summary, index entry, lifetimes and the held-usage charge in one
@@ -168,23 +125,21 @@ export async function writeHeld(ctx: Ctx, b: NewBatch): Promise<void> {
     dryRun: b.dryRun ? '1' : '0',
     sample: JSON.stringify(b.sample),
   };
-  const raw = (await ctx.redis.eval(
-    WRITE_HELD,
-    5,
-    hk,
-    ik,
-    keys.batches(ctx.prefix),
-    keys.batchUsers(ctx.prefix, b.id),
-    heldUsageKey(ctx.prefix),
-    normaliseActor(b.submittedBy),
-    String(b.count),
-    String(maxHeldBatchesPerKey),
-    String(maxHeldItemsPerKey),
-    String(maxHeldItems),
-    String(keepMs),
-    String(b.createdAtMs),
-    b.id,
-    ...Object.entries(fields).flat(),
+  const raw = (await runScript(
+    ctx.redis,
+    'guard/write-held',
+    [hk, ik, keys.batches(ctx.prefix), keys.batchUsers(ctx.prefix, b.id), heldUsageKey(ctx.prefix)],
+    [
+      normaliseActor(b.submittedBy),
+      b.count,
+      maxHeldBatchesPerKey,
+      maxHeldItemsPerKey,
+      maxHeldItems,
+      keepMs,
+      b.createdAtMs,
+      b.id,
+      ...Object.entries(fields).flat(),
+    ],
   )) as string[];
   if (raw[0] !== 'ok') {
     throw new HeldLimitError(raw[0] as HeldLimitScope, Number(raw[1]), Number(raw[2]), b.count);
@@ -200,56 +155,6 @@ export async function heldUsage(
   const [nb, ni, nt] = await ctx.redis.hmget(heldUsageKey(ctx.prefix), `batches:${a}`, `items:${a}`, 'items');
   return { batches: num(nb ?? undefined), items: num(ni ?? undefined), totalItems: num(nt ?? undefined) };
 }
-
-// held → approving (or resume an approval whose lease lapsed). Expiry is checked in the same step.
-// The two-person rule compares normalised names (ARGV[5] and the stored submitterKey; batches
-// written before it existed fall back to the lower-cased submitter).
-const APPROVE = `${RELEASE}
-local f = redis.call('HMGET', KEYS[1], 'state', 'submittedBy', 'expiresAtMs', 'leaseUntil', 'submitterKey')
-local state = f[1]
-if not state then return {'missing'} end
-local now = tonumber(ARGV[1])
-if state == 'held' then
-  if tonumber(f[3]) <= now then
-    redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedBy', 'guard', 'decidedAtMs', f[3])
-    release(KEYS[1], KEYS[2])
-    return {'expired'}
-  end
-  local submitter = f[5] or string.lower(f[2] or '')
-  if ARGV[3] == '1' and ARGV[5] == submitter then return {'two_person'} end
-  release(KEYS[1], KEYS[2])
-  redis.call('HSET', KEYS[1], 'state', 'approving', 'decidedBy', ARGV[2], 'decidedAtMs', ARGV[1],
-    'leaseUntil', tostring(now + tonumber(ARGV[4])), 'enqueued', '0')
-  return {'ok'}
-end
-if state == 'approving' and tonumber(f[4] or '0') <= now then
-  redis.call('HSET', KEYS[1], 'leaseUntil', tostring(now + tonumber(ARGV[4])))
-  return {'resume'}
-end
-return {'state', state}
-`;
-
-// held → rejected, or → expired when its time ran out first.
-const REJECT = `${RELEASE}
-local f = redis.call('HMGET', KEYS[1], 'state', 'expiresAtMs')
-if not f[1] then return {'missing'} end
-if f[1] ~= 'held' then return {'state', f[1]} end
-release(KEYS[1], KEYS[2])
-if tonumber(f[2]) <= tonumber(ARGV[1]) then
-  redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedBy', 'guard', 'decidedAtMs', f[2])
-  return {'expired'}
-end
-redis.call('HSET', KEYS[1], 'state', 'rejected', 'decidedBy', ARGV[2], 'decidedAtMs', ARGV[1], 'reason', ARGV[3])
-return {'ok'}
-`;
-
-const EXPIRE = `${RELEASE}
-local f = redis.call('HMGET', KEYS[1], 'state', 'expiresAtMs')
-if f[1] ~= 'held' or tonumber(f[2]) > tonumber(ARGV[1]) then return 0 end
-release(KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], 'state', 'expired', 'decidedBy', 'guard', 'decidedAtMs', f[2])
-return 1
-`;
 
 export type ApproveOutcome =
   | { kind: 'ok' | 'resume' | 'expired' | 'missing' | 'two_person' }
@@ -268,16 +173,11 @@ export async function tryApprove(
   now: number,
   twoPerson: boolean,
 ): Promise<ApproveOutcome> {
-  const raw = await ctx.redis.eval(
-    APPROVE,
-    2,
-    keys.batch(ctx.prefix, id),
-    heldUsageKey(ctx.prefix),
-    String(now),
-    actor,
-    twoPerson ? '1' : '0',
-    String(APPROVAL_LEASE_MS),
-    normaliseActor(actor),
+  const raw = await runScript(
+    ctx.redis,
+    'guard/approve',
+    [keys.batch(ctx.prefix, id), heldUsageKey(ctx.prefix)],
+    [now, actor, twoPerson ? '1' : '0', APPROVAL_LEASE_MS, normaliseActor(actor)],
   );
   return outcome(raw);
 }
@@ -290,21 +190,23 @@ export async function tryReject(
   reason: string,
 ): Promise<ApproveOutcome> {
   return outcome(
-    await ctx.redis.eval(
-      REJECT,
-      2,
-      keys.batch(ctx.prefix, id),
-      heldUsageKey(ctx.prefix),
-      String(now),
-      actor,
-      reason,
+    await runScript(
+      ctx.redis,
+      'guard/reject',
+      [keys.batch(ctx.prefix, id), heldUsageKey(ctx.prefix)],
+      [now, actor, reason],
     ),
   );
 }
 
 export async function tryExpire(ctx: Ctx, id: string, now: number): Promise<boolean> {
   return (
-    (await ctx.redis.eval(EXPIRE, 2, keys.batch(ctx.prefix, id), heldUsageKey(ctx.prefix), String(now))) === 1
+    (await runScript(
+      ctx.redis,
+      'guard/expire',
+      [keys.batch(ctx.prefix, id), heldUsageKey(ctx.prefix)],
+      [now],
+    )) === 1
   );
 }
 

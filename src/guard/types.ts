@@ -6,9 +6,8 @@ import type { Source } from '../interfaces.js';
  * held → approving → approved, or held → rejected | expired. `approving` is recorded before the
  * first job is written so a crash mid-approval is visible and resumable (never re-opened as held).
  */
-export type BatchState = 'held' | 'approving' | 'approved' | 'rejected' | 'expired';
-
-export const BATCH_STATES: readonly BatchState[] = ['held', 'approving', 'approved', 'rejected', 'expired'];
+export const BATCH_STATES = ['held', 'approving', 'approved', 'rejected', 'expired'] as const;
+export type BatchState = (typeof BATCH_STATES)[number];
 
 export interface BatchSummary {
   id: string;

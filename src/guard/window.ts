@@ -3,37 +3,12 @@
 // total. Without it a compromised HR key could stay under the threshold forever by splitting a
 // layoff into small batches. Users released by an approval never pass through here, so they do not
 // count. The check and the reservation are one Lua script: two submissions racing cannot both fit.
+import { runScript } from '../lua/scripts.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { normaliseActor } from './actor.js';
 
 type Ctx = Pick<QueueContext, 'redis' | 'prefix' | 'config'>;
-
-// KEYS: actor set, total set. ARGV: now, window start, threshold, reserve (1/0), users…
-// Returns {admitted, actorCount, totalCount} where the counts include the submitted users.
-const ADMIT = `
-local now, since, limit, reserve = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. since)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. since)
-local newActor, newTotal = 0, 0
-for i = 5, #ARGV do
-  if not redis.call('ZSCORE', KEYS[1], ARGV[i]) then newActor = newActor + 1 end
-  if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then newTotal = newTotal + 1 end
-end
-local a = redis.call('ZCARD', KEYS[1]) + newActor
-local t = redis.call('ZCARD', KEYS[2]) + newTotal
-if a > limit or t > limit then return {0, a, t} end
-if reserve == '1' then
-  for i = 5, #ARGV do
-    redis.call('ZADD', KEYS[1], now, ARGV[i])
-    redis.call('ZADD', KEYS[2], now, ARGV[i])
-  end
-  local ttl = math.ceil(now - since) + 1000
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  redis.call('PEXPIRE', KEYS[2], ttl)
-end
-return {1, a, t}
-`;
 
 export type HoldCause = 'threshold' | 'window';
 
@@ -68,16 +43,11 @@ export async function admitWithoutApproval(
   if (over) return over;
   if (users.length === 0) return { admitted: true, actorCount: 0, totalCount: 0 };
   const now = opts.now ?? Date.now();
-  const res = (await ctx.redis.eval(
-    ADMIT,
-    2,
-    keys.guardWindow(ctx.prefix, normaliseActor(actor)),
-    keys.guardWindowTotal(ctx.prefix),
-    String(now),
-    String(now - windowMs),
-    String(threshold),
-    opts.reserve === false ? '0' : '1',
-    ...users,
+  const res = (await runScript(
+    ctx.redis,
+    'guard/admit',
+    [keys.guardWindow(ctx.prefix, normaliseActor(actor)), keys.guardWindowTotal(ctx.prefix)],
+    [now, now - windowMs, threshold, opts.reserve === false ? '0' : '1', ...users],
   )) as [number, number, number];
   const admitted = res[0] === 1;
   return {

@@ -29,7 +29,7 @@ export interface ImportRowEvent {
   line: number;
   user?: string;
   /**
-   * Plan (dry run): new / duplicate / invalid, in file order. Real run: invalid and in-file
+   * Plan: new / duplicate / invalid, in file order. Real run: invalid and in-file
    * duplicates while reading, accepted / duplicate once enqueued; a held import has no row events
    * for its held rows (they are in the batch).
    */
@@ -52,8 +52,11 @@ export interface ImportProgress {
 export interface ImportOptions {
   /** Who imports; `meta.dryRun` flags every job dry-run (pipeline runs, Graph is not called). */
   meta: SubmitMeta;
-  /** Plan only: report what would happen per row, enqueue and hold nothing. Default false. */
-  dryRun?: boolean;
+  /**
+   * Plan only: report what would happen per row, enqueue and hold nothing. Default false. Not a
+   * dry run (`meta.dryRun`), which enqueues jobs that call nothing destructive.
+   */
+  plan?: boolean;
   /** IANA zone for effectiveAt values without an offset (a date or a local date-time). */
   tz?: string;
   /** Rows per Redis round trip. Default 1000. */
@@ -68,18 +71,19 @@ export interface ImportOptions {
 export interface ImportResult {
   /** Data rows read (header excluded, unparseable rows included). */
   lines: number;
-  /** Jobs created (dry run: rows that would create a job). */
+  /** Jobs created (plan: rows that would create a job). */
   accepted: number;
   /** Repeats inside the file plus users with a pending job already. */
   duplicate: number;
   invalid: number;
   /** Set when the import was larger than GUARD_THRESHOLD: nothing was enqueued. */
   held?: BatchSummary;
-  /** Dry run: the import would be held by the guard. */
+  /** Plan: the import would be held by the guard. */
   wouldHold?: boolean;
   /** Why it is (or would be) held, for people: threshold or rolling window. */
   holdReason?: string;
-  dryRun: boolean;
+  /** A plan: nothing was enqueued or held. */
+  plan: boolean;
   errors: { line: number; error: string }[];
   /** Errors beyond maxErrors, reported through onRowError only. */
   errorsOmitted: number;
@@ -107,14 +111,14 @@ export async function importCsv(
 ): Promise<ImportResult> {
   const chunkSize = opts.chunkSize ?? 1000;
   const maxErrors = opts.maxErrors ?? 100_000;
-  const dry = opts.dryRun === true;
+  const plan = opts.plan === true;
   if (opts.tz) assertTimeZone(opts.tz);
   const result: ImportResult = {
     lines: 0,
     accepted: 0,
     duplicate: 0,
     invalid: 0,
-    dryRun: dry,
+    plan,
     errors: [],
     errorsOmitted: 0,
   };
@@ -164,7 +168,7 @@ export async function importCsv(
   const flush = async () => {
     const chunk = buffer;
     buffer = [];
-    if (chunk.length > 0) await stageRows(ctx, st, chunk, dry, sink);
+    if (chunk.length > 0) await stageRows(ctx, st, chunk, plan, sink);
     progress('reading');
   };
 
@@ -200,10 +204,10 @@ export async function importCsv(
     const admission =
       overThreshold(ctx, st.count) ??
       (await admitWithoutApproval(ctx, opts.meta.requestedBy, await stagedUsers(ctx, st.id), {
-        reserve: !dry,
+        reserve: !plan,
       }));
     if (!admission.admitted) result.holdReason = holdCauseText(ctx, admission.cause);
-    if (dry) {
+    if (plan) {
       result.wouldHold = !admission.admitted;
     } else if (!admission.admitted) {
       result.held = await holdStaging(ctx, st, { meta: opts.meta, invalid: result.invalid, admission });
@@ -246,20 +250,20 @@ interface Sink {
 }
 
 /**
- * Reports the chunk's invalid rows and stages its valid ones, in file order. A dry run stages
+ * Reports the chunk's invalid rows and stages its valid ones, in file order. A plan stages
  * only the user set and asks which first occurrences already have a pending job.
  */
 async function stageRows(
   ctx: QueueContext,
   st: Staging,
   chunk: Pending[],
-  dry: boolean,
+  plan: boolean,
   sink: Sink,
 ): Promise<void> {
   const valid = chunk.filter((p): p is Pending & { r: StagedItem['r'] } => p.r !== undefined);
   const items: StagedItem[] = valid.map((p) => ({ n: p.n, r: p.r }));
-  const first = await stageChunk(ctx, st, items, { keepItems: !dry });
-  const pending = dry
+  const first = await stageChunk(ctx, st, items, { keepItems: !plan });
+  const pending = plan
     ? await Promise.all(
         items.map((item, i) =>
           first[i]
@@ -281,7 +285,7 @@ async function stageRows(
     if (!first[i] || jobId) {
       sink.result.duplicate++;
       sink.onRow?.({ line: p.n, user: p.r.user, status: 'duplicate', ...(jobId ? { jobId } : {}) });
-    } else if (dry) {
+    } else if (plan) {
       sink.result.accepted++;
       sink.onRow?.({ line: p.n, user: p.r.user, status: 'new' });
     }

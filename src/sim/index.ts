@@ -43,8 +43,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   state.authorityHost = `https://${HOST}:${authPort}`;
 
   let closed: Promise<void> | undefined;
+  const graphBaseUrl = `http://${HOST}:${graphPort}/v1.0`;
   return {
-    graphBaseUrl: `http://${HOST}:${graphPort}/v1.0`,
+    graphBaseUrl,
     authorityHost: state.authorityHost,
     authorityHostAndPort: `${HOST}:${authPort}`,
     tenantId: state.tenantId,
@@ -55,6 +56,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     federatedToken: state.federatedToken,
     caFile: tls.certFile,
     controlUrl: `http://${HOST}:${graphPort}/_sim`,
+    env: () => ({
+      GRAPH_BASE_URL: graphBaseUrl,
+      AZURE_AUTHORITY_HOST: state.authorityHost,
+      AZURE_TENANT_ID: state.tenantId,
+      AZURE_CLIENT_ID: state.clientId,
+      AZURE_CLIENT_SECRET: state.clientSecret,
+      NODE_EXTRA_CA_CERTS: tls.certFile,
+    }),
     stats: (o?: { log?: boolean }) => state.stats.snapshot(o?.log !== false),
     control: (patch: SimControl) => applyControl(state, patch),
     reset: () => resetState(state),

@@ -142,6 +142,13 @@ export interface Simulator {
   caFile: string;
   /** `http://127.0.0.1:P/_sim` */
   controlUrl: string;
+  /**
+   * The environment of a product process (worker, API, CLI) pointed at this simulator, in the
+   * product's variable names: GRAPH_BASE_URL, AZURE_AUTHORITY_HOST, AZURE_TENANT_ID,
+   * AZURE_CLIENT_ID, AZURE_CLIENT_SECRET (the current one) and NODE_EXTRA_CA_CERTS (Node reads it
+   * only at start-up, so a child process must be given it). The one place this list is written.
+   */
+  env(): Record<string, string>;
   /** A copy of the counters; `{ log: false }` skips the call log (cheaper for frequent polling). */
   stats(opts?: { log?: boolean }): SimStats;
   control(patch: SimControl): void;

@@ -3,8 +3,9 @@
 // with 400 before Redis is asked, and a well-formed id that does not exist is still a 404.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelJob, JobNotFoundError } from '../../src/intake/cancel.js';
+import { redriveDeadLetter } from '../../src/intake/redrive.js';
 import { RESERVED_IDS } from '../../src/queue/ids.js';
-import { DeadLetterNotFoundError, redriveDeadLetter } from '../../src/records/dead-letter.js';
+import { DeadLetterNotFoundError } from '../../src/records/dead-letter.js';
 import { bearer, KEYS, type TestApi, testApp } from './helpers.js';
 
 let t: TestApi;

@@ -208,6 +208,10 @@ describe('import', { timeout: 240_000 }, () => {
         invalid: 1,
         wouldHold: false,
       });
+      // --plan is the same flag under the name the code uses (a plan is not a dry run).
+      const alias = await cli('import', file('plan.csv', CSV), '--plan', '--json', '--tz', 'UTC');
+      expect(alias.code).toBe(r.code);
+      expect(json(alias)).toEqual(plan);
       expect(await count(ctx)).toBe(0);
     }));
 

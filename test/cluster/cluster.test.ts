@@ -6,18 +6,13 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.js';
 import { enqueue, enqueueMany } from '../../src/intake/enqueue.js';
+import { discardDeadLetter, redriveDeadLetter } from '../../src/intake/redrive.js';
 import type { RetireJobData } from '../../src/interfaces.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { getQueueStatus, openCircuit, pauseQueue, resumeQueue } from '../../src/queue/control.js';
 import { DEAD_LETTER_QUEUE, deadLetterId, keys, RETIRE_QUEUE } from '../../src/queue/names.js';
 import { readAudit, userHistory } from '../../src/records/audit.js';
-import {
-  discardDeadLetter,
-  getDeadLetter,
-  listDeadLetters,
-  moveToDeadLetter,
-  redriveDeadLetter,
-} from '../../src/records/dead-letter.js';
+import { getDeadLetter, listDeadLetters, moveToDeadLetter } from '../../src/records/dead-letter.js';
 import { clusterCredentials, createRedis } from '../../src/redis/connection.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import { testConfig } from '../helpers/config.js';

@@ -41,7 +41,7 @@ beforeAll(async () => {
   env = {
     REDIS_URL: cluster.url,
     QUEUE_PREFIX: cluster.prefix,
-    ...sim.env,
+    ...sim.env(),
     GRAPH_RATE_LIMIT: '1000/1s',
     WORKER_CONCURRENCY: '4',
     RETRY_BASE: '50ms',

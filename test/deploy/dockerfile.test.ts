@@ -60,14 +60,24 @@ describe('Dockerfile', () => {
     ).toBe(true);
   });
 
-  it('ships the worker Lua scripts next to the compiled worker', () => {
+  it('ships every Lua script next to the module that loads it (worker and src/lua)', () => {
     const build = dockerfile.stages.find((s) => ops(s, 'RUN').some((r) => /npm run build/.test(r.args)));
+    // The image build checks both folders after `npm run build`, which copies them (package.json).
     expect(
       ops(build as DockerStage, 'RUN').some((r) =>
-        /cp src\/worker\/lua\/\*\.lua dist\/worker\/lua\//.test(r.args),
+        /npm run build && ls dist\/worker\/lua\/\*\.lua dist\/lua\/\*\/\*\.lua\b/.test(r.args),
       ),
     ).toBe(true);
-    expect(filesUnder('src/worker/lua').filter((f) => f.endsWith('.lua')).length).toBeGreaterThan(0);
+    const buildScript = (JSON.parse(repoFile('package.json')) as { scripts: Record<string, string> }).scripts
+      .build;
+    expect(buildScript).toMatch(/'worker\/lua'/);
+    expect(buildScript).toMatch(/'lua'/);
+    for (const dir of ['src/worker/lua', 'src/lua']) {
+      const lua = filesUnder(dir).filter((f) => f.endsWith('.lua'));
+      expect(lua.length, dir).toBeGreaterThan(0);
+      // test/global-setup.ts ran `npm run build`: what it copied is what the image gets.
+      for (const f of lua) expect(repoHas(f.replace(/^src\//, 'dist/')), f).toBe(true);
+    }
   });
 
   it('runs as a non-root user', () => {
@@ -119,6 +129,7 @@ describe('Dockerfile', () => {
       }
     }
     expect(dockerIgnored(patterns, 'src/worker/lua/acquire.lua')).toBe(false);
+    expect(dockerIgnored(patterns, 'src/lua/guard/approve.lua')).toBe(false);
   });
 });
 
@@ -132,7 +143,7 @@ describe('.dockerignore', () => {
       'test-artifacts/faults/x.log',
       '.env',
       '.env.production',
-      'test/config.test.ts',
+      'test/config/config.test.ts',
     ]) {
       expect(dockerIgnored(patterns, path), path).toBe(true);
     }

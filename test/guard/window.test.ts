@@ -101,7 +101,7 @@ describe('GUARD_WINDOW', () => {
     const csv = `user\n${fresh(2).join('\n')}\n`;
     const plan = await importCsv(t.ctx, Readable.from([csv]), {
       meta: { requestedBy: 'alice', source: 'import' },
-      dryRun: true,
+      plan: true,
     });
     expect(plan.wouldHold).toBe(true);
     const res = await importCsv(t.ctx, Readable.from([csv]), {

@@ -6,8 +6,6 @@ import type { Simulator, SimulatorOptions } from '../../src/sim/types.js';
 export type { Simulator, SimulatorOptions };
 
 export interface TestSimulator extends Simulator {
-  /** Environment for a worker (or any child process) pointed at this simulator. */
-  env: Record<string, string>;
   /** MSAL configuration for an app (client secret) against this simulator. */
   msalAuth: { clientId: string; authority: string; clientSecret: string; knownAuthorities: string[] };
 }
@@ -19,7 +17,6 @@ export async function startTestSimulator(opts: SimulatorOptions = {}): Promise<T
   const sim = await startSimulator(opts);
   // Getters, not copies: the secret can be rotated through control.
   return Object.defineProperties(sim, {
-    env: { get: () => simEnv(sim), enumerable: true },
     msalAuth: {
       get: () => ({
         clientId: sim.clientId,
@@ -30,18 +27,6 @@ export async function startTestSimulator(opts: SimulatorOptions = {}): Promise<T
       enumerable: true,
     },
   }) as TestSimulator;
-}
-
-/** GRAPH_BASE_URL, AZURE_* and NODE_EXTRA_CA_CERTS for a process that should use the simulator. */
-export function simEnv(sim: Simulator): Record<string, string> {
-  return {
-    GRAPH_BASE_URL: sim.graphBaseUrl,
-    AZURE_AUTHORITY_HOST: sim.authorityHost,
-    AZURE_TENANT_ID: sim.tenantId,
-    AZURE_CLIENT_ID: sim.clientId,
-    AZURE_CLIENT_SECRET: sim.clientSecret,
-    NODE_EXTRA_CA_CERTS: sim.caFile,
-  };
 }
 
 /** A client-credentials access token straight from the Entra fake (no MSAL, no cache). */

@@ -22,13 +22,7 @@ export function workerEnv(
   return {
     REDIS_URL: redis.url,
     QUEUE_PREFIX: prefix,
-    GRAPH_BASE_URL: sim.graphBaseUrl,
-    AZURE_AUTHORITY_HOST: sim.authorityHost,
-    AZURE_TENANT_ID: sim.tenantId,
-    AZURE_CLIENT_ID: sim.clientId,
-    AZURE_CLIENT_SECRET: sim.clientSecret,
-    // Node reads it only at start-up: child processes must get it explicitly.
-    NODE_EXTRA_CA_CERTS: sim.caFile,
+    ...sim.env(),
     GRAPH_RATE_LIMIT: '1000/1s',
     WORKER_CONCURRENCY: '4',
     RETRY_BASE: '50ms',

@@ -62,7 +62,7 @@ describe('importCsv', () => {
       onRow: (row) => rows.push(row),
       onRowError: (e) => errors.push(e),
     });
-    expect(r).toMatchObject({ lines: 8, accepted: 2, duplicate: 1, invalid: 5, dryRun: false });
+    expect(r).toMatchObject({ lines: 8, accepted: 2, duplicate: 1, invalid: 5, plan: false });
     expect(r.held).toBeUndefined();
     expect(r.errors.map((e) => e.line)).toEqual([4, 5, 8, 9, 11]);
     expect(r.errors.find((e) => e.line === 5)?.error).toMatch(/reason.*no newlines/);
@@ -88,14 +88,14 @@ describe('importCsv', () => {
     expect(await pendingJobs(ctx)).toHaveLength(0);
   });
 
-  it('dry run: a plan per row in file order, nothing enqueued', async () => {
+  it('plan: a row-by-row preview in file order, nothing enqueued', async () => {
     const ctx = context();
     await importCsv(ctx, csv('user\nalice@contoso.com\n'), { meta });
     const before = (await pendingJobs(ctx)).length;
     const rows: ImportRowEvent[] = [];
-    const r = await importCsv(ctx, csv(MIXED), { meta, dryRun: true, tz: 'UTC', onRow: (x) => rows.push(x) });
+    const r = await importCsv(ctx, csv(MIXED), { meta, plan: true, tz: 'UTC', onRow: (x) => rows.push(x) });
     expect(r).toMatchObject({
-      dryRun: true,
+      plan: true,
       lines: 8,
       accepted: 1,
       duplicate: 2,

@@ -4,8 +4,9 @@
 // only once a job of its kind is pending. Through the API, and with a real worker and the simulator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueue, enqueueMany } from '../../src/intake/enqueue.js';
+import { redriveDeadLetter } from '../../src/intake/redrive.js';
 import { readAudit, userHistory } from '../../src/records/audit.js';
-import { moveToDeadLetter, redriveDeadLetter } from '../../src/records/dead-letter.js';
+import { moveToDeadLetter } from '../../src/records/dead-letter.js';
 import { bearer, KEYS, type TestApi, testApp } from '../api/helpers.js';
 import { startTestSimulator, type TestSimulator } from '../helpers/sim.js';
 import { startTestWorker, waitFor, workerConfig } from '../helpers/worker.js';

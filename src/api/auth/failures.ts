@@ -3,13 +3,8 @@
 // included, or brute force would learn which guess was right) until its window ends.
 // Redis trouble never locks anyone out: the limiter then steps aside, like the request limiter.
 import type { RateLimit } from '../../config/parse.js';
+import { runScript } from '../../lua/scripts.js';
 import type { RedisClient } from '../../redis/connection.js';
-
-/** INCR with the window set on the first failure only (a fixed window per address). */
-const RECORD = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`;
 
 export interface AuthFailureLimiter {
   /** Milliseconds until the address may try again, or 0 when it is not blocked. */
@@ -36,7 +31,8 @@ export function createAuthFailureLimiter(
     },
     async record(ip) {
       try {
-        const n = Number(await redis.eval(RECORD, 1, keyOf(ip), String(limit.windowMs)));
+        // A fixed window per address (src/lua/api/auth-failure.lua).
+        const n = Number(await runScript(redis, 'api/auth-failure', [keyOf(ip)], [limit.windowMs]));
         return n >= limit.limit ? await ttl(keyOf(ip)) : 0;
       } catch {
         return 0;

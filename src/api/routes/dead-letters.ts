@@ -1,31 +1,18 @@
 // The dead-letter queue: inspect, redrive (add first, remove second) and discard, all audited.
 import type { FastifyPluginAsync } from 'fastify';
-import type { DeadLetterReason } from '../../interfaces.js';
-import {
-  discardDeadLetter,
-  getDeadLetter,
-  listDeadLetters,
-  redriveDeadLetter,
-} from '../../records/dead-letter.js';
+import { discardDeadLetter, redriveDeadLetter } from '../../intake/redrive.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../../interfaces.js';
+import { getDeadLetter, listDeadLetters } from '../../records/dead-letter.js';
 import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { AUTH_ERRORS, emptyBody, errors, idParams, noteQuery } from '../schemas/common.js';
 import { deadLetterView } from '../schemas/jobs.js';
 
-const REASONS = [
-  'retries_exhausted',
-  'throttled_exhausted',
-  'bad_request',
-  'not_found',
-  'forbidden',
-  'invalid_job',
-];
-
 const listQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    reason: { type: 'string', enum: REASONS },
+    reason: { type: 'string', enum: DEAD_LETTER_REASONS },
     offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
   },

@@ -1,4 +1,5 @@
 // Response shapes of the read routes (jobs, queues, dead letters).
+import { DEAD_LETTER_REASONS } from '../../interfaces.js';
 import { auditRecord, looseObject } from './common.js';
 
 export const deadLetterView = {
@@ -9,14 +10,7 @@ export const deadLetterView = {
     originalJobId: { type: 'string' },
     reason: {
       type: 'string',
-      enum: [
-        'retries_exhausted',
-        'throttled_exhausted',
-        'bad_request',
-        'not_found',
-        'forbidden',
-        'invalid_job',
-      ],
+      enum: DEAD_LETTER_REASONS,
     },
     lastStatus: { type: ['integer', 'null'] },
     graphCode: { type: 'string' },

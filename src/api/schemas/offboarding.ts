@@ -1,6 +1,8 @@
 // Schemas of the intake and job routes. The intake library (validateRequest) checks the meaning
 // (GUID or UPN, real instant, no control characters); these check the shape at the door.
+import { BATCH_STATES } from '../../guard/types.js';
 import { FREE_TEXT_PATTERN } from '../../intake/text.js';
+import { SOURCES } from '../../interfaces.js';
 
 export const MAX_BATCH_ITEMS = 10_000;
 
@@ -115,8 +117,8 @@ export const batchSummary = {
   additionalProperties: true,
   properties: {
     id: { type: 'string' },
-    state: { type: 'string', enum: ['held', 'approving', 'approved', 'rejected', 'expired'] },
-    source: { type: 'string' },
+    state: { type: 'string', enum: BATCH_STATES },
+    source: { type: 'string', enum: SOURCES },
     submittedBy: { type: 'string' },
     createdAt: { type: 'string' },
     expiresAt: { type: 'string' },

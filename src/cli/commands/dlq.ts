@@ -1,33 +1,19 @@
 // `offboard dlq list|redrive|discard`: the dead-letter queue, for the jobs that need a human.
 import type { Command } from 'commander';
-import type { DeadLetterReason } from '../../interfaces.js';
+import { discardDeadLetter, type RedriveResult, redriveDeadLetter } from '../../intake/redrive.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../../interfaces.js';
 import type { QueueContext } from '../../queue/context.js';
-import {
-  type DeadLetterView,
-  discardDeadLetter,
-  listDeadLetters,
-  type RedriveResult,
-  redriveDeadLetter,
-} from '../../records/dead-letter.js';
+import { type DeadLetterView, listDeadLetters } from '../../records/dead-letter.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
 import { textOption } from '../text-option.js';
 
-const REASONS: DeadLetterReason[] = [
-  'retries_exhausted',
-  'throttled_exhausted',
-  'bad_request',
-  'not_found',
-  'forbidden',
-  'invalid_job',
-];
-
 function reasonOption(value: string | undefined): DeadLetterReason | undefined {
   if (value === undefined) return undefined;
-  if (!(REASONS as string[]).includes(value))
-    throw new UsageError(`--reason must be one of ${REASONS.join(', ')}`);
+  if (!(DEAD_LETTER_REASONS as readonly string[]).includes(value))
+    throw new UsageError(`--reason must be one of ${DEAD_LETTER_REASONS.join(', ')}`);
   return value as DeadLetterReason;
 }
 
@@ -90,7 +76,7 @@ Examples:
   dlq
     .command('list')
     .description('List dead letters, newest first')
-    .option('--reason <reason>', `only this reason (${REASONS.join(', ')})`)
+    .option('--reason <reason>', `only this reason (${DEAD_LETTER_REASONS.join(', ')})`)
     .option('--offset <n>', 'skip this many', '0')
     .option('--limit <n>', 'at most this many (max 1000)', '50')
     .option('--json', 'print as JSON')

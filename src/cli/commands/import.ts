@@ -13,7 +13,9 @@ import { action, actor } from '../run.js';
 
 interface ImportOptions {
   tz?: string;
+  /** `--dry-run` (its public name) or `--plan`: a plan, nothing enqueued. */
   dryRun?: boolean;
+  plan?: boolean;
   dryRunJobs?: boolean;
   progress?: boolean;
   as?: string;
@@ -34,7 +36,10 @@ function open(file: string): { stream: Readable; size: number } {
   return { stream: createReadStream(file), size };
 }
 
-/** The plan as one JSON document, written row by row so a 100 000-row plan never sits in memory. */
+/**
+ * The plan as one JSON document, written row by row so a 100 000-row plan never sits in memory.
+ * Its `dryRun` keys are the CLI's public output (named after `--dry-run`), kept as they were.
+ */
 function jsonPlanWriter() {
   let first = true;
   process.stdout.write('{"dryRun":true,"rows":[');
@@ -44,21 +49,27 @@ function jsonPlanWriter() {
       first = false;
     },
     end(result: ImportResult) {
-      const { errors: _e, ...totals } = result;
+      const { errors: _e, ...totals } = cliJson(result);
       process.stdout.write(`\n],"totals":${JSON.stringify(totals)}}\n`);
     },
   };
 }
 
+/** The result as `--json` prints it: the library's `plan` under the public key `dryRun`. */
+function cliJson(r: ImportResult) {
+  const { plan, ...rest } = r;
+  return { ...rest, dryRun: plan };
+}
+
 function summary(r: ImportResult, threshold: number): string {
-  const counts = `${r.lines} rows: ${r.accepted} ${r.dryRun ? 'new' : 'accepted'}, ${r.duplicate} duplicate, ${r.invalid} invalid`;
+  const counts = `${r.lines} rows: ${r.accepted} ${r.plan ? 'new' : 'accepted'}, ${r.duplicate} duplicate, ${r.invalid} invalid`;
   if (r.held) {
     return (
       `${counts}\nheld for approval: batch ${r.held.id} (${r.held.count} users, ${r.holdReason ?? `more than GUARD_THRESHOLD=${threshold} users`}); nothing enqueued\n` +
       `approve with: offboard batches approve ${r.held.id}`
     );
   }
-  if (r.dryRun) {
+  if (r.plan) {
     return `dry run, nothing enqueued: ${counts}${r.wouldHold ? `\nwould be held for approval (${r.holdReason ?? `more than GUARD_THRESHOLD=${threshold} users`})` : ''}`;
   }
   return counts;
@@ -69,6 +80,7 @@ export function configure(cmd: Command): void {
     .argument('<file.csv>', 'CSV file, or - for standard input')
     .option('--tz <zone>', 'IANA time zone for effectiveAt values without an offset (e.g. 2026-12-01)')
     .option('--dry-run', 'print the plan per row (new / duplicate / invalid) and totals; enqueue nothing')
+    .option('--plan', 'the same as --dry-run')
     .option('--dry-run-jobs', 'enqueue, but the jobs record outcome dry_run instead of calling Graph')
     .option('--no-progress', 'no progress bar (there is none when stderr is not a terminal anyway)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
@@ -111,7 +123,8 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
               hideCursor: true,
             })
           : null;
-        const planJson = opts.dryRun && opts.json ? jsonPlanWriter() : null;
+        const plan = opts.dryRun === true || opts.plan === true;
+        const planJson = plan && opts.json ? jsonPlanWriter() : null;
         let threshold = 0;
         const result = await withQueueContext(async (ctx) => {
           threshold = ctx.config.guard.threshold;
@@ -119,7 +132,7 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
           try {
             return await importCsv(ctx, stream, {
               meta: { requestedBy: who, source: 'import', ...(opts.dryRunJobs ? { dryRun: true } : {}) },
-              dryRun: !!opts.dryRun,
+              plan,
               tz: opts.tz,
               onProgress: (p) => {
                 // Two phases on one bar: bytes read, then staged rows written to the queue.
@@ -129,7 +142,7 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
                 } else if (p.phase === 'reading')
                   bar?.update(Math.min(p.bytes, size), { rows: p.lines, phase: 'reading' });
               },
-              onRow: opts.dryRun
+              onRow: plan
                 ? (r) => {
                     if (planJson) planJson.row(r);
                     else if (r.status !== 'invalid') {
@@ -148,12 +161,12 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
           }
         });
         if (planJson) planJson.end(result);
-        else if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else if (opts.json) process.stdout.write(`${JSON.stringify(cliJson(result), null, 2)}\n`);
         else process.stdout.write(`${summary(result, threshold)}\n`); // counts and ids only: nothing to escape
         if (result.invalid > 0) {
           // Exit 1 without repeating every line: they were printed above (or are in the JSON).
           throw new CommandFailedError(
-            `${result.invalid} invalid row(s)${result.dryRun ? '' : '; valid rows were processed'}`,
+            `${result.invalid} invalid row(s)${result.plan ? '' : '; valid rows were processed'}`,
           );
         }
       }),

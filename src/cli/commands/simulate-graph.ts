@@ -90,17 +90,6 @@ function toSimulatorOptions(opts: Options) {
   };
 }
 
-function workerEnv(sim: Simulator): Record<string, string> {
-  return {
-    GRAPH_BASE_URL: sim.graphBaseUrl,
-    AZURE_AUTHORITY_HOST: sim.authorityHost,
-    AZURE_TENANT_ID: sim.tenantId,
-    AZURE_CLIENT_ID: sim.clientId,
-    AZURE_CLIENT_SECRET: sim.clientSecret,
-    NODE_EXTRA_CA_CERTS: sim.caFile,
-  };
-}
-
 function describe(sim: Simulator) {
   return {
     graphBaseUrl: sim.graphBaseUrl,
@@ -111,12 +100,12 @@ function describe(sim: Simulator) {
     federatedToken: sim.federatedToken,
     caFile: sim.caFile,
     controlUrl: sim.controlUrl,
-    env: workerEnv(sim),
+    env: sim.env(),
   };
 }
 
 function humanText(sim: Simulator): string {
-  const env = Object.entries(workerEnv(sim))
+  const env = Object.entries(sim.env())
     .map(([k, v]) => `${k}=${v}`)
     .join('\n');
   return [

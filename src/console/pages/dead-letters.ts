@@ -5,26 +5,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { actorOf } from '../../api/auth/access.js';
 import { ApiError, toHttpError } from '../../api/errors.js';
 import { idParams } from '../../api/schemas/common.js';
-import type { DeadLetterReason } from '../../interfaces.js';
+import { discardDeadLetter, redriveDeadLetter } from '../../intake/redrive.js';
+import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../../interfaces.js';
 import type { QueueContext } from '../../queue/context.js';
-import {
-  discardDeadLetter,
-  getDeadLetter,
-  listDeadLetters,
-  redriveDeadLetter,
-} from '../../records/dead-letter.js';
+import { getDeadLetter, listDeadLetters } from '../../records/dead-letter.js';
 import { type Html, html, query, time } from '../html.js';
 import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';
 
-export const REASONS: DeadLetterReason[] = [
-  'retries_exhausted',
-  'throttled_exhausted',
-  'bad_request',
-  'not_found',
-  'forbidden',
-  'invalid_job',
-];
 const PAGE = 50;
 
 const HINTS: Record<DeadLetterReason, string> = {
@@ -40,7 +28,7 @@ const listQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    reason: { type: 'string', enum: ['', ...REASONS] },
+    reason: { type: 'string', enum: ['', ...DEAD_LETTER_REASONS] },
     offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
   },
 } as const;
@@ -51,7 +39,7 @@ const confirmQuery = {
   required: ['action'],
   properties: {
     action: { type: 'string', enum: ['redrive', 'discard'] },
-    reason: { type: 'string', enum: ['', ...REASONS] },
+    reason: { type: 'string', enum: ['', ...DEAD_LETTER_REASONS] },
   },
 } as const;
 
@@ -86,7 +74,7 @@ export const deadLetterPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) 
       const operator = env.operator(request);
       const filter = html`<form class="inline" method="get" action="/console/dead-letters">
 <div class="field"><label for="reason">Reason</label><select id="reason" name="reason">
-<option value="">any</option>${REASONS.map((r) => html`<option value="${r}"${r === reason ? html` selected` : ''}>${r}</option>`)}
+<option value="">any</option>${DEAD_LETTER_REASONS.map((r) => html`<option value="${r}"${r === reason ? html` selected` : ''}>${r}</option>`)}
 </select></div><button type="submit">Filter</button></form>`;
       const bulk =
         operator && page.total > 0
@@ -181,7 +169,7 @@ ${o.reason ? html`<dt>request reason</dt><dd>${o.reason}</dd>` : ''}
     },
   );
 
-  const backBody = { back: { type: 'string', enum: ['', ...REASONS] } };
+  const backBody = { back: { type: 'string', enum: ['', ...DEAD_LETTER_REASONS] } };
 
   app.post(
     '/console/dead-letters/:id/redrive',
@@ -222,7 +210,7 @@ ${o.reason ? html`<dt>request reason</dt><dd>${o.reason}</dd>` : ''}
         body: formBody(
           {
             action: { type: 'string', enum: ['redrive', 'discard'] },
-            reason: { type: 'string', enum: ['', ...REASONS] },
+            reason: { type: 'string', enum: ['', ...DEAD_LETTER_REASONS] },
             expected: { type: 'string', pattern: '^[0-9]{1,7}$' },
             note: NOTE,
           },

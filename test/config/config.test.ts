@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/config/errors.js';
-import { loadConfig } from '../src/config/load.js';
-import { parseDuration, parseRate } from '../src/config/parse.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig } from '../../src/config/load.js';
+import { parseDuration, parseRate } from '../../src/config/parse.js';
 
 describe('configuration', () => {
   it('applies the documented defaults', () => {
