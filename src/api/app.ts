@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { ConfigError } from '../config/errors.js';
 import { type Config, isLoopbackHost } from '../config/load.js';
-import { consoleRoutes } from '../console/plugin.js';
+import { consoleRoutes } from './console/plugin.js';
 import { createLogger, type Logger } from '../log.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
 import { ownKey } from '../queue/names.js';

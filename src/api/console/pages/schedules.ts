@@ -2,9 +2,9 @@
 // schedule is failing (its last failed tick is newer than its last good one). Read only: schedules
 // are changed with `offboard schedule add|remove`, where the definition is validated.
 import type { FastifyPluginAsync } from 'fastify';
-import type { SweepSource } from '../../schedule/definition.js';
-import { listSchedules } from '../../schedule/schedules.js';
-import { readSweepStatuses, type SweepStatus } from '../../schedule/sweep-status.js';
+import type { SweepSource } from '../../../schedule/definition.js';
+import { listSchedules } from '../../../schedule/schedules.js';
+import { readSweepStatuses, type SweepStatus } from '../../../schedule/sweep-status.js';
 import { html, time } from '../html.js';
 import type { ConsoleEnv } from '../plugin.js';
 

@@ -1,6 +1,6 @@
 // Form bodies: JSON Schema like every API route (additionalProperties false), plus the CSRF token
 // the console's hook has already checked. Text fields refuse control and invisible characters.
-import { reasonBody } from '../../api/schemas/common.js';
+import { reasonBody } from '../../schemas/common.js';
 
 export const NOTE = reasonBody.properties.reason;
 

@@ -1,6 +1,6 @@
 // The frame around every console page: navigation, who is signed in, the sign-out form, the
 // result of the last action. Viewers get the same pages without any action controls.
-import type { Principal } from '../api/auth/keys.js';
+import type { Principal } from '../auth/keys.js';
 import { type Html, html } from './html.js';
 import type { Flash } from './session.js';
 

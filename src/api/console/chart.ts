@@ -1,7 +1,7 @@
 // The Graph calls per minute chart, drawn on the server as SVG: stacked bars by outcome class and
 // a dashed line at the configured limit. No script, so nothing to load and nothing for the CSP to
 // allow; the same numbers are offered as a table for screen readers and copy-paste.
-import { CALL_CLASSES, type CallClass, type MinuteRow, totalCalls } from '../records/minute-counters.js';
+import { CALL_CLASSES, type CallClass, type MinuteRow, totalCalls } from '../../records/minute-counters.js';
 import { type Html, html, join } from './html.js';
 
 export const CLASS_LABELS: Record<CallClass, string> = {
