@@ -1,7 +1,8 @@
 // A worker signing in with a client certificate publishes when that certificate expires, so the
 // API's /metrics (which holds no credential) can warn a month ahead (records/credential-expiry.ts).
-import { loadClientCertificate } from '../auth/certificate.js';
+
 import type { Config } from '../config/load.js';
+import { loadClientCertificate } from '../entra/certificate.js';
 import type { QueueContext } from '../queue/context.js';
 import { startCertificatePublisher } from '../records/credential-expiry.js';
 

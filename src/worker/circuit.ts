@@ -1,9 +1,10 @@
 // Systemic-failure detection. A broken credential, a revoked consent or a permission missing for the
 // whole app is not the user's fault: instead of dead-lettering thousands of jobs, the circuit opens,
 // the retire queue pauses for every worker, and the job that noticed goes back to the queue intact.
+
+import { getCircuit, openCircuit } from '../control/queue-control.js';
 import type { Logger } from '../log.js';
 import type { QueueContext } from '../queue/context.js';
-import { getCircuit, openCircuit } from '../queue/control.js';
 import { keys } from '../queue/names.js';
 import { incrementMetricsNow } from '../records/metrics.js';
 import { runScript } from './lua/scripts.js';

@@ -3,7 +3,7 @@
 // because the cause is systemic (circuit) or the worker is shutting down.
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import pRetry from 'p-retry';
-import { TokenAcquisitionError } from '../auth/errors.js';
+import { TokenAcquisitionError } from '../entra/errors.js';
 import {
   GraphBadRequestError,
   GraphError,

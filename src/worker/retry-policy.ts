@@ -3,7 +3,7 @@
 // Retry-After is a floor no delay may go under.
 import type { BackoffStrategy } from 'bullmq';
 import type { Options as RetryOptions } from 'p-retry';
-import { TokenAcquisitionError } from '../auth/errors.js';
+import { TokenAcquisitionError } from '../entra/errors.js';
 import {
   GraphNetworkError,
   GraphThrottledError,

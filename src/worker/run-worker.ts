@@ -1,8 +1,8 @@
 // A worker process: BullMQ Worker on `retire` with the shared pacer, the circuit, stall recovery,
 // a heartbeat, graceful shutdown and a last-resort dead letter so no failed job goes unrecorded.
 import { type Job, Worker } from 'bullmq';
-import { createTokenProvider } from '../auth/provider.js';
 import type { Config } from '../config/load.js';
+import { createTokenProvider } from '../entra/provider.js';
 import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.js';
 import { createLogger, type Logger } from '../log.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadClientCertificate } from '../../src/auth/certificate.js';
+import { loadClientCertificate } from '../../src/entra/certificate.js';
 import { submitBulk } from '../../src/guard/batches.js';
 import { keys } from '../../src/queue/names.js';
 import { startCertificatePublisher } from '../../src/records/credential-expiry.js';

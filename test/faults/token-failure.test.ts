@@ -2,7 +2,7 @@
 // fault: the circuit opens, the retire queue pauses for every worker, /readyz says why, nothing is
 // dead-lettered and no job loses an attempt. After the fix and an operator's resume, all retire.
 import { afterEach, describe, expect, it } from 'vitest';
-import { getCircuit } from '../../src/queue/control.js';
+import { getCircuit } from '../../src/control/queue-control.js';
 import { usersApplied } from './support/figures.js';
 import { StopWaiting, waitFor } from './support/poll.js';
 import { makeUsers, report, type Stack, startStack } from './support/stack.js';

@@ -56,10 +56,7 @@ function mutualImports(graph: Map<string, Map<string, string[]>>): string[] {
 
 // Pairs that wait for a move already planned, each listed with its reason so that no new pair
 // hides among them. Remove an entry when its move lands: the test then keeps it from coming back.
-const PENDING: Record<string, string> = {
-  // queue/control.ts (pause/resume/circuit) audits through records/; it moves to its own folder.
-  'queue ⇄ records': 'circuit and queue control get one folder',
-};
+const PENDING: Record<string, string> = {};
 
 describe('src/ folder imports', () => {
   const graph = folderGraph();

@@ -2,8 +2,8 @@
 // jobs keep their attempts, and an operator's resume (after fixing the cause) retires them all.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.js';
+import { getCircuit, resumeQueue } from '../../src/control/queue-control.js';
 import type { QueueContext } from '../../src/queue/context.js';
-import { getCircuit, resumeQueue } from '../../src/queue/control.js';
 import { readAudit, userHistory } from '../../src/records/audit.js';
 import { readMetrics } from '../../src/records/metrics.js';
 import { type Simulator, startSimulator } from '../../src/sim/index.js';

@@ -1,8 +1,8 @@
 // The worker on Redis Cluster with a hash-tagged prefix: BullMQ's scripts and ours (pacer, throttle
 // gate, 403 counter) must touch keys of one slot only, or Redis answers CROSSSLOT.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getThrottleStatus } from '../../src/control/queue-control.js';
 import type { QueueContext } from '../../src/queue/context.js';
-import { getThrottleStatus } from '../../src/queue/control.js';
 import { type Simulator, startSimulator } from '../../src/sim/index.js';
 import { startCluster, type TestCluster } from '../helpers/cluster.js';
 import {

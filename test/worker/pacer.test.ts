@@ -2,8 +2,8 @@
 // exceed the rate over any sliding window, the Retry-After gate holds every caller, the factor adapts.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getThrottleStatus } from '../../src/control/queue-control.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
-import { getThrottleStatus } from '../../src/queue/control.js';
 import { keys } from '../../src/queue/names.js';
 import { createPacer, PacerHoldError } from '../../src/worker/pacer.js';
 import { testConfig } from '../helpers/config.js';

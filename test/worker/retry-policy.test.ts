@@ -1,6 +1,6 @@
 // The one backoff function: full jitter under an exponential ceiling, capped, with Retry-After as a floor.
 import { describe, expect, it } from 'vitest';
-import { TokenAcquisitionError } from '../../src/auth/errors.js';
+import { TokenAcquisitionError } from '../../src/entra/errors.js';
 import {
   GraphBadRequestError,
   GraphForbiddenError,

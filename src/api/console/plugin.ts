@@ -5,10 +5,10 @@
 // page and the stylesheet are public. Every POST carries the session's CSRF token.
 import secureSession from '@fastify/secure-session';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { TwoPersonRuleError } from '../../guard/errors.js';
 import type { Access, SessionAuth } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, type HttpError, toHttpError } from '../errors.js';
-import { TwoPersonRuleError } from '../../guard/errors.js';
 import { type Html, html } from './html.js';
 import { bare, csrfField, layout, type View } from './layout.js';
 import { batchPages } from './pages/batches.js';

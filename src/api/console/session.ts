@@ -4,8 +4,8 @@
 // is removed (or whose role changes) takes effect at the next request, exactly as on the API.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../auth/keys.js';
 import type { ApiKeyEntry } from '../../config/api-keys.js';
+import type { Principal } from '../auth/keys.js';
 
 export const COOKIE_NAME = 'offboard_console';
 export const COOKIE_PATH = '/console';

@@ -2,8 +2,8 @@
 // queues live in Redis, so each scrape reads one snapshot from Redis and turns it into Prometheus
 // series. If Redis is down the scrape still answers: `offboard_redis_up 0` and no fleet series.
 import type { Metric, Registry } from 'prom-client';
+import { getQueueStatus, type QueueStatus } from '../../control/queue-control.js';
 import type { QueueContext } from '../../queue/context.js';
-import { getQueueStatus, type QueueStatus } from '../../queue/control.js';
 import { LATENCY_BUCKETS, type MetricFields, OUTCOME_BUCKETS, readMetrics } from '../../records/metrics.js';
 import { redisDown } from '../errors.js';
 

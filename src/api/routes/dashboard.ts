@@ -8,7 +8,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { pauseQueue, resumeQueue } from '../../queue/control.js';
+import { pauseQueue, resumeQueue } from '../../control/queue-control.js';
 import { RETIRE_QUEUE } from '../../queue/names.js';
 import { type Access, actorOf, VIEWER_BROWSER } from '../auth/access.js';
 import { type Board, dashboardRoutePolicy, type RoutePolicy } from '../dashboard/policy.js';

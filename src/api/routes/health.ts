@@ -3,8 +3,8 @@
 // circuit's reason text (AADSTS detail, tenant hints) is shown only to a viewer or operator key:
 // anonymous callers get the code.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { getCircuit } from '../../control/queue-control.js';
 import type { QueueContext } from '../../queue/context.js';
-import { getCircuit } from '../../queue/control.js';
 import { PUBLIC } from '../auth/access.js';
 import { presentedKey } from '../auth/credentials.js';
 import type { ApiDeps } from '../deps.js';

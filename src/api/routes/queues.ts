@@ -1,7 +1,7 @@
 // Queue status and the operator's brake: pause and resume (resume also closes an open circuit).
 import type { FastifyPluginAsync } from 'fastify';
+import { getQueueStatus, pauseQueue, resumeQueue } from '../../control/queue-control.js';
 import type { QueueContext } from '../../queue/context.js';
-import { getQueueStatus, pauseQueue, resumeQueue } from '../../queue/control.js';
 import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { AUTH_ERRORS, emptyBody, errors, reasonBody } from '../schemas/common.js';

@@ -1,6 +1,6 @@
 // `offboard login`: device-code sign-in for AUTH_MODE=delegated; workers then act as this operator.
 import type { Command } from 'commander';
-import { login } from '../../auth/delegated.js';
+import { login } from '../../entra/delegated.js';
 import { createLogger } from '../../log.js';
 import { createRedis } from '../../redis/connection.js';
 import { UsageError } from '../errors.js';

@@ -1,6 +1,6 @@
 // `offboard queue pause|resume`: stop or restart all workers at once, recording who did it and why.
 import type { Command } from 'commander';
-import { getQueueStatus, pauseQueue, resumeQueue } from '../../queue/control.js';
+import { getQueueStatus, pauseQueue, resumeQueue } from '../../control/queue-control.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';

@@ -1,11 +1,11 @@
 // `offboard status [id]`: the queue at a glance, or one job (by job id or by user) with its history.
 import type { Command } from 'commander';
+import { getQueueStatus } from '../../control/queue-control.js';
 import { listBatches } from '../../guard/batches.js';
 import { pendingJobIds } from '../../intake/pending.js';
 import { normaliseUser } from '../../intake/user.js';
 import type { AuditRecord } from '../../interfaces.js';
 import type { QueueContext } from '../../queue/context.js';
-import { getQueueStatus } from '../../queue/control.js';
 import { isValidId } from '../../queue/ids.js';
 import { userHistory } from '../../records/audit.js';
 import { CommandFailedError } from '../errors.js';

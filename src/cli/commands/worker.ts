@@ -1,7 +1,7 @@
 // `offboard worker`: runs one worker process until SIGTERM/SIGINT, then drains and exits 0.
 import type { Command } from 'commander';
-import { TokenAcquisitionError } from '../../auth/errors.js';
 import { parseBool } from '../../config/parse.js';
+import { TokenAcquisitionError } from '../../entra/errors.js';
 import type { TokenProvider } from '../../interfaces.js';
 import { createLogger } from '../../log.js';
 import { startWorker } from '../../worker/run-worker.js';

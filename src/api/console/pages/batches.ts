@@ -2,12 +2,12 @@
 // (the same calls as POST /v1/batches/{id}/approve|reject, so the two-person rule, the audit and
 // the state checks are theirs). After an approval the page shows the jobs of the first users.
 import type { FastifyPluginAsync } from 'fastify';
-import { actorOf } from '../../auth/access.js';
-import { idParams } from '../../schemas/common.js';
 import { approveBatch, getBatch, listBatches, listBatchItems, rejectBatch } from '../../../guard/batches.js';
 import { BATCH_STATES, type BatchState, type BatchSummary } from '../../../guard/types.js';
 import { pendingJobIds } from '../../../intake/pending.js';
 import { findUserJobs } from '../../../records/user-jobs.js';
+import { actorOf } from '../../auth/access.js';
+import { idParams } from '../../schemas/common.js';
 import { type Html, html, query, time } from '../html.js';
 import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';

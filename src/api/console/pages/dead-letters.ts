@@ -2,13 +2,13 @@
 // confirmation that shows the count. Each one goes through redriveDeadLetter / discardDeadLetter,
 // exactly as DELETE and POST /v1/dead-letters/{id} do, so every item is audited on its own.
 import type { FastifyPluginAsync } from 'fastify';
-import { actorOf } from '../../auth/access.js';
-import { ApiError, toHttpError } from '../../errors.js';
-import { idParams } from '../../schemas/common.js';
 import { discardDeadLetter, redriveDeadLetter } from '../../../intake/redrive.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../../../interfaces.js';
 import type { QueueContext } from '../../../queue/context.js';
 import { getDeadLetter, listDeadLetters } from '../../../records/dead-letter.js';
+import { actorOf } from '../../auth/access.js';
+import { ApiError, toHttpError } from '../../errors.js';
+import { idParams } from '../../schemas/common.js';
 import { type Html, html, query, time } from '../html.js';
 import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';

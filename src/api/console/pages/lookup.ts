@@ -2,9 +2,6 @@
 // held, approved, attempts with status and request-id, outcome) and, while it is pending, cancel
 // and reschedule. Reads go through the same readers as GET /v1/offboardings.
 import type { FastifyPluginAsync } from 'fastify';
-import { actorOf } from '../../auth/access.js';
-import { ApiError } from '../../errors.js';
-import { type JobView, jobView } from '../../job-view.js';
 import { getBatch } from '../../../guard/batches.js';
 import { cancelJob, rescheduleJob } from '../../../intake/cancel.js';
 import { pendingJobIds } from '../../../intake/pending.js';
@@ -15,6 +12,9 @@ import type { QueueContext } from '../../../queue/context.js';
 import { isValidId } from '../../../queue/ids.js';
 import { readAudit } from '../../../records/audit.js';
 import { findUserJobs } from '../../../records/user-jobs.js';
+import { actorOf } from '../../auth/access.js';
+import { ApiError } from '../../errors.js';
+import { type JobView, jobView } from '../../job-view.js';
 import { type Html, html, join, query, time } from '../html.js';
 import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';

@@ -1,11 +1,11 @@
 // Overview: counts per state, pace against the limit, the Retry-After gate, pause and circuit with
 // their controls, the backlog ETA and the calls-per-minute chart.
 import type { FastifyPluginAsync } from 'fastify';
+import { pauseQueue, resumeQueue } from '../../../control/queue-control.js';
+import { listBatches } from '../../../guard/batches.js';
+import { readMinutes } from '../../../records/minute-counters.js';
 import { actorOf } from '../../auth/access.js';
 import { queuesStatus } from '../../routes/queues.js';
-import { listBatches } from '../../../guard/batches.js';
-import { pauseQueue, resumeQueue } from '../../../queue/control.js';
-import { readMinutes } from '../../../records/minute-counters.js';
 import { callsChart } from '../chart.js';
 import { type Html, html, time } from '../html.js';
 import type { ConsoleEnv } from '../plugin.js';

@@ -2,9 +2,9 @@
 // budget as the API (API_AUTH_FAILURE_LIMIT). A successful sign-in starts a fresh session (new
 // CSRF token, nothing kept from before), so a session planted before sign-in is worth nothing.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { ownKey } from '../../../queue/names.js';
 import { createAuthFailureLimiter } from '../../auth/failures.js';
 import { sha256Hex } from '../../auth/keys.js';
-import { ownKey } from '../../../queue/names.js';
 import { html } from '../html.js';
 import { bare } from '../layout.js';
 import type { ConsoleEnv } from '../plugin.js';

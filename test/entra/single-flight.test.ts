@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSingleFlight } from '../../src/auth/single-flight.js';
+import { createSingleFlight } from '../../src/entra/single-flight.js';
 
 function deferred<T>() {
   let resolve!: (v: T) => void;

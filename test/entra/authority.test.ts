@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appScopes, authorityOptions, delegatedScopes, graphOrigin } from '../../src/auth/authority.js';
+import { appScopes, authorityOptions, delegatedScopes, graphOrigin } from '../../src/entra/authority.js';
 import { testConfig } from '../helpers/config.js';
 
 const base = {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decryptCache, encryptCache, keyFingerprint } from '../../src/auth/cache-crypto.js';
-import { TokenAcquisitionError } from '../../src/auth/errors.js';
+import { decryptCache, encryptCache, keyFingerprint } from '../../src/entra/cache-crypto.js';
+import { TokenAcquisitionError } from '../../src/entra/errors.js';
 
 const key = randomBytes(32);
 const ctx = 'offboard:offboard:token-cache:client-1';

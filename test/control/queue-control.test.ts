@@ -1,7 +1,7 @@
-// Pause, resume and the circuit (src/queue/control.ts): shared state in Redis, with audit.
+// Pause, resume and the circuit (src/control/queue-control.ts): shared state in Redis, with audit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getQueueStatus, openCircuit, pauseQueue, resumeQueue } from '../../src/control/queue-control.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
-import { getQueueStatus, openCircuit, pauseQueue, resumeQueue } from '../../src/queue/control.js';
 import { readAudit } from '../../src/records/audit.js';
 import { testConfig } from '../helpers/config.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';

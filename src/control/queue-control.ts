@@ -2,9 +2,9 @@
 // The circuit is the systemic-failure brake: it pauses the retire queue instead of dead-lettering
 // thousands of jobs when credentials or permissions are broken. Only an operator closes it.
 import type { CircuitState } from '../interfaces.js';
+import type { QueueContext } from '../queue/context.js';
+import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
-import type { QueueContext } from './context.js';
-import { keys } from './names.js';
 
 export interface PauseInfo {
   reason: string;

@@ -1,8 +1,8 @@
 // The mapping from MSAL's error classes to our codes, with MSAL's real error classes.
 import { AuthError, ClientAuthError, InteractionRequiredAuthError, ServerError } from '@azure/msal-node';
 import { describe, expect, it } from 'vitest';
-import { LoginRequiredError, TokenAcquisitionError } from '../../src/auth/errors.js';
-import { scrub, toTokenError } from '../../src/auth/map-error.js';
+import { LoginRequiredError, TokenAcquisitionError } from '../../src/entra/errors.js';
+import { scrub, toTokenError } from '../../src/entra/map-error.js';
 
 const sent = { sent: true, secrets: [] as string[] };
 

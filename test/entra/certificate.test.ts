@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadClientCertificate } from '../../src/auth/certificate.js';
-import { TokenAcquisitionError } from '../../src/auth/errors.js';
+import { loadClientCertificate } from '../../src/entra/certificate.js';
+import { TokenAcquisitionError } from '../../src/entra/errors.js';
 
 let pems: { private: string; cert: string };
 let other: { private: string; cert: string };
