@@ -24,12 +24,7 @@ export function systemEnv(o: EnvOptions): Record<string, string> {
   return {
     REDIS_URL: o.redisUrl,
     QUEUE_PREFIX: o.prefix,
-    GRAPH_BASE_URL: o.sim.graphBaseUrl,
-    AZURE_AUTHORITY_HOST: o.sim.authorityHost,
-    AZURE_TENANT_ID: o.sim.tenantId,
-    AZURE_CLIENT_ID: o.sim.clientId,
-    AZURE_CLIENT_SECRET: o.sim.clientSecret,
-    NODE_EXTRA_CA_CERTS: o.sim.caFile,
+    ...o.sim.env(),
     WORKER_CONCURRENCY: String(o.concurrency),
     GRAPH_RATE_LIMIT: o.rateLimit ?? UNLIMITED_RATE,
     LOG_LEVEL: 'warn',

@@ -39,6 +39,7 @@ import {
 } from '../records/minute-counters.js';
 import type { Pacer } from './pacer.js';
 import { retryAfterOf } from './retry-policy.js';
+import { sleep } from './sleep.js';
 
 export type GraphCall = typeof removeAllDevicesFromManagement;
 
@@ -85,7 +86,13 @@ export async function attemptCall(
   await deps.tokenProvider.getToken(run.forceRefresh ? { forceRefresh: true } : undefined);
   run.forceRefresh = false;
   await deps.pacer.take(signals.wait);
-  const token = await deps.tokenProvider.getToken();
+  let token = await deps.tokenProvider.getToken();
+  // A Retry-After this process heard after the slot was granted: wait it out and take a new slot.
+  while (deps.pacer.localGateUntil() > Date.now()) {
+    await sleep(deps.pacer.localGateUntil() - Date.now(), signals.wait);
+    await deps.pacer.take(signals.wait);
+    token = await deps.tokenProvider.getToken();
+  }
   const clientRequestId = randomUUID();
   const at = new Date().toISOString();
   const started = performance.now();

@@ -2,7 +2,7 @@
 // whole app is not the user's fault: instead of dead-lettering thousands of jobs, the circuit opens,
 // the retire queue pauses for every worker, and the job that noticed goes back to the queue intact.
 
-import { getCircuit, openCircuit } from '../control/queue-control.js';
+import { openCircuit } from '../control/queue-control.js';
 import type { Logger } from '../log.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
@@ -55,7 +55,6 @@ export interface Circuit {
    * big batch (users outside the app's scope tags) are not: those users are dead-lettered `forbidden`.
    */
   recordForbidden(user: string): Promise<boolean>;
-  isOpen(): Promise<boolean>;
 }
 
 /** The 403 rule on its own (tested directly): minimum distinct users, then a share of the sample. */
@@ -105,9 +104,6 @@ export function createCircuit(opts: CircuitOptions): Circuit {
         return true;
       }
       return false;
-    },
-    async isOpen() {
-      return (await getCircuit(ctx)).open;
     },
   };
 }

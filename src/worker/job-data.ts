@@ -1,13 +1,13 @@
 // A job's payload is re-checked when a worker picks it up: anything could have written to Redis
 // (an old version, a hand-made job). A job that fails here is dead-lettered as `invalid_job`.
 import { normaliseUser } from '../intake/user.js';
-import type { RetireJobData, RetireProgress, Source } from '../interfaces.js';
+import { type RetireJobData, type RetireProgress, SOURCES, type Source } from '../interfaces.js';
 
 export class InvalidJobError extends Error {
   override readonly name = 'InvalidJobError';
 }
 
-const SOURCES = new Set<Source>(['api', 'batch', 'cli', 'import', 'schedule', 'redrive', 'demo']);
+const KNOWN_SOURCES: ReadonlySet<string> = new Set(SOURCES);
 
 function text(obj: Record<string, unknown>, field: string, required: boolean, max = 500): void {
   const v = obj[field];
@@ -41,7 +41,7 @@ export function parseJobData(data: unknown): RetireJobData {
   text(obj, 'effectiveAt', false, 40);
   text(obj, 'batchId', false, 200);
   text(obj, 'redrivenFrom', false, 200);
-  if (!SOURCES.has(obj.source as Source))
+  if (!KNOWN_SOURCES.has(obj.source as Source))
     throw new InvalidJobError('job field "source" is not a known source');
   return obj as unknown as RetireJobData;
 }

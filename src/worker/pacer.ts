@@ -82,6 +82,12 @@ export interface Pacer {
    * with the next acquire (no extra round trip): regains the pace, counts in the failure window.
    */
   onSuccess(user?: string): void;
+  /**
+   * Epoch ms until which this process knows no call may start: set the moment this process hears a
+   * Retry-After, before Redis has it. Checked right before a call, so a slot granted just before the
+   * 429 arrived does not go out inside the window (the Redis gate covers the other processes).
+   */
+  localGateUntil(): number;
 }
 
 interface Waiter {
@@ -114,6 +120,7 @@ export function createPacer(opts: PacerOptions): Pacer {
   const failingKey = ownKey(opts.prefix, 'health', 'failing');
   const holdKey = opts.holdKey === undefined ? keys.circuit(opts.prefix) : opts.holdKey;
   let credit = 0;
+  let localGate = 0;
   let healthy = new Set<string>();
   const waiters: Waiter[] = [];
   let pumping = false;
@@ -203,12 +210,14 @@ export function createPacer(opts: PacerOptions): Pacer {
     async onThrottled(retryAfterMs, o = {}) {
       const slowDown = o.slowDown ?? true;
       const ra = retryAfterMs === undefined ? -1 : Math.max(0, Math.ceil(retryAfterMs));
+      if (ra >= 0) localGate = Math.max(localGate, Date.now() + ra);
       const reply = (await runScript(
         opts.redis,
         'throttled',
         [pacerKey, gateKey],
         [ra, slowDown ? cut : 1, floor, Math.max(1000, ra)],
       )) as [string, string];
+      localGate = Math.max(localGate, Number(reply[0]));
       return { gateUntil: Number(reply[0]), factor: Number(reply[1]) };
     },
     async onFailure(user, retryAfterMs) {
@@ -220,6 +229,7 @@ export function createPacer(opts: PacerOptions): Pacer {
         [pacerKey, gateKey, windowKey, failingKey],
         [user, failure.windowMs, failure.share, failure.minUsers, ra, failureCut, floor, 1000, keepMs],
       )) as [number, number, number, string, string];
+      localGate = Math.max(localGate, Number(reply[4]));
       return {
         systemic: Number(reply[0]) === 1,
         failing: Number(reply[1]),
@@ -231,6 +241,9 @@ export function createPacer(opts: PacerOptions): Pacer {
     onSuccess(user) {
       credit += 1;
       if (user !== undefined) healthy.add(user);
+    },
+    localGateUntil() {
+      return localGate;
     },
   };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApi } from '../../src/api/server.js';
-import { submitBulk } from '../../src/guard/batches.js';
+import { listBatches, submitBulk } from '../../src/guard/batches.js';
 import { enqueue } from '../../src/intake/enqueue.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { apiConfig, KEY_NAMES, KEYS, liveApi } from '../api/helpers.js';
@@ -35,7 +35,7 @@ interface Session {
   cspErrors: string[];
 }
 
-async function signedIn(key: string, width = 1280): Promise<Session> {
+async function signedIn(key: string, width = 1280, landing = '/console'): Promise<Session> {
   const context = await browser.newContext({ viewport: { width, height: 800 } });
   contexts.push(context);
   const page = await context.newPage();
@@ -47,7 +47,7 @@ async function signedIn(key: string, width = 1280): Promise<Session> {
   expect(new URL(page.url()).pathname).toBe('/console/sign-in');
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL(`${api.url}/console`);
+  await page.waitForURL(`${api.url}${landing}`);
   return { page, cspErrors };
 }
 
@@ -263,5 +263,34 @@ describe('operators', () => {
     await page.goto(`${api.url}/console/lookup?q=hostile%40contoso.com`);
     await shot(page, 'operator-lookup');
     await axe(page, 'lookup');
+  });
+});
+
+describe('producer', () => {
+  it('lands on Submit leavers, checks a pasted file (nothing enqueued), then submits it (held above the threshold)', async () => {
+    const { page, cspErrors } = await signedIn(KEYS.producer, 1280, '/console/submit');
+    const navLinks = await page.locator('nav a').allTextContents();
+    expect(navLinks).toEqual(['Submit leavers']);
+    const before = await ctx.retire.getJobCounts();
+    await page
+      .getByLabel('Leavers (CSV)')
+      .fill('user,reason\np1@contoso.com,left\np2@contoso.com,left\np3@contoso.com,left\nnope,bad');
+    await page.getByRole('button', { name: 'Check (nothing is enqueued)' }).click();
+    await expect(
+      page.getByRole('heading', { name: 'Check: nothing was enqueued' }).isVisible(),
+    ).resolves.toBe(true);
+    expect(await page.locator('table').textContent()).toContain('5');
+    await axe(page, 'submit check');
+    await shot(page, 'producer-check');
+    expect(await ctx.retire.getJobCounts()).toEqual(before);
+    await page.getByRole('button', { name: 'Submit', exact: true }).click();
+    const status = (await page.getByRole('status').first().textContent()) ?? '';
+    const mine = (await listBatches(ctx, { state: 'held', limit: 100 })).filter(
+      (b) => b.submittedBy === KEY_NAMES.producer && b.count === 3,
+    );
+    expect(mine).toHaveLength(1);
+    expect(status).toContain(`Held for approval as batch ${mine[0]?.id}`);
+    expect(await ctx.retire.getJobCounts()).toEqual(before);
+    expect(cspErrors).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 // The frame around every console page: navigation, who is signed in, the sign-out form, the
 // result of the last action. Viewers get the same pages without any action controls.
+import type { Role } from '../../config/api-keys.js';
 import type { Principal } from '../auth/keys.js';
 import { type Html, html } from './html.js';
 import type { Flash } from './session.js';
@@ -12,13 +13,21 @@ export interface View {
   path: string;
 }
 
-const NAV: [string, string][] = [
-  ['/console', 'Overview'],
-  ['/console/lookup', 'Leaver lookup'],
-  ['/console/batches', 'Held batches'],
-  ['/console/dead-letters', 'Dead letters'],
-  ['/console/schedules', 'Schedules'],
+const READERS: readonly Role[] = ['viewer', 'operator'];
+/** Each section with the roles its routes admit (the routes' `access` is what enforces it). */
+const NAV: [string, string, readonly Role[]][] = [
+  ['/console', 'Overview', READERS],
+  ['/console/lookup', 'Leaver lookup', READERS],
+  ['/console/batches', 'Held batches', READERS],
+  ['/console/dead-letters', 'Dead letters', READERS],
+  ['/console/schedules', 'Schedules', READERS],
+  ['/console/submit', 'Submit leavers', ['producer']],
 ];
+
+/** Where a role starts: producers see only their submit page. */
+export function homeOf(role: Role | undefined): string {
+  return role === 'producer' ? '/console/submit' : '/console';
+}
 
 export function canAct(view: Pick<View, 'principal'>): boolean {
   return view.principal.role === 'operator';
@@ -38,7 +47,7 @@ export function layout(
   body: Html,
   opts: { refreshSeconds?: number } = {},
 ): string {
-  const nav = NAV.map(
+  const nav = NAV.filter(([, , roles]) => roles.includes(view.principal.role)).map(
     ([href, label]) =>
       html`<li><a href="${href}"${current(view.path, href) ? html` aria-current="page"` : ''}>${label}</a></li>`,
   );
@@ -55,7 +64,7 @@ ${opts.refreshSeconds ? html`<meta http-equiv="refresh" content="${opts.refreshS
 </head><body>
 <a class="skip" href="#main">Skip to content</a>
 <header>
-<a class="brand" href="/console">offboard console</a>
+<a class="brand" href="${homeOf(view.principal.role)}">offboard console</a>
 <nav aria-label="Console sections"><ul>${nav}</ul></nav>
 <div class="who"><span>Signed in as <strong>${view.principal.name}</strong> (${view.principal.role})</span>
 <form method="post" action="/console/sign-out">${csrfField(view)}<button type="submit">Sign out</button></form></div>

@@ -17,6 +17,7 @@ import { lookupPages } from './pages/lookup.js';
 import { overviewPages } from './pages/overview.js';
 import { schedulePages } from './pages/schedules.js';
 import { signInPages } from './pages/sign-in.js';
+import { submitPages } from './pages/submit.js';
 import {
   COOKIE_NAME,
   COOKIE_PATH,
@@ -60,6 +61,10 @@ export interface ConsoleEnv {
   view: { access: Access; helmet: typeof CONSOLE_CSP };
   /** Route config for actions (operators only). */
   act: { access: Access; helmet: typeof CONSOLE_CSP };
+  /** Route config for submitting leavers (producers only, like POST /v1/offboardings). */
+  submit: { access: Access; helmet: typeof CONSOLE_CSP };
+  /** Route config for what every signed-in key needs: the landing redirect, sign-out. */
+  signedIn: { access: Access; helmet: typeof CONSOLE_CSP };
   /** Route config for the public sign-in page and assets. */
   open: { access: Access; helmet: typeof CONSOLE_CSP };
   render(
@@ -136,6 +141,8 @@ export const consoleRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     deps,
     view: route({ roles: ['viewer', 'operator'], session: sessionAuth }),
     act: route({ roles: ['operator'], session: sessionAuth }),
+    submit: route({ roles: ['producer'], session: sessionAuth }),
+    signedIn: route({ roles: ['viewer', 'operator', 'producer'], session: sessionAuth }),
     open: route({ public: true }),
     sessionTtlMs: ttlSeconds * 1000,
     flash: (request, flash) => request.session.set('flash', flash),
@@ -234,6 +241,7 @@ async function registerPages(app: FastifyInstance, env: ConsoleEnv): Promise<voi
   await app.register(batchPages, env);
   await app.register(deadLetterPages, env);
   await app.register(schedulePages, env);
+  await app.register(submitPages, env);
 }
 
 function errorPage(e: HttpError): string {

@@ -8,6 +8,7 @@ import { actorOf } from '../../auth/access.js';
 import { queuesStatus } from '../../routes/queues.js';
 import { callsChart } from '../chart.js';
 import { type Html, html, time } from '../html.js';
+import { homeOf } from '../layout.js';
 import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';
 
@@ -69,8 +70,11 @@ export const overviewPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) =>
 
   app.get(
     '/console',
-    { config: env.view, schema: { hide: true, querystring: overviewQuery } },
+    // Every signed-in key lands here; a producer (who may see only its submit page) is sent there.
+    { config: env.signedIn, schema: { hide: true, querystring: overviewQuery } },
     async (request, reply) => {
+      const role = request.principal?.role;
+      if (role !== 'viewer' && role !== 'operator') return reply.redirect(homeOf(role), 303);
       const q = request.query as { hours: number; refresh: number };
       const now = Date.now();
       const [status, minutes, held] = await Promise.all([

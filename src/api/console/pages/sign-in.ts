@@ -2,11 +2,12 @@
 // budget as the API (API_AUTH_FAILURE_LIMIT). A successful sign-in starts a fresh session (new
 // CSRF token, nothing kept from before), so a session planted before sign-in is worth nothing.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Role } from '../../../config/api-keys.js';
 import { ownKey } from '../../../queue/names.js';
 import { createAuthFailureLimiter } from '../../auth/failures.js';
 import { sha256Hex } from '../../auth/keys.js';
 import { html } from '../html.js';
-import { bare } from '../layout.js';
+import { bare, homeOf } from '../layout.js';
 import type { ConsoleEnv } from '../plugin.js';
 import { newToken, readSession } from '../session.js';
 import { formBody } from './forms.js';
@@ -24,7 +25,7 @@ ${
     ? html`<p>API_AUTH is disabled on this loopback-only API: you act as <strong>anonymous</strong> with every role.</p>`
     : html`<div class="field"><label for="key">API key</label>
 <input id="key" name="key" type="password" autocomplete="off" required maxlength="256" aria-describedby="key-help">
-<small id="key-help" class="muted">A viewer key reads; an operator key also acts. Actions are recorded under the key's name.</small></div>`
+<small id="key-help" class="muted">A viewer key reads; an operator key also acts; a producer key submits leavers. Actions are recorded under the key's name.</small></div>`
 }
 <button class="primary" type="submit">Sign in</button>
 </form></div>`,
@@ -64,7 +65,7 @@ export const signInPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
     },
     async (request, reply) => {
       const { key = '' } = request.body as { key?: string };
-      let subject: { sub: string; name: string; role: string };
+      let subject: { sub: string; name: string; role: Role };
       if (authDisabled) {
         subject = { sub: 'anonymous', name: 'anonymous', role: 'operator' };
       } else {
@@ -92,13 +93,13 @@ export const signInPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
       request.session.set('exp', Date.now() + env.sessionTtlMs);
       request.session.set('csrf', newToken());
       request.log.info({ keyName: subject.name, role: subject.role }, 'console sign-in');
-      return reply.redirect('/console', 303);
+      return reply.redirect(homeOf(subject.role), 303);
     },
   );
 
   app.post(
     '/console/sign-out',
-    { config: env.view, schema: { hide: true, body: formBody({}) } },
+    { config: env.signedIn, schema: { hide: true, body: formBody({}) } },
     async (request, reply) => {
       request.session.delete();
       return reply.redirect('/console/sign-in', 303);
