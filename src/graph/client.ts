@@ -36,15 +36,40 @@ export async function removeAllDevicesFromManagement(opts: RetireCallOptions): P
   }
   const url = userActionUrl(opts.baseUrl, opts.user);
   const clientRequestId = opts.clientRequestId ?? randomUUID();
-  const timeout = AbortSignal.timeout(opts.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  // One controller per call, not AbortSignal.timeout + AbortSignal.any: those allocate signals that
+  // live until GC, which showed in the worker's profile at high concurrency. The timeout also covers
+  // reading the body; the timer and the caller's listener are gone when the call ends.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new DOMException('The operation timed out', 'TimeoutError'));
+  }, opts.timeoutMs);
+  const onAbort = (): void => controller.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await call(opts, url, clientRequestId, controller.signal, () => timedOut);
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+async function call(
+  opts: RetireCallOptions,
+  url: string,
+  clientRequestId: string,
+  signal: AbortSignal,
+  timedOut: () => boolean,
+): Promise<GraphSuccess> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
 
   const failure = (err: unknown): unknown => {
     if (opts.signal?.aborted) return opts.signal.reason;
     const details = { status: null, clientRequestId, durationMs: elapsed() };
-    if (timeout.aborted) return new GraphTimeoutError(details, opts.timeoutMs);
+    if (timedOut()) return new GraphTimeoutError(details, opts.timeoutMs);
     return new GraphNetworkError(details, (err as { cause?: unknown })?.cause ?? err);
   };
 

@@ -118,6 +118,7 @@ export function createPacer(opts: PacerOptions): Pacer {
   const gateKey = keys.throttleGate(opts.prefix);
   const windowKey = healthWindowKey(opts.prefix);
   const failingKey = ownKey(opts.prefix, 'health', 'failing');
+  const runKey = ownKey(opts.prefix, 'health', 'failure-run');
   const holdKey = opts.holdKey === undefined ? keys.circuit(opts.prefix) : opts.holdKey;
   let credit = 0;
   let localGate = 0;
@@ -136,7 +137,7 @@ export function createPacer(opts: PacerOptions): Pacer {
       reply = await runScript(
         opts.redis,
         'acquire',
-        [pacerKey, gateKey, holdKey ?? pacerKey, windowKey, failingKey],
+        [pacerKey, gateKey, holdKey ?? pacerKey, windowKey, failingKey, runKey],
         [intervalMs, give, step, catchUp, holdKey ? '1' : '0', want, recovery, keepMs, ...users],
       );
     } catch (err) {
@@ -226,7 +227,7 @@ export function createPacer(opts: PacerOptions): Pacer {
       const reply = (await runScript(
         opts.redis,
         'health',
-        [pacerKey, gateKey, windowKey, failingKey],
+        [pacerKey, gateKey, windowKey, failingKey, runKey],
         [user, failure.windowMs, failure.share, failure.minUsers, ra, failureCut, floor, 1000, keepMs],
       )) as [number, number, number, string, string];
       localGate = Math.max(localGate, Number(reply[4]));

@@ -208,6 +208,26 @@ describe('pacer', () => {
     expect(v.factor).toBeCloseTo(0.5, 5);
   });
 
+  it('a healthy answer anywhere ends a run of failures: 19 failing users, one success, 19 more is not systemic', async () => {
+    const p = prefix();
+    const one = createPacer({
+      redis: a,
+      prefix: p,
+      rate: { limit: 1000, windowMs: 1000 },
+      failure: { windowMs: 10_000, share: 0.5, minUsers: 20 },
+    });
+    for (let i = 0; i < 60; i++) one.onSuccess(`ok${i}@contoso.com`);
+    await one.acquire();
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 19; i++) {
+        expect((await one.onFailure(`r${round}-${i}@contoso.com`, undefined)).systemic).toBe(false);
+      }
+      one.onSuccess(`ok-between-${round}@contoso.com`);
+      await one.acquire();
+    }
+    expect(Number((await a.hget(keys.pacer(p), 'factor')) ?? 1)).toBe(1);
+  });
+
   it('a systemic outage backs every pacer off (with its Retry-After as the gate), and success brings the pace back quickly', async () => {
     const p = prefix();
     const opts = {
@@ -217,13 +237,15 @@ describe('pacer', () => {
     };
     const one = createPacer({ redis: a, ...opts });
     const two = createPacer({ redis: b, ...opts });
-    for (let i = 0; i < 30; i++) one.onSuccess(`before${i}@contoso.com`);
+    for (let i = 0; i < 100; i++) one.onSuccess(`before${i}@contoso.com`);
     await one.acquire();
-    // Every call fails: once they are half of the distinct users in the window, it is systemic.
+    // Every call fails: a run of 20 distinct users failing with no healthy answer in between is
+    // systemic at once, although the window still holds 100 users who succeeded just before.
     let verdict = await one.onFailure('down0@contoso.com', undefined);
     let i = 1;
     while (!verdict.systemic) verdict = await (i % 2 ? two : one).onFailure(`down${i++}@contoso.com`, 1500);
-    expect(verdict.failing).toBeGreaterThanOrEqual(verdict.sample / 2);
+    expect(verdict.failing).toBe(20);
+    expect(verdict.sample).toBeGreaterThanOrEqual(120);
     expect(verdict.factor).toBeCloseTo(0.5, 5);
     // The Retry-After of a systemic 5xx is the fleet's gate.
     expect(verdict.gateUntil).toBeGreaterThan(Date.now() + 1000);

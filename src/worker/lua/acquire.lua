@@ -10,6 +10,7 @@
   KEYS[3] hold key (the circuit); checked only when ARGV[5] == '1'
   KEYS[4] health window: sorted set user -> time of the user's latest answered call
   KEYS[5] failing users: sorted set user -> time of a failed latest call
+  KEYS[6] failure run (health.lua): cleared by any healthy answer
 
   ARGV[1] interval in ms at factor 1 (window / (limit * headroom))
   ARGV[2] healthy answers to credit since the last call
@@ -37,6 +38,8 @@ if #ARGV > 8 then
   end
   redis.call('ZADD', KEYS[4], unpack(zargs))
   redis.call('ZREM', KEYS[5], unpack(users))
+  -- A healthy answer anywhere ends the run of consecutive failures (health.lua).
+  redis.call('DEL', KEYS[6])
   local keep = tonumber(ARGV[8])
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - keep)
   redis.call('PEXPIRE', KEYS[4], math.ceil(keep))

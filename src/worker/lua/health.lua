@@ -9,6 +9,7 @@
   KEYS[2] throttle gate: epoch ms until which no call may start
   KEYS[3] health window: sorted set user -> time of the user's latest answered call
   KEYS[4] failing users: sorted set user -> time of the failed call
+  KEYS[5] failure run: set of distinct users that failed since the last healthy answer anywhere
 
   ARGV[1] user
   ARGV[2] window ms
@@ -21,6 +22,12 @@
   ARGV[9] ms the health window keeps a user (the longest window a judge reads)
 
   Returns { systemic 0/1, failing users, users in window, factor (effective), gateUntil }
+
+  Two ways to be systemic: the share rule over the window, or a run of failures from at least the
+  minimum number of distinct users with no healthy answer in between (acquire.lua clears the run).
+  The run catches a full outage within about that many calls, where the window would first have to
+  forget the users who succeeded just before it; a flaky minority never makes such a run (8 % of
+  users failing: 0.08^20).
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -34,10 +41,15 @@ redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - window)
 redis.call('PEXPIRE', KEYS[3], math.ceil(keep))
 redis.call('PEXPIRE', KEYS[4], math.ceil(window))
 
+redis.call('SADD', KEYS[5], ARGV[1])
+redis.call('PEXPIRE', KEYS[5], math.ceil(keep))
+local run = redis.call('SCARD', KEYS[5])
+
 local sample = redis.call('ZCOUNT', KEYS[3], now - window, '+inf')
 local failing = redis.call('ZCARD', KEYS[4])
 local systemic = 0
 if sample >= tonumber(ARGV[4]) and failing >= tonumber(ARGV[3]) * sample then systemic = 1 end
+if run >= tonumber(ARGV[4]) then systemic = 1 end
 
 local state = redis.call('HMGET', KEYS[1], 'factor', 'tf', 'hf', 'hcutAt')
 local tf = tonumber(state[2]) or tonumber(state[1]) or 1

@@ -8,7 +8,7 @@ import type { RedisClient } from '../../redis/connection.js';
 
 export type ScriptName = 'acquire' | 'throttled' | 'health' | 'forbidden';
 
-const NUMBER_OF_KEYS: Record<ScriptName, number> = { acquire: 5, throttled: 2, health: 4, forbidden: 3 };
+const NUMBER_OF_KEYS: Record<ScriptName, number> = { acquire: 6, throttled: 2, health: 5, forbidden: 3 };
 
 const here = dirname(fileURLToPath(import.meta.url));
 // tsc does not copy .lua files: from dist/worker/lua fall back to the sources in the same checkout.
