@@ -51,6 +51,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
 
     const viewerKey = `obk_${randomBytes(24).toString('base64url')}`;
     const operatorKey = `obk_${randomBytes(24).toString('base64url')}`;
+    const producerKey = `obk_${randomBytes(24).toString('base64url')}`;
     const sha = (k: string) => createHash('sha256').update(k).digest('hex');
     const apiPort = await freePort();
     const env: Record<string, string> = {
@@ -62,7 +63,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
       RETRY_BASE: '200ms',
       API_PORT: String(apiPort),
       API_HOST: '127.0.0.1',
-      API_KEYS: `demo-viewer:viewer:${sha(viewerKey)},demo-operator:operator:${sha(operatorKey)}`,
+      API_KEYS: `demo-viewer:viewer:${sha(viewerKey)},demo-operator:operator:${sha(operatorKey)},demo-hr:producer:${sha(producerKey)}`,
+      // One key for the demo's run, so the API does not warn that console sessions end at restart.
+      CONSOLE_SESSION_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     };
     const config = loadConfig(env, { needAuth: true, needApi: true });
@@ -97,6 +100,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
     );
     say(`           viewer key (HTTP Basic password, or x-api-key): ${viewerKey}`);
     say(`           operator key: ${operatorKey}`);
+    say(`           producer key (submits leavers): ${producerKey}`);
 
     const ctx: QueueContext = createQueueContext(config);
     cleanups.push(() => closeQueueContext(ctx));
@@ -130,6 +134,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
       );
       say(`  viewer key   (reads only): ${viewerKey}`);
       say(`  operator key (acts):       ${operatorKey}`);
+      say(`  producer key (submits):    ${producerKey}`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
