@@ -4,14 +4,7 @@
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import pRetry from 'p-retry';
 import { TokenAcquisitionError } from '../entra/errors.js';
-import {
-  GraphBadRequestError,
-  GraphError,
-  GraphForbiddenError,
-  GraphNotFoundError,
-  GraphThrottledError,
-  GraphUnauthorizedError,
-} from '../graph/errors.js';
+import { type GraphError, GraphThrottledError, GraphUnauthorizedError } from '../graph/errors.js';
 import type { DeadLetterReason, GraphSuccess, RetireJobData, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import type { QueueContext } from '../queue/context.js';
@@ -22,8 +15,8 @@ import { incrementMetrics } from '../records/metrics.js';
 import { type AttemptDeps, attemptCall, type JobRun } from './attempt.js';
 import { type Circuit, SystemicFailureError } from './circuit.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
-import { PacerHoldError } from './pacer.js';
-import { inCallRetryOptions, isTransient } from './retry-policy.js';
+import { deadLetterInfo, decideFailure, ThrottleCapError } from './outcome-policy.js';
+import { inCallRetryOptions } from './retry-policy.js';
 
 export interface ProcessorDeps extends Omit<AttemptDeps, 'ctx'> {
   ctx: QueueContext;
@@ -46,14 +39,6 @@ export class DeadLetteredError extends UnrecoverableError {
     readonly deadLetterId: string,
   ) {
     super(`dead-lettered: ${reason}`);
-  }
-}
-
-/** Too many throttled waits for one job (THROTTLE_WAIT_CAP). */
-class ThrottleCapError extends Error {
-  override readonly name = 'ThrottleCapError';
-  constructor(readonly last: GraphThrottledError) {
-    super('throttled waits exhausted');
   }
 }
 
@@ -149,48 +134,44 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
 
   async function handleFailure(run: JobRun, err: unknown, token?: string): Promise<RetireRecord> {
     const { job } = run;
-    if (err instanceof SystemicFailureError) {
-      await deps.circuit.trip({ code: err.code, reason: err.reason });
-      return putBack(run, token, `circuit: ${err.code}`);
+    const decision = decideFailure(err, {
+      shuttingDown: deps.shutdown?.aborted === true,
+      lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    });
+    switch (decision.kind) {
+      case 'trip':
+        await deps.circuit.trip({ code: decision.code, reason: decision.reason });
+        return putBack(run, token, `circuit: ${decision.code}`);
+      case 'put-back':
+        return putBack(run, token, decision.why);
+      case 'forbidden':
+        if (await deps.circuit.recordForbidden(run.data.user))
+          return putBack(run, token, 'circuit: forbidden_many');
+        return deadLetter(run, 'forbidden', decision.error);
+      case 'dead-letter':
+        if (decision.unexpected) logUnexpected(run, err);
+        return deadLetter(run, decision.reason, decision.error, decision.message);
+      case 'retry':
+        if (decision.unexpected) logUnexpected(run, err);
+        await incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 });
+        logger.warn(
+          {
+            jobId: job.id,
+            user: run.data.user,
+            status: run.progress.lastStatus,
+            attempt: job.attemptsMade + 1,
+          },
+          'retire attempt failed; BullMQ retries it after a backoff',
+        );
+        throw err;
     }
-    if (err instanceof TokenAcquisitionError) {
-      await deps.circuit.trip({
-        code: err.transient ? 'token_endpoint_unavailable' : err.code,
-        reason: `token acquisition failed (${err.code}): ${err.message}`,
-      });
-      return putBack(run, token, `circuit: token ${err.code}`);
-    }
-    if (err instanceof PacerHoldError) return putBack(run, token, 'circuit open');
-    if (deps.shutdown?.aborted && !(err instanceof GraphError)) return putBack(run, token, 'shutdown');
-    if (err instanceof ThrottleCapError) return deadLetter(run, 'throttled_exhausted', err.last);
-    if (err instanceof GraphNotFoundError) return deadLetter(run, 'not_found', err);
-    if (err instanceof GraphBadRequestError) return deadLetter(run, 'bad_request', err);
-    if (err instanceof GraphForbiddenError) {
-      if (await deps.circuit.recordForbidden(run.data.user))
-        return putBack(run, token, 'circuit: forbidden_many');
-      return deadLetter(run, 'forbidden', err);
-    }
-    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (!isTransient(err) && !(err instanceof GraphError)) {
-      logger.error(
-        { err, jobId: job.id, user: run.data.user },
-        'unexpected error while processing a retire job',
-      );
-    }
-    if (last) {
-      return deadLetter(
-        run,
-        'retries_exhausted',
-        err instanceof GraphError ? err : null,
-        (err as Error)?.message,
-      );
-    }
-    await incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 });
-    logger.warn(
-      { jobId: job.id, user: run.data.user, status: run.progress.lastStatus, attempt: job.attemptsMade + 1 },
-      'retire attempt failed; BullMQ retries it after a backoff',
+  }
+
+  function logUnexpected(run: JobRun, err: unknown): void {
+    logger.error(
+      { err, jobId: run.job.id, user: run.data.user },
+      'unexpected error while processing a retire job',
     );
-    throw err;
   }
 
   /** Back to the queue with attempts untouched (moveToWait does not count an attempt). */
@@ -210,18 +191,7 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     const id = await moveToDeadLetter(
       ctx,
       { id: run.job.id, data: run.data },
-      {
-        reason,
-        lastStatus: graphErr ? graphErr.status : p.lastStatus,
-        ...(graphErr?.code ? { graphCode: graphErr.code } : {}),
-        ...(graphErr?.graphMessage || message ? { graphMessage: graphErr?.graphMessage ?? message } : {}),
-        ...((graphErr?.requestId ?? p.lastRequestId)
-          ? { requestId: graphErr?.requestId ?? p.lastRequestId }
-          : {}),
-        attempts: p.graphCalls,
-        throttledWaits: p.throttledWaits,
-        ...(p.firstAttemptAt ? { firstAttemptAt: p.firstAttemptAt } : {}),
-      },
+      deadLetterInfo(p, reason, graphErr, message),
       deps.actor,
     );
     await incrementMetrics(ctx.redis, ctx.prefix, { [`dead_letter:${reason}`]: 1 });

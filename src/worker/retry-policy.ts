@@ -4,12 +4,7 @@
 import type { BackoffStrategy } from 'bullmq';
 import type { Options as RetryOptions } from 'p-retry';
 import { TokenAcquisitionError } from '../entra/errors.js';
-import {
-  GraphNetworkError,
-  GraphThrottledError,
-  GraphTimeoutError,
-  GraphTransientError,
-} from '../graph/errors.js';
+import { GraphError, GraphThrottledError, GraphTransientError } from '../graph/errors.js';
 import { sleep } from './sleep.js';
 
 export const BACKOFF_TYPE = 'offboard';
@@ -59,9 +54,8 @@ export function retryAfterOf(err: unknown): number | undefined {
 export function isTransient(err: unknown): boolean {
   if (err instanceof GraphThrottledError) return err.retryAfterMs === undefined;
   if (err instanceof TokenAcquisitionError) return err.transient;
-  return (
-    err instanceof GraphTransientError || err instanceof GraphTimeoutError || err instanceof GraphNetworkError
-  );
+  // Each Graph error class says whether a retry can help (the one classification, graph/errors.ts).
+  return err instanceof GraphError && err.retryable;
 }
 
 export interface InCallRetryHooks {

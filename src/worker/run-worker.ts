@@ -18,6 +18,7 @@ import { startHeartbeat, workerId } from './heartbeat.js';
 import { readProgress } from './job-data.js';
 import { preloadScripts } from './lua/scripts.js';
 import { observeOutcomes } from './outcome-metrics.js';
+import { deadLetterInfo } from './outcome-policy.js';
 import { createPacer } from './pacer.js';
 import { createProcessor, DeadLetteredError } from './processor.js';
 import { createBackoffStrategy } from './retry-policy.js';
@@ -201,15 +202,7 @@ async function ensureRecorded(
     await moveToDeadLetter(
       ctx,
       { id: job.id, data: (job.data ?? {}) as RetireJobData },
-      {
-        reason: 'retries_exhausted',
-        lastStatus: p.lastStatus,
-        graphMessage: err.message,
-        ...(p.lastRequestId ? { requestId: p.lastRequestId } : {}),
-        attempts: p.graphCalls,
-        throttledWaits: p.throttledWaits,
-        ...(p.firstAttemptAt ? { firstAttemptAt: p.firstAttemptAt } : {}),
-      },
+      deadLetterInfo(p, 'retries_exhausted', null, err.message),
       actor,
     );
     await incrementMetrics(ctx.redis, ctx.prefix, { 'dead_letter:retries_exhausted': 1 });
