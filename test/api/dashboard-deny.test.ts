@@ -9,7 +9,7 @@ import { openCircuit } from '../../src/control/queue-control.js';
 import { enqueue } from '../../src/intake/enqueue.js';
 import { RETIRE_QUEUE } from '../../src/queue/names.js';
 import { readAudit } from '../../src/records/audit.js';
-import { moveToDeadLetter } from '../../src/records/dead-letter.js';
+import { deadLetterFor } from '../helpers/dead-letter.js';
 import { KEYS, type TestApi, testApp } from './helpers.js';
 
 const require = createRequire(import.meta.url);
@@ -27,6 +27,7 @@ const basic = (key: string) => ({
 let t: TestApi;
 let completedId: string;
 let delayedId: string;
+let deadLetterId: string;
 
 async function snapshot() {
   const counts = await t.ctx.retire.getJobCounts('completed', 'delayed', 'waiting', 'failed');
@@ -41,12 +42,14 @@ beforeAll(async () => {
   // A finished leaver (the "retry all completed" attack), a leaver due next year (promote), a dead letter.
   completedId = (await enqueue(t.ctx, { user: 'done@contoso.com' }, { requestedBy: 'seed', source: 'cli' }))
     .id;
+  const connection = new Redis(t.redis.url, { maxRetriesPerRequest: null });
   const worker = new Worker(RETIRE_QUEUE, async () => ({ outcome: 'retired' }), {
-    connection: new Redis(t.redis.url, { maxRetriesPerRequest: null }),
+    connection,
     prefix: t.ctx.prefix,
   });
   await new Promise<void>((resolve) => worker.on('completed', () => resolve()));
   await worker.close();
+  connection.disconnect();
   const nextYear = new Date(Date.now() + 300 * 86_400_000).toISOString();
   delayedId = (
     await enqueue(
@@ -55,28 +58,14 @@ beforeAll(async () => {
       { requestedBy: 'seed', source: 'cli' },
     )
   ).id;
-  await moveToDeadLetter(
-    t.ctx,
-    {
-      id: 'seeded-1',
-      data: {
-        user: 'dead@contoso.com',
-        dryRun: false,
-        correlationId: 'c1',
-        requestedBy: 'seed',
-        requestedAt: new Date().toISOString(),
-        source: 'cli',
-      },
-    },
-    { reason: 'not_found', lastStatus: 404, attempts: 1, throttledWaits: 0 },
-  );
+  deadLetterId = (await deadLetterFor(t.ctx, 'dead@contoso.com', 'not_found')).id;
 });
 afterAll(async () => t.close());
 
 function fill(path: string, queueName: string): string {
   return path
     .replace(':queueName', queueName)
-    .replace(':jobId', queueName === RETIRE_QUEUE ? completedId : 'dl-seeded-1')
+    .replace(':jobId', queueName === RETIRE_QUEUE ? completedId : deadLetterId)
     .replace(':queueStatus', 'completed')
     .replace(':schedulerId', 'nightly');
 }

@@ -10,20 +10,14 @@ import { ApiError } from '../errors.js';
 import { type JobView, jobView } from '../job-view.js';
 import { AUTH_ERRORS, errors, idParams, noteQuery } from '../schemas/common.js';
 import { cancelResult, jobView as jobViewSchema } from '../schemas/jobs.js';
-import { USER_CHARS } from '../schemas/offboarding.js';
+import { userField } from '../schemas/offboarding.js';
 
 const userQuery = {
   type: 'object',
   additionalProperties: false,
   required: ['user'],
   properties: {
-    user: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 320,
-      pattern: USER_CHARS,
-      description: 'Entra object id (GUID) or userPrincipalName',
-    },
+    user: userField,
     limit: {
       type: 'integer',
       minimum: 1,

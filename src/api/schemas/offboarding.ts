@@ -12,19 +12,21 @@ export const USER_CHARS =
 /** Free text: one line, no control (tabs and new lines included) or invisible characters. */
 export const TEXT_CHARS = FREE_TEXT_PATTERN;
 
+/** A leaver as the API takes it, in a body or a query (validated again by intake). */
+export const userField = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 320,
+  pattern: USER_CHARS,
+  description: 'Entra object id (GUID) or userPrincipalName',
+} as const;
+
 export const offboardingRequest = {
   type: 'object',
   additionalProperties: false,
   required: ['user'],
   properties: {
-    user: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 320,
-      pattern: USER_CHARS,
-      description: 'Entra object id (GUID) or userPrincipalName',
-      examples: ['alice@contoso.com'],
-    },
+    user: { ...userField, examples: ['alice@contoso.com'] },
     reason: {
       type: ['string', 'null'],
       maxLength: 500,

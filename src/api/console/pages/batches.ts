@@ -2,6 +2,7 @@
 // (the same calls as POST /v1/batches/{id}/approve|reject, so the two-person rule, the audit and
 // the state checks are theirs). After an approval the page shows the jobs of the first users.
 import type { FastifyPluginAsync } from 'fastify';
+import { sameActor } from '../../../guard/actor.js';
 import { approveBatch, getBatch, listBatches, listBatchItems, rejectBatch } from '../../../guard/batches.js';
 import { BATCH_STATES, type BatchState, type BatchSummary } from '../../../guard/types.js';
 import { pendingJobIds } from '../../../intake/pending.js';
@@ -27,10 +28,6 @@ const itemsQuery = {
 } as const;
 
 const STATE_CLASS: Partial<Record<BatchState, string>> = { held: 'warn', approved: 'ok', rejected: 'bad' };
-
-function sameActor(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
-}
 
 export const batchPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
   const { ctx, config } = env.deps;
