@@ -13,11 +13,12 @@ import { enqueue } from '../../src/intake/enqueue.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { moveToDeadLetter } from '../../src/records/dead-letter.js';
 import { createRedis } from '../../src/redis/connection.js';
+import { ensureChromium } from '../helpers/chromium.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { apiConfig, KEYS, liveApi, pollUntil } from './helpers.js';
 
 // Debian's chromium; `npm test` installs it when missing (scripts/ensure-system-deps.mjs).
-const CHROMIUM = process.env.OFFBOARD_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM = ensureChromium();
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
 let redis: TestRedis;

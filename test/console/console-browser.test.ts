@@ -12,10 +12,11 @@ import { listBatches, submitBulk } from '../../src/guard/batches.js';
 import { enqueue } from '../../src/intake/enqueue.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { apiConfig, KEY_NAMES, KEYS, liveApi } from '../api/helpers.js';
+import { ensureChromium } from '../helpers/chromium.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { seedDeadLetter } from './helpers.js';
 
-const CHROMIUM = process.env.OFFBOARD_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM = ensureChromium();
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">';
