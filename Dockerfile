@@ -14,9 +14,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-# tsc does not copy .lua files: `npm run build` copies the Lua scripts (src/worker/lua, src/lua) next to
+# tsc does not copy .lua files: `npm run build` copies the Lua scripts (src/lua) next to
 # the compiled modules that load them; the image build stops here if any is missing.
-RUN npm run build && ls dist/worker/lua/*.lua dist/lua/*/*.lua > /dev/null
+RUN npm run build && ls dist/lua/*/*.lua > /dev/null
 
 # ---- deps: production dependencies only ----
 FROM ${NODE_IMAGE} AS deps

@@ -1,8 +1,8 @@
-// Every Lua script outside the worker lives in a .lua file under src/lua/<concept>/, and runs
+// Every Lua script lives in a .lua file under src/lua/<concept>/, and runs
 // through this module: sources are read once (at import, so a missing file fails at start-up,
 // not at the first approval or the first wrong API key), and each script is registered on a
 // client with ioredis defineCommand (EVALSHA with a transparent EVAL fallback after a SCRIPT FLUSH
-// or a failover), like src/worker/lua/scripts.ts. A script lists its KEYS count here; callers pass
+// or a failover). A script lists its KEYS count here; callers pass
 // every key it touches, so one `{offboard}` hash tag keeps them in one Redis Cluster slot.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +18,10 @@ interface ScriptSpec {
 
 const SCRIPTS = {
   'api/auth-failure': { keys: 1 },
+  'pacer/acquire': { keys: 6 },
+  'pacer/throttled': { keys: 2 },
+  'pacer/health': { keys: 5 },
+  'circuit/forbidden': { keys: 3 },
   'guard/admit': { keys: 2 },
   'guard/stage': { keys: 2 },
   'guard/window-batch-append': { keys: 4 },

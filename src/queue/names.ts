@@ -20,6 +20,8 @@ export const keys = {
   pacer: (prefix: string) => ownKey(prefix, 'pacer'),
   throttleGate: (prefix: string) => ownKey(prefix, 'throttle-until'),
   forbidden: (prefix: string) => ownKey(prefix, 'forbidden'),
+  /** Sorted set user → time of the user's latest answered call, shared by the failure and 403 judges. */
+  healthWindow: (prefix: string) => ownKey(prefix, 'health', 'calls'),
   batches: (prefix: string) => ownKey(prefix, 'batches'),
   batch: (prefix: string, id: string) => ownKey(prefix, 'batch', id),
   /** List of a bulk submission's validated items (JSON), so a 100 000-row import never sits in memory. */

@@ -1,6 +1,8 @@
 // The outcome policy: what a failed attempt means for its job, as one pure decision table. The
 // processor carries the decision out (circuit, put back, dead letter, durable retry); this file only
 // decides, so the table is tested row by row without Redis or Graph.
+
+import { SystemicFailureError } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import {
   GraphBadRequestError,
@@ -11,7 +13,6 @@ import {
 } from '../graph/errors.js';
 import type { DeadLetterReason, RetireProgress } from '../interfaces.js';
 import type { DeadLetterInfo } from '../records/dead-letter.js';
-import { SystemicFailureError } from './circuit.js';
 import { PacerHoldError } from './pacer.js';
 import { isTransient } from './retry-policy.js';
 

@@ -6,9 +6,9 @@
 // Inside a process, waiters queue locally and one of them polls Redis for all: a grant may cover
 // several waiters when the pace has several slots due at once (one round trip, not one per call).
 import type { RateLimit } from '../config/parse.js';
+import { runScript } from '../lua/scripts.js';
 import { keys, ownKey } from '../queue/names.js';
 import type { RedisClient } from '../redis/connection.js';
-import { runScript } from './lua/scripts.js';
 import { sleep } from './sleep.js';
 
 export interface PacerOptions {
@@ -116,7 +116,7 @@ export function createPacer(opts: PacerOptions): Pacer {
   const intervalMs = windowMs / (limit * headroom);
   const pacerKey = keys.pacer(opts.prefix);
   const gateKey = keys.throttleGate(opts.prefix);
-  const windowKey = healthWindowKey(opts.prefix);
+  const windowKey = keys.healthWindow(opts.prefix);
   const failingKey = ownKey(opts.prefix, 'health', 'failing');
   const runKey = ownKey(opts.prefix, 'health', 'failure-run');
   const holdKey = opts.holdKey === undefined ? keys.circuit(opts.prefix) : opts.holdKey;
@@ -136,7 +136,7 @@ export function createPacer(opts: PacerOptions): Pacer {
     try {
       reply = await runScript(
         opts.redis,
-        'acquire',
+        'pacer/acquire',
         [pacerKey, gateKey, holdKey ?? pacerKey, windowKey, failingKey, runKey],
         [intervalMs, give, step, catchUp, holdKey ? '1' : '0', want, recovery, keepMs, ...users],
       );
@@ -214,7 +214,7 @@ export function createPacer(opts: PacerOptions): Pacer {
       if (ra >= 0) localGate = Math.max(localGate, Date.now() + ra);
       const reply = (await runScript(
         opts.redis,
-        'throttled',
+        'pacer/throttled',
         [pacerKey, gateKey],
         [ra, slowDown ? cut : 1, floor, Math.max(1000, ra)],
       )) as [string, string];
@@ -226,7 +226,7 @@ export function createPacer(opts: PacerOptions): Pacer {
       const ra = retryAfterMs === undefined ? -1 : Math.max(0, Math.ceil(retryAfterMs));
       const reply = (await runScript(
         opts.redis,
-        'health',
+        'pacer/health',
         [pacerKey, gateKey, windowKey, failingKey, runKey],
         [user, failure.windowMs, failure.share, failure.minUsers, ra, failureCut, floor, 1000, keepMs],
       )) as [number, number, number, string, string];
@@ -247,9 +247,4 @@ export function createPacer(opts: PacerOptions): Pacer {
       return localGate;
     },
   };
-}
-
-/** Sorted set user → time of the user's latest answered call, shared by the failure and 403 judges. */
-export function healthWindowKey(prefix: string): string {
-  return ownKey(prefix, 'health', 'calls');
 }

@@ -3,6 +3,7 @@
 // because the cause is systemic (circuit) or the worker is shutting down.
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import pRetry from 'p-retry';
+import { type Circuit, SystemicFailureError } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphError, GraphThrottledError, GraphUnauthorizedError } from '../graph/errors.js';
 import type { DeadLetterReason, GraphSuccess, RetireJobData, RetireRecord } from '../interfaces.js';
@@ -13,7 +14,6 @@ import { appendAudit } from '../records/audit.js';
 import { moveToDeadLetter } from '../records/dead-letter.js';
 import { incrementMetrics } from '../records/metrics.js';
 import { type AttemptDeps, attemptCall, type JobRun } from './attempt.js';
-import { type Circuit, SystemicFailureError } from './circuit.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
 import { deadLetterInfo, decideFailure, ThrottleCapError } from './outcome-policy.js';
 import { inCallRetryOptions } from './retry-policy.js';

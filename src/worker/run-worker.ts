@@ -2,6 +2,7 @@
 // a heartbeat, graceful shutdown and a last-resort dead letter so no failed job goes unrecorded.
 import { type Job, Worker } from 'bullmq';
 import type { Config } from '../config/load.js';
+import { createCircuit } from '../control/circuit.js';
 import { createTokenProvider } from '../entra/provider.js';
 import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.js';
 import { createLogger, type Logger } from '../log.js';
@@ -13,10 +14,8 @@ import { createRedis } from '../redis/connection.js';
 import { startSweepWorker } from '../schedule/worker.js';
 import type { GraphCall } from './attempt.js';
 import { publishCertificateExpiry } from './certificate-expiry.js';
-import { createCircuit } from './circuit.js';
 import { startHeartbeat, workerId } from './heartbeat.js';
 import { readProgress } from './job-data.js';
-import { preloadScripts } from './lua/scripts.js';
 import { observeOutcomes } from './outcome-metrics.js';
 import { deadLetterInfo } from './outcome-policy.js';
 import { createPacer } from './pacer.js';
@@ -57,7 +56,6 @@ export class ShutdownError extends Error {
 }
 
 export async function startWorker(config: Config, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
-  preloadScripts();
   const logger = opts.logger ?? createLogger({ level: config.logLevel });
   const id = workerId();
   const actor = `worker:${id}`;

@@ -60,19 +60,20 @@ describe('Dockerfile', () => {
     ).toBe(true);
   });
 
-  it('ships every Lua script next to the module that loads it (worker and src/lua)', () => {
+  it('ships every Lua script next to the module that loads it (src/lua)', () => {
     const build = dockerfile.stages.find((s) => ops(s, 'RUN').some((r) => /npm run build/.test(r.args)));
-    // The image build checks both folders after `npm run build`, which copies them (package.json).
+    // The image build checks the folder after `npm run build`, which copies it (package.json).
     expect(
       ops(build as DockerStage, 'RUN').some((r) =>
-        /npm run build && ls dist\/worker\/lua\/\*\.lua dist\/lua\/\*\/\*\.lua\b/.test(r.args),
+        /npm run build && ls dist\/lua\/\*\/\*\.lua\b/.test(r.args),
       ),
     ).toBe(true);
     const buildScript = (JSON.parse(repoFile('package.json')) as { scripts: Record<string, string> }).scripts
       .build;
-    expect(buildScript).toMatch(/'worker\/lua'/);
+    expect(buildScript).not.toMatch(/worker\/lua/);
     expect(buildScript).toMatch(/'lua'/);
-    for (const dir of ['src/worker/lua', 'src/lua']) {
+    expect(filesUnder('src/worker').filter((f) => f.endsWith('.lua'))).toEqual([]);
+    for (const dir of ['src/lua']) {
       const lua = filesUnder(dir).filter((f) => f.endsWith('.lua'));
       expect(lua.length, dir).toBeGreaterThan(0);
       // test/global-setup.ts ran `npm run build`: what it copied is what the image gets.
@@ -128,7 +129,7 @@ describe('Dockerfile', () => {
         }
       }
     }
-    expect(dockerIgnored(patterns, 'src/worker/lua/acquire.lua')).toBe(false);
+    expect(dockerIgnored(patterns, 'src/lua/pacer/acquire.lua')).toBe(false);
     expect(dockerIgnored(patterns, 'src/lua/guard/approve.lua')).toBe(false);
   });
 });

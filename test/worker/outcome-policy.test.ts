@@ -1,6 +1,7 @@
 // The failure decision table, row by row (README, "How retries, throttling and dead letters work"),
 // and the one dead-letter record builder. Pure functions: no Redis, no Graph.
 import { describe, expect, it } from 'vitest';
+import { SystemicFailureError } from '../../src/control/circuit.js';
 import { TokenAcquisitionError } from '../../src/entra/errors.js';
 import {
   GraphBadRequestError,
@@ -12,7 +13,6 @@ import {
   GraphTransientError,
   GraphUnauthorizedError,
 } from '../../src/graph/errors.js';
-import { SystemicFailureError } from '../../src/worker/circuit.js';
 import { deadLetterInfo, decideFailure, ThrottleCapError } from '../../src/worker/outcome-policy.js';
 import { PacerHoldError } from '../../src/worker/pacer.js';
 import { isTransient } from '../../src/worker/retry-policy.js';

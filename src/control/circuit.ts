@@ -2,13 +2,12 @@
 // whole app is not the user's fault: instead of dead-lettering thousands of jobs, the circuit opens,
 // the retire queue pauses for every worker, and the job that noticed goes back to the queue intact.
 
-import { openCircuit } from '../control/queue-control.js';
 import type { Logger } from '../log.js';
+import { runScript } from '../lua/scripts.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { incrementMetricsNow } from '../records/metrics.js';
-import { runScript } from './lua/scripts.js';
-import { healthWindowKey } from './pacer.js';
+import { openCircuit } from './queue-control.js';
 
 /** Thrown inside the processor when a job must go back to the queue because the cause is systemic. */
 export class SystemicFailureError extends Error {
@@ -89,8 +88,8 @@ export function createCircuit(opts: CircuitOptions): Circuit {
       const [forbidden, sample, open] = (
         (await runScript(
           ctx.redis,
-          'forbidden',
-          [forbiddenKey, circuitKey, healthWindowKey(ctx.prefix)],
+          'circuit/forbidden',
+          [forbiddenKey, circuitKey, keys.healthWindow(ctx.prefix)],
           [user, opts.forbiddenWindowMs, Math.max(opts.forbiddenWindowMs, ctx.config.worker.failureWindowMs)],
         )) as [number, number, number]
       ).map(Number) as [number, number, number];
