@@ -111,7 +111,7 @@ export async function getThrottleStatus(ctx: QueueContext): Promise<ThrottleStat
   const factor = factorRaw ? Math.min(1, Math.max(0, Number(factorRaw))) : 1;
   const gateMs = gate ? Number(gate) : 0;
   return {
-    // The pacer aims at limit × headroom (worker/pacer.ts), then scales by the adaptive factor.
+    // The pacer aims at limit × headroom (pacing/pacer.ts), then scales by the adaptive factor.
     ratePerSecond: Math.round(((limit * 1000) / windowMs) * headroom * factor * 1000) / 1000,
     factor,
     pausedUntil: gateMs > Date.now() ? new Date(gateMs).toISOString() : null,

@@ -24,6 +24,8 @@ import type {
   RetireRecord,
   TokenProvider,
 } from '../interfaces.js';
+import type { Pacer } from '../pacing/pacer.js';
+import { sleep } from '../pacing/sleep.js';
 import { type AuditContext, appendAudit } from '../records/audit.js';
 import {
   bufferHashIncrement,
@@ -37,9 +39,7 @@ import {
   MINUTE_RETENTION_MINUTES,
   minuteKey,
 } from '../records/minute-counters.js';
-import type { Pacer } from './pacer.js';
 import { retryAfterOf } from './retry-policy.js';
-import { sleep } from './sleep.js';
 
 export type GraphCall = typeof removeAllDevicesFromManagement;
 

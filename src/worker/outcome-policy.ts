@@ -12,8 +12,8 @@ import {
   type GraphThrottledError,
 } from '../graph/errors.js';
 import type { DeadLetterReason, RetireProgress } from '../interfaces.js';
+import { PacerHoldError } from '../pacing/pacer.js';
 import type { DeadLetterInfo } from '../records/dead-letter.js';
-import { PacerHoldError } from './pacer.js';
 import { isTransient } from './retry-policy.js';
 
 /** Too many throttled waits for one job (THROTTLE_WAIT_CAP). */

@@ -5,7 +5,7 @@ import type { BackoffStrategy } from 'bullmq';
 import type { Options as RetryOptions } from 'p-retry';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { GraphError, GraphThrottledError, GraphTransientError } from '../graph/errors.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../pacing/sleep.js';
 
 export const BACKOFF_TYPE = 'offboard';
 

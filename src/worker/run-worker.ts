@@ -6,6 +6,7 @@ import { createCircuit } from '../control/circuit.js';
 import { createTokenProvider } from '../entra/provider.js';
 import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.js';
 import { createLogger, type Logger } from '../log.js';
+import { createPacer } from '../pacing/pacer.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
 import { deadLetterId, RETIRE_QUEUE } from '../queue/names.js';
 import { moveToDeadLetter } from '../records/dead-letter.js';
@@ -18,7 +19,6 @@ import { startHeartbeat, workerId } from './heartbeat.js';
 import { readProgress } from './job-data.js';
 import { observeOutcomes } from './outcome-metrics.js';
 import { deadLetterInfo } from './outcome-policy.js';
-import { createPacer } from './pacer.js';
 import { createProcessor, DeadLetteredError } from './processor.js';
 import { createBackoffStrategy } from './retry-policy.js';
 

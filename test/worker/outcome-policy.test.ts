@@ -13,8 +13,8 @@ import {
   GraphTransientError,
   GraphUnauthorizedError,
 } from '../../src/graph/errors.js';
+import { PacerHoldError } from '../../src/pacing/pacer.js';
 import { deadLetterInfo, decideFailure, ThrottleCapError } from '../../src/worker/outcome-policy.js';
-import { PacerHoldError } from '../../src/worker/pacer.js';
 import { isTransient } from '../../src/worker/retry-policy.js';
 
 const d = (status: number | null, extra = {}) => ({

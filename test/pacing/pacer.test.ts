@@ -3,9 +3,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getThrottleStatus } from '../../src/control/queue-control.js';
+import { createPacer, PacerHoldError } from '../../src/pacing/pacer.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { keys } from '../../src/queue/names.js';
-import { createPacer, PacerHoldError } from '../../src/worker/pacer.js';
 import { testConfig } from '../helpers/config.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 
