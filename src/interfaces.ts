@@ -32,6 +32,13 @@
 // source         Where a request entered (SOURCES): api, batch, cli, import, schedule, redrive, demo.
 // dry run        A job that runs the whole pipeline but calls nothing destructive (`dryRun: true`
 //                on a request, `--dry-run-jobs`, or DRY_RUN=true); it ends with outcome `dry_run`.
+// inventory      The leaver's managed devices read from Graph right before the retire (a read, paced
+//                by the read pacer, never a write slot). Zero devices: outcome `no_devices`, no POST.
+// verification   Re-reads of the devices after the action (`verify` queue), from VERIFY_AFTER until
+//                VERIFY_WINDOW: per device retired / failed / not_retired; per leaver `verified`
+//                (every inventoried device gone or retired) or `unverified`.
+// evidence       What proves a retirement: the inventory, the action (time, request-id) and the
+//                verification, kept per job (EvidenceRecord) and exported one row per device.
 // plan           A preview that enqueues nothing (`offboard import --dry-run`/`--plan`, `enqueue
 //                --dry-run`): per row new / duplicate / invalid and whether the guard would hold
 //                it. A plan creates no job, a dry run does.
@@ -58,9 +65,17 @@ export interface RetireJobData {
   batchId?: string;
   /** Set when the job was redriven from the dead-letter queue. */
   redrivenFrom?: string;
+  /**
+   * Lifecycle Workflows resume path (`/identityGovernance/lifecycleWorkflows/workflows/{id}/tasks/{id}/
+   * taskProcessingResults/{id}/microsoft.graph.identityGovernance.resume`), a path on GRAPH_BASE_URL:
+   * offboard reports the final outcome to it.
+   */
+  callbackUriPath?: string;
 }
 
-export type Outcome = 'retired' | 'dry_run';
+/** How a retire job ended when it did not need a human. `no_devices`: the inventory was empty, no POST sent. */
+export const OUTCOMES = ['retired', 'no_devices', 'dry_run'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 
 /**
  * Why a job ended in the dead-letter queue. Callers branch on these, never on messages. The one
@@ -89,6 +104,86 @@ export interface RetireRecord {
   requestedBy: string;
   correlationId: string;
   dryRun: boolean;
+  /** With evidence on: how many managed devices the inventory found (details in the EvidenceRecord). */
+  devices?: number;
+}
+
+/** A managed device as the inventory reads it (Graph `managedDevice`, the $select fields). */
+export interface ManagedDevice {
+  id: string;
+  deviceName?: string | null;
+  operatingSystem?: string | null;
+  osVersion?: string | null;
+  model?: string | null;
+  manufacturer?: string | null;
+  serialNumber?: string | null;
+  /** e.g. managed, retirePending, retireIssued, retireFailed, retireCanceled. */
+  managementState?: string | null;
+  /** company, personal, unknown. */
+  ownerType?: string | null;
+  complianceState?: string | null;
+  lastSyncDateTime?: string | null;
+  enrolledDateTime?: string | null;
+}
+
+/**
+ * What became of one inventoried device. `pending`: still checking (managed, retirePending,
+ * retireIssued); `retired`: gone from the list; `failed`: retireFailed or retireCanceled;
+ * `not_retired`: still there when VERIFY_WINDOW ended (a device that never checks in).
+ */
+export const DEVICE_RESULTS = ['pending', 'retired', 'failed', 'not_retired'] as const;
+export type DeviceResult = (typeof DEVICE_RESULTS)[number];
+
+export interface DeviceCheck {
+  deviceId: string;
+  result: DeviceResult;
+  /** managementState at the latest read; null when the device was gone from the list. */
+  stateAfter: string | null;
+  checkedAt: string;
+}
+
+/** A leaver's verification: `pending` while reads go on, then `verified` or `unverified`. */
+export const VERIFICATION_STATES = ['pending', 'verified', 'unverified', 'not_applicable'] as const;
+export type VerificationState = (typeof VERIFICATION_STATES)[number];
+
+export interface Verification {
+  state: VerificationState;
+  /** Verification reads made so far. */
+  checks: number;
+  lastCheckedAt?: string;
+  nextCheckAt?: string;
+  /** Reads stop at this instant (action time + VERIFY_WINDOW). */
+  deadline?: string;
+  /** When the state became verified or unverified. */
+  endedAt?: string;
+  devices: DeviceCheck[];
+}
+
+/**
+ * Proof of one retire job, kept apart from the BullMQ job (EVIDENCE_RETENTION outlives job retention):
+ * the inventory before, the action, and the verification after.
+ */
+export interface EvidenceRecord {
+  jobId: string;
+  user: string;
+  batchId?: string;
+  requestedBy: string;
+  correlationId: string;
+  source: Source;
+  inventoriedAt: string;
+  /** Graph request-ids of the inventory reads (one per page). */
+  inventoryRequestIds: string[];
+  devices: ManagedDevice[];
+  /** The retire POST; absent when none was sent (no_devices, dry_run). */
+  action?: { at: string; requestId?: string; status: number };
+  outcome: Outcome;
+  verification: Verification;
+}
+
+/** Payload of a job on the `verify` queue: which retire job's evidence to re-read. */
+export interface VerifyJobData {
+  jobId: string;
+  user: string;
 }
 
 /** Data of a job on the `dead-letter` queue. Its job id is `dl:<original job id>`. */
@@ -134,7 +229,17 @@ export type AuditType =
   | 'paused'
   | 'resumed'
   | 'circuit-open'
-  | 'sweep';
+  | 'sweep'
+  // evidence (src/evidence)
+  | 'inventory'
+  | 'no_devices'
+  | 'verification'
+  | 'verified'
+  | 'unverified'
+  | 'reverify'
+  // outcome notifications (src/notify): webhooks and Lifecycle Workflows resume calls
+  | 'notified'
+  | 'notify-failed';
 
 export interface AuditEntry {
   type: AuditType;

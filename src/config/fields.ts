@@ -86,6 +86,41 @@ export const httpsUrl = () =>
 export const absolutePath = () =>
   parsed((raw) => (isAbsolute(raw) ? raw : null), 'must be an absolute directory path');
 
+/**
+ * Comma-separated https URLs (http only for loopback hosts) for outbound deliveries. A URL may carry
+ * a token in its query, so a bad entry is named by its position, never echoed.
+ */
+export const urlList = () =>
+  z.string().transform((raw, ctx): string[] => {
+    const urls: string[] = [];
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .forEach((entry, i) => {
+        let u: URL | undefined;
+        try {
+          u = new URL(entry);
+        } catch {
+          // reported below
+        }
+        const ok =
+          u !== undefined &&
+          (u.protocol === 'https:' || (u.protocol === 'http:' && isLoopbackHost(u.hostname))) &&
+          u.username === '' &&
+          u.password === '';
+        if (!ok || !u) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1} must be an https URL without credentials in it (http only for loopback hosts)`,
+          });
+          return;
+        }
+        urls.push(u.toString());
+      });
+    return urls;
+  });
+
 /** A string matching `pattern`; the message echoes the value unless it is a secret. */
 export const matching = (pattern: RegExp, expected: string, opts: { secret?: boolean } = {}) =>
   parsed((raw) => (pattern.test(raw) ? raw : null), expected, opts);

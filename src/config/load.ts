@@ -34,6 +34,26 @@ export interface Config {
      * spaced calls just under the limit never exceed a sliding window even with a little network jitter.
      */
     rateHeadroom: number;
+    /** Read budget (inventory, verification, Entra queries), paced apart from writes. Default 1000 per 20 s. */
+    readRateLimit: RateLimit;
+  };
+  /** Proof of retirement: device inventory before the action, verification after it. */
+  evidence: {
+    /** EVIDENCE=on (default): inventory and verify; off: no reads at all. */
+    enabled: boolean;
+    /** First verification read after the action (VERIFY_AFTER, default 15m). */
+    verifyAfterMs: number;
+    /** How long verification keeps checking (VERIFY_WINDOW, default 72h), counted from the action. */
+    verifyWindowMs: number;
+    /** Send the retire even when the inventory is empty (RETIRE_WHEN_NO_DEVICES, default false). */
+    retireWhenNoDevices: boolean;
+    /** How long evidence records are kept (EVIDENCE_RETENTION, default 400d). */
+    retentionMs: number;
+  };
+  /** Outcome events (WEBHOOK_URLS, WEBHOOK_SECRET); no URLs = none sent. */
+  webhooks: {
+    urls: string[];
+    secret?: string;
   };
   auth: {
     mode: 'app' | 'delegated';
@@ -180,7 +200,16 @@ function toConfig(e: EnvValues): Config {
       timeoutMs: e.GRAPH_TIMEOUT,
       rateLimit: e.GRAPH_RATE_LIMIT,
       rateHeadroom: e.GRAPH_RATE_HEADROOM,
+      readRateLimit: e.GRAPH_READ_RATE_LIMIT,
     },
+    evidence: {
+      enabled: e.EVIDENCE === 'on',
+      verifyAfterMs: e.VERIFY_AFTER,
+      verifyWindowMs: e.VERIFY_WINDOW,
+      retireWhenNoDevices: e.RETIRE_WHEN_NO_DEVICES,
+      retentionMs: e.EVIDENCE_RETENTION,
+    },
+    webhooks: { urls: e.WEBHOOK_URLS ?? [], secret: e.WEBHOOK_SECRET },
     auth: {
       mode: e.AUTH_MODE,
       authorityHost: e.AZURE_AUTHORITY_HOST,

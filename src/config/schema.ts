@@ -16,6 +16,7 @@ import {
   oneOf,
   parsed,
   rate,
+  urlList,
   wholeNumber,
 } from './fields.js';
 import { clusterNodesOf, isClusterUrl, parseNodeList, type RedisNode, redact } from './redis-url.js';
@@ -96,6 +97,18 @@ export const envFields = z.object({
   GRAPH_RATE_LIMIT: rate('200/20s').prefault('200/20s'),
   GRAPH_RATE_HEADROOM: fraction(0.5).prefault('0.97'),
   GRAPH_TIMEOUT: duration([100, '100ms']).prefault('30s'),
+  GRAPH_READ_RATE_LIMIT: rate('1000/20s').prefault('1000/20s'),
+
+  // Evidence: device inventory before the action, verification after it
+  EVIDENCE: oneOf(['on', 'off']).prefault('on'),
+  VERIFY_AFTER: duration([1000, '1s']).prefault('15m'),
+  VERIFY_WINDOW: duration([1000, '1s']).prefault('72h'),
+  RETIRE_WHEN_NO_DEVICES: bool().prefault('false'),
+  EVIDENCE_RETENTION: duration([60_000, '1m']).prefault('400d'),
+
+  // Outcome webhooks
+  WEBHOOK_URLS: urlList().optional(),
+  WEBHOOK_SECRET: z.string().optional(),
 
   // Entra (auth)
   AUTH_MODE: oneOf(['app', 'delegated']).prefault('app'),
@@ -208,6 +221,18 @@ export function envSchema(opts: LoadOptions = {}) {
         if (mode === 'delegated' && env.TOKEN_CACHE_KEY === undefined && ok('TOKEN_CACHE_KEY')) {
           issue('required when AUTH_MODE=delegated', 'TOKEN_CACHE_KEY');
         }
+      }
+
+      if (ok('VERIFY_AFTER') && ok('VERIFY_WINDOW') && env.VERIFY_AFTER > env.VERIFY_WINDOW) {
+        issue('must not be longer than VERIFY_WINDOW', 'VERIFY_AFTER');
+      }
+      if (ok('WEBHOOK_URLS') && (env.WEBHOOK_URLS?.length ?? 0) > 0) {
+        const secret = env.WEBHOOK_SECRET ?? '';
+        if (secret.length < 16)
+          issue(
+            'required with WEBHOOK_URLS: at least 16 characters (openssl rand -hex 32)',
+            'WEBHOOK_SECRET',
+          );
       }
 
       const authDisabled = ok('API_AUTH') && env.API_AUTH === 'disabled';

@@ -4,6 +4,10 @@ export const RETIRE_QUEUE = 'retire';
 export const DEAD_LETTER_QUEUE = 'dead-letter';
 /** Job schedulers for scheduled sweeps: one scheduler per schedule, one job per tick. */
 export const SWEEP_QUEUE = 'sweep';
+/** Delayed verification reads after a retire (src/evidence). */
+export const VERIFY_QUEUE = 'verify';
+/** Outcome events to WEBHOOK_URLS, and Lifecycle Workflows resume calls (src/notify). */
+export const NOTIFY_QUEUE = 'notify';
 
 /** Our own keys live under the BullMQ prefix so one hash tag covers all of them on Redis Cluster. */
 export function ownKey(prefix: string, ...parts: string[]): string {
@@ -42,6 +46,12 @@ export const keys = {
   credentialExpiry: (prefix: string) => ownKey(prefix, 'credential-expiry'),
   /** Hash: `<schedule>:<field>` → last success/failure time (ms), items of the last tick, run counts. */
   sweepStatus: (prefix: string) => ownKey(prefix, 'sweep-status'),
+  /** String (JSON EvidenceRecord) of one retire job, kept for EVIDENCE_RETENTION. */
+  evidence: (prefix: string, jobId: string) => ownKey(prefix, 'evidence', jobId),
+  /** Sorted set job id → inventory time (ms): the evidence export's time range. */
+  evidenceByTime: (prefix: string) => ownKey(prefix, 'evidence-index', 'time'),
+  /** Sorted set job id → time the verification ended unverified: the operators' list. */
+  evidenceUnverified: (prefix: string) => ownKey(prefix, 'evidence-index', 'unverified'),
 };
 
 /** Dead-letter job ids are deterministic so moving a job twice never duplicates it. */
