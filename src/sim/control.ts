@@ -1,6 +1,7 @@
 // Runtime controls of the simulator, shared by `control()` in-process and POST /_sim/control.
 import { z } from 'zod';
 import type { SimState } from './state.js';
+import { PERMISSION_NAMES } from './tokens.js';
 import type { SimControl } from './types.js';
 
 const status = z.number().int().min(100).max(599);
@@ -57,6 +58,13 @@ export const simControlSchema = z.strictObject({
     })
     .optional(),
   violationGraceMs: z.number().int().min(0).max(60_000).optional(),
+  /** Take Graph permissions away (their endpoints answer 403) or give them back. */
+  permissions: z
+    .strictObject({
+      deny: z.array(z.enum(PERMISSION_NAMES)).optional(),
+      grant: z.array(z.enum(PERMISSION_NAMES)).optional(),
+    })
+    .optional(),
 });
 
 /** Raised for a control patch that does not fit the schema. */
@@ -80,6 +88,8 @@ export function applyControl(state: SimState, patch: unknown): void {
   if (p.hangAll !== undefined) state.hangAll = p.hangAll;
   if (p.violationGraceMs !== undefined) state.violationGraceMs = p.violationGraceMs;
   if (p.script) state.behaviour.script(p.script);
+  for (const name of p.permissions?.deny ?? []) state.deniedPermissions.add(name);
+  for (const name of p.permissions?.grant ?? []) state.deniedPermissions.delete(name);
   const t = p.token;
   if (t) {
     if (t.outage !== undefined)

@@ -28,6 +28,8 @@ export interface SimState {
   secretExpired: boolean;
   /** Admin consent missing: app tokens carry no roles (Graph 403), user grants fail with AADSTS65001. */
   consentMissing: boolean;
+  /** Graph permissions a test took away (control `permissions`): their endpoints answer 403. */
+  deniedPermissions: Set<string>;
   federatedToken: string;
   certificate?: ClientCertificate;
   tokens: TokenIssuer;
@@ -59,6 +61,7 @@ export function createState(opts: SimulatorOptions): SimState {
     clientSecret: opts.clientSecret ?? `sim~${randomBytes(24).toString('base64url')}`,
     secretExpired: false,
     consentMissing: false,
+    deniedPermissions: new Set(),
     federatedToken: opts.federatedToken ?? `sim-federated.${randomBytes(24).toString('base64url')}`,
     certificate: opts.clientCertificatePem ? loadCertificate(opts.clientCertificatePem) : undefined,
     tokens: new TokenIssuer(opts.tokenLifetimeSec ?? 3600),

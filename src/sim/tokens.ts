@@ -6,6 +6,20 @@ import { signHs256, verifyHs256 } from './jwt.js';
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';
 export const RETIRE_ROLE = 'DeviceManagementManagedDevices.PrivilegedOperations.All';
 
+/**
+ * The Graph application permissions the simulator knows. Every one is granted unless a test denies it
+ * (control `permissions.deny`): the Graph fake answers 403 on an endpoint whose permission is denied.
+ */
+export const PERMISSIONS = {
+  retire: RETIRE_ROLE,
+  readDevices: 'DeviceManagementManagedDevices.Read.All',
+  readUsers: 'User.Read.All',
+  readLifecycleInfo: 'User-LifeCycleInfo.Read.All',
+  lifecycleWorkflows: 'LifecycleWorkflows.ReadWrite.All',
+} as const;
+export type Permission = (typeof PERMISSIONS)[keyof typeof PERMISSIONS];
+export const PERMISSION_NAMES = Object.values(PERMISSIONS) as [Permission, ...Permission[]];
+
 export interface Principal {
   kind: 'app' | 'user';
   tenantId: string;

@@ -90,6 +90,8 @@ export interface SimControl {
   token?: TokenControl;
   deviceCode?: DeviceCodeControl;
   violationGraceMs?: number;
+  /** Take Graph permissions away (their endpoints answer 403) or give them back. */
+  permissions?: { deny?: string[]; grant?: string[] };
 }
 
 export interface GraphLogEntry {

@@ -7,6 +7,17 @@ import type { SimState } from '../state.js';
 import { decide } from './decide.js';
 import { replyError, replySuccess } from './responses.js';
 
+/**
+ * Graph endpoints other than the retire action (reads, Lifecycle Workflows): each owns its file and
+ * answers when its `match` accepts the request. Tried in order before the retire action.
+ */
+export interface SimRoute {
+  match(method: string, path: string): boolean;
+  handle(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+}
+
+const ROUTES: SimRoute[] = [];
+
 const ACTION = /^\/v1\.0\/users(?:\/([^/()]+)|\(([^/]+)\))\/removeAllDevicesFromManagement\/?$/;
 
 /** The user addressed by an action path (lower-cased), or undefined when the path is not the action. */
@@ -39,6 +50,8 @@ async function handle(state: SimState, req: IncomingMessage, res: ServerResponse
   const rawUrl = req.url ?? '/';
   const rawPath = rawUrl.split('?')[0] ?? '/';
   if (rawPath === '/_sim' || rawPath.startsWith('/_sim/')) return handleControl(state, req, res, rawUrl);
+  const route = ROUTES.find((r) => r.match(req.method ?? 'GET', rawPath));
+  if (route) return route.handle(state, req, res, new URL(rawUrl, 'http://graph.sim.invalid'));
   const ids = { requestId: randomUUID(), clientRequestId: headerValue(req, 'client-request-id') };
   const user = parseActionPath(rawPath);
   if (user === undefined) {
@@ -124,7 +137,7 @@ async function handleControl(
   sendJson(res, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${url.pathname}` } });
 }
 
-function headerValue(req: IncomingMessage, name: string): string | undefined {
+export function headerValue(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
