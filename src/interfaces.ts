@@ -126,6 +126,15 @@ export interface ManagedDevice {
   enrolledDateTime?: string | null;
 }
 
+/** A leaver's devices as the inventory read them before the action (every page). */
+export interface DeviceInventory {
+  at: string;
+  devices: ManagedDevice[];
+  /** Graph request-id of each page. */
+  requestIds: string[];
+  pages: number;
+}
+
 /**
  * What became of one inventoried device. `pending`: still checking (managed, retirePending,
  * retireIssued); `retired`: gone from the list; `failed`: retireFailed or retireCanceled;
@@ -140,6 +149,8 @@ export interface DeviceCheck {
   /** managementState at the latest read; null when the device was gone from the list. */
   stateAfter: string | null;
   checkedAt: string;
+  /** Why the result is what it is when the reads could not tell (e.g. reads failed until the deadline). */
+  note?: string;
 }
 
 /** A leaver's verification: `pending` while reads go on, then `verified` or `unverified`. */
@@ -157,6 +168,10 @@ export interface Verification {
   /** When the state became verified or unverified. */
   endedAt?: string;
   devices: DeviceCheck[];
+  /** Reverify rounds asked by operators (0 or absent: the first); verify jobs of an older round stop. */
+  round?: number;
+  /** Devices listed after the action that the inventory did not have (enrolled since): not judged. */
+  unexpectedDevices?: string[];
 }
 
 /**
@@ -184,6 +199,8 @@ export interface EvidenceRecord {
 export interface VerifyJobData {
   jobId: string;
   user: string;
+  /** Verification.round this job checks for; a job of an older round does nothing. */
+  round?: number;
 }
 
 /** Data of a job on the `dead-letter` queue. Its job id is `dl:<original job id>`. */
@@ -208,38 +225,43 @@ export interface RetireProgress {
   lastStatus: number | null;
   lastRequestId?: string;
   firstAttemptAt?: string;
+  /** With evidence on: the inventory once read, so a retry of the POST does not read again. */
+  inventory?: DeviceInventory;
 }
 
-export type AuditType =
-  | 'requested'
-  | 'duplicate'
-  | 'attempt'
-  | 'throttled'
-  | 'retired'
-  | 'dry_run'
-  | 'dead-lettered'
-  | 'redriven'
-  | 'discarded'
-  | 'cancelled'
-  | 'rescheduled'
-  | 'held'
-  | 'approved'
-  | 'rejected'
-  | 'expired'
-  | 'paused'
-  | 'resumed'
-  | 'circuit-open'
-  | 'sweep'
+/** Every kind of audit entry: the one list (the CLI's `audit export --type` reads it too). */
+export const AUDIT_TYPES = [
+  'requested',
+  'duplicate',
+  'attempt',
+  'throttled',
+  'retired',
+  'dry_run',
+  'dead-lettered',
+  'redriven',
+  'discarded',
+  'cancelled',
+  'rescheduled',
+  'held',
+  'approved',
+  'rejected',
+  'expired',
+  'paused',
+  'resumed',
+  'circuit-open',
+  'sweep',
   // evidence (src/evidence)
-  | 'inventory'
-  | 'no_devices'
-  | 'verification'
-  | 'verified'
-  | 'unverified'
-  | 'reverify'
+  'inventory',
+  'no_devices',
+  'verification',
+  'verified',
+  'unverified',
+  'reverify',
   // outcome notifications (src/notify): webhooks and Lifecycle Workflows resume calls
-  | 'notified'
-  | 'notify-failed';
+  'notified',
+  'notify-failed',
+] as const;
+export type AuditType = (typeof AUDIT_TYPES)[number];
 
 export interface AuditEntry {
   type: AuditType;

@@ -28,6 +28,9 @@ export function systemEnv(o: EnvOptions): Record<string, string> {
     WORKER_CONCURRENCY: String(o.concurrency),
     GRAPH_RATE_LIMIT: o.rateLimit ?? UNLIMITED_RATE,
     LOG_LEVEL: 'warn',
+    // The scenarios compare one POST per job with the baselines; the throttled scenario turns the
+    // device inventory (a read before each POST, on its own budget) on for its evidence variant.
+    EVIDENCE: 'off',
   };
 }
 

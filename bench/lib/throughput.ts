@@ -49,6 +49,8 @@ export interface DrainResult extends Terminal {
   jobsPerSec: number;
   /** The simulator's counters for this drain (without the call log). */
   graph: Omit<SimStats['graph'], 'log'>;
+  /** Device reads the simulator answered (the inventory, with EVIDENCE=on). */
+  reads: NonNullable<SimStats['reads']>;
   /** Redis commands per job while draining (the bench's own 20 ms polling included), by command. */
   redisCallsPerJob: Record<string, number>;
   /** CPU time the worker processes used per completed job while draining (ms). */
@@ -94,7 +96,15 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
       await fleet.stop();
     }
     const elapsedMs = Math.max(1, term.lastFinishedAt - t0);
-    const { log: _log, ...graph } = o.sim.stats().graph;
+    const stats = o.sim.stats();
+    const { log: _log, ...graph } = stats.graph;
+    const reads = stats.reads ?? {
+      calls: 0,
+      byStatus: {},
+      byUser: {},
+      throttled: 0,
+      insideRetryAfterWindow: 0,
+    };
     await o.inspect?.();
     return {
       ...term,
@@ -103,6 +113,7 @@ export async function drain(o: DrainOptions): Promise<DrainResult> {
       releasedAt: t0,
       jobsPerSec: (term.completed / elapsedMs) * 1000,
       graph,
+      reads,
       redisCallsPerJob: calls,
       workerCpuMsPerJob: cpuMs / Math.max(1, term.completed),
     };

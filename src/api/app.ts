@@ -26,6 +26,7 @@ import { batchRoutes } from './routes/batches.js';
 import { type BoardRoute, dashboardRoutes } from './routes/dashboard.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
 import { docsRoutes, registerOpenApi } from './routes/docs.js';
+import { evidenceRoutes } from './routes/evidence.js';
 import { healthRoutes } from './routes/health.js';
 import { intakeRoutes } from './routes/intake.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -183,6 +184,7 @@ async function assemble(
   await app.register(queueRoutes, deps);
   await app.register(deadLetterRoutes, deps);
   await app.register(batchRoutes, deps);
+  await app.register(evidenceRoutes, deps);
   await app.register(metricsRoutes, deps);
   await app.register(statusPageRoutes, deps);
   await app.register(consoleRoutes, deps);

@@ -1,5 +1,7 @@
 // What GET /v1/offboardings/{id} shows: the job's state, attempts, record and audit history. A job
 // that ended in the dead-letter queue reads as `dead-lettered`, with the dead letter attached.
+import { getEvidence } from '../evidence/store.js';
+import { type EvidenceView, evidenceView } from '../evidence/view.js';
 import type {
   AuditRecord,
   DeadLetterData,
@@ -29,6 +31,8 @@ export interface JobView {
   };
   deadLetter: (DeadLetterData & { id: string }) | null;
   history: AuditRecord[];
+  /** Devices before, the action, each device after and the verification; null without evidence. */
+  evidence: EvidenceView | null;
 }
 
 const iso = (ms: number | undefined | null) => (ms ? new Date(ms).toISOString() : null);
@@ -46,7 +50,11 @@ export async function jobView(
   opts: { history?: AuditRecord[] } = {},
 ): Promise<JobView> {
   const dlId = deadLetterId(id);
-  const [job, dl] = await Promise.all([ctx.retire.getJob(id), ctx.deadLetter.getJob(dlId)]);
+  const [job, dl, evidence] = await Promise.all([
+    ctx.retire.getJob(id),
+    ctx.deadLetter.getJob(dlId),
+    getEvidence(ctx.redis, ctx.prefix, id),
+  ]);
   const deadLetter = dl?.data?.original ? { id: dlId, ...dl.data } : null;
   const data = job?.data?.user ? job.data : deadLetter?.original;
   if (!data) throw new ApiError(404, 'not_found', `no offboarding job with id ${id}`);
@@ -79,5 +87,6 @@ export async function jobView(
     },
     deadLetter,
     history,
+    evidence: evidence ? evidenceView(evidence) : null,
   };
 }

@@ -81,6 +81,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/audit.js')).configure,
   },
   {
+    name: 'evidence',
+    description:
+      'Export proof of retirement (one row per device, CSV or JSON), list unverified leavers, re-verify a job',
+    load: async () => (await import('./commands/evidence.js')).configure,
+  },
+  {
     name: 'login',
     description:
       'Sign in with a device code (AUTH_MODE=delegated) and store the encrypted token cache in Redis for the workers',

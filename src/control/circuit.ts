@@ -54,6 +54,12 @@ export interface Circuit {
    * big batch (users outside the app's scope tags) are not: those users are dead-lettered `forbidden`.
    */
   recordForbidden(user: string): Promise<boolean>;
+  /**
+   * The same judge for a 403 on a device READ (inventory, verification), in keys of its own and
+   * against the users read in the window: systemic → the circuit opens with `read_permission_missing`
+   * (DeviceManagementManagedDevices.Read.All or its consent is missing). True when it is open.
+   */
+  recordReadForbidden(user: string): Promise<boolean>;
 }
 
 /** The 403 rule on its own (tested directly): minimum distinct users, then a share of the sample. */
@@ -82,17 +88,37 @@ export function createCircuit(opts: CircuitOptions): Circuit {
     await incrementMetricsNow(ctx.redis, ctx.prefix, { [`circuit_opened:${cause.code}`]: 1 });
   }
 
+  /** Counts a 403 in `key`; [distinct 403 users, distinct users answered, circuit already open]. */
+  async function judge(key: string, windowKey: string, user: string): Promise<[number, number, number]> {
+    return (
+      (await runScript(
+        ctx.redis,
+        'circuit/forbidden',
+        [key, circuitKey, windowKey],
+        [user, opts.forbiddenWindowMs, Math.max(opts.forbiddenWindowMs, ctx.config.worker.failureWindowMs)],
+      )) as [number, number, number]
+    ).map(Number) as [number, number, number];
+  }
+
   return {
     trip,
+    async recordReadForbidden(user) {
+      const [forbidden, sample, open] = await judge(
+        keys.readForbidden(ctx.prefix),
+        keys.readHealthWindow(ctx.prefix),
+        user,
+      );
+      if (open === 1) return true;
+      if (!forbiddenIsSystemic(forbidden, sample, rule)) return false;
+      const secs = Math.round(opts.forbiddenWindowMs / 1000);
+      await trip({
+        code: 'read_permission_missing',
+        reason: `Graph answered 403 to the device inventory read for ${forbidden} of the ${sample} different users read within ${secs} s: the app is probably missing DeviceManagementManagedDevices.Read.All or its admin consent (or set EVIDENCE=off)`,
+      });
+      return true;
+    },
     async recordForbidden(user) {
-      const [forbidden, sample, open] = (
-        (await runScript(
-          ctx.redis,
-          'circuit/forbidden',
-          [forbiddenKey, circuitKey, keys.healthWindow(ctx.prefix)],
-          [user, opts.forbiddenWindowMs, Math.max(opts.forbiddenWindowMs, ctx.config.worker.failureWindowMs)],
-        )) as [number, number, number]
-      ).map(Number) as [number, number, number];
+      const [forbidden, sample, open] = await judge(forbiddenKey, keys.healthWindow(ctx.prefix), user);
       if (open === 1) return true;
       if (forbiddenIsSystemic(forbidden, sample, rule)) {
         const secs = Math.round(opts.forbiddenWindowMs / 1000);

@@ -2,15 +2,22 @@
 // two worker processes and the API — driven with a mixed set of leavers until every one has an outcome.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApi } from '../api/index.js';
 import { loadConfig } from '../config/load.js';
+import { csvStream } from '../evidence/csv.js';
+import { exportRows } from '../evidence/export.js';
+import { EVIDENCE_COLUMNS } from '../evidence/rows.js';
+import { getEvidence } from '../evidence/store.js';
 import { enqueueMany } from '../intake/enqueue.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
 import { startSimulator } from '../sim/index.js';
 import { demoLeavers } from './leavers.js';
 import { freePort, startEmbeddedRedis } from './redis-server.js';
-import { printFinal, type Row, summaryLine } from './report.js';
+import { printFinal, type Row, summaryLine, verifying } from './report.js';
 
 export interface DemoOptions {
   keep?: boolean;
@@ -18,6 +25,8 @@ export interface DemoOptions {
   workers?: number;
   /** Give up (exit 1) when not every leaver has an outcome by then. Default 180 s. */
   timeoutMs?: number;
+  /** Where the evidence CSV goes. Default: a new file in the temp directory. */
+  evidenceCsv?: string;
   out?: NodeJS.WritableStream;
 }
 
@@ -25,7 +34,15 @@ export class DemoIncompleteError extends Error {
   override readonly name = 'DemoIncompleteError';
 }
 
-export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; elapsedMs: number }> {
+// Short verification so the demo shows it end: first read 2 s after the retire, reads stop after 12 s.
+// Devices leave the simulator 1 s after the retire; `nocheckin-` leavers' never do (unverified).
+const VERIFY_AFTER = '2s';
+const VERIFY_WINDOW = '12s';
+const RETIRE_DELAY_MS = 1000;
+
+export async function runDemo(
+  opts: DemoOptions = {},
+): Promise<{ rows: Row[]; elapsedMs: number; evidenceCsv: string }> {
   const out = opts.out ?? process.stdout;
   const say = (line = '') => out.write(`${line}\n`);
   const started = Date.now();
@@ -45,8 +62,11 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
     const sim = await startSimulator({
       latencyMs: 40,
       limit: { limit: 20, windowMs: 2000, retryAfter: 'fractional' },
+      retireDelayMs: RETIRE_DELAY_MS,
     });
     cleanups.push(() => sim.close());
+    const leavers = demoLeavers(opts.users ?? 30);
+    sim.control({ devices: Object.fromEntries(leavers.map((l) => [l.user, l.devices])) });
     say(`simulator  Graph ${sim.graphBaseUrl} · Entra ${sim.authorityHost} (limit 20 POST / 2 s)`);
 
     const viewerKey = `obk_${randomBytes(24).toString('base64url')}`;
@@ -61,6 +81,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
       GRAPH_RATE_LIMIT: '20/2s',
       GRAPH_TIMEOUT: '5s',
       RETRY_BASE: '200ms',
+      VERIFY_AFTER,
+      VERIFY_WINDOW,
       API_PORT: String(apiPort),
       API_HOST: '127.0.0.1',
       API_KEYS: `demo-viewer:viewer:${sha(viewerKey)},demo-operator:operator:${sha(operatorKey)},demo-hr:producer:${sha(producerKey)}`,
@@ -104,10 +126,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
 
     const ctx: QueueContext = createQueueContext(config);
     cleanups.push(() => closeQueueContext(ctx));
-    const leavers = demoLeavers(opts.users ?? 30);
     const results = await enqueueMany(
       ctx,
-      leavers.map(({ expect: _e, ...req }) => req),
+      leavers.map(({ expect: _e, devices: _d, ...req }) => req),
       { requestedBy: 'demo', source: 'demo' },
     );
     const ids = results.map((r) => (r.status === 'invalid' ? '' : r.id));
@@ -120,14 +141,23 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
       const line = summaryLine(rows, sim.stats(), Date.now() - started);
       if (process.stdout.isTTY && out === process.stdout) out.write(`\r${line}   `);
       else say(line);
-      if (rows.every((r) => r.done)) break;
+      // Done when every leaver has an outcome and every verification has ended.
+      if (rows.every((r) => r.done && !verifying(r))) break;
       if (Date.now() > deadline)
-        throw new DemoIncompleteError('demo timed out before every leaver had an outcome');
+        throw new DemoIncompleteError('demo timed out before every leaver had an outcome and a verification');
       await new Promise((r) => setTimeout(r, 1000));
     }
     if (process.stdout.isTTY && out === process.stdout) say();
     const elapsedMs = Date.now() - started;
     printFinal(say, rows, sim.stats(), elapsedMs);
+    const evidenceCsv =
+      opts.evidenceCsv ??
+      join(tmpdir(), `offboard-demo-evidence-${new Date().toISOString().replace(/[:.]/g, '-')}.csv`);
+    const written = await writeEvidenceCsv(ctx, evidenceCsv, started - 60_000, Date.now() + 1000);
+    say(`evidence   ${written} rows (one per device; a leaver without devices: one row) → ${evidenceCsv}`);
+    say(
+      `           the same from the CLI (REDIS_URL of the run): offboard evidence --from 24h --format csv > evidence.csv`,
+    );
     if (opts.keep) {
       say(
         `\n--keep: still running. Operator console ${api.url}/console (sign in with a key below); dashboard ${api.url}/dashboard (password: a key). Ctrl-C to stop.`,
@@ -140,10 +170,31 @@ export async function runDemo(opts: DemoOptions = {}): Promise<{ rows: Row[]; el
         process.once('SIGTERM', () => resolve());
       });
     }
-    return { rows, elapsedMs };
+    return { rows, elapsedMs, evidenceCsv };
   } finally {
     await cleanup();
   }
+}
+
+/** The demo's evidence as the auditor's CSV (the export of GET /v1/evidence?format=csv). */
+async function writeEvidenceCsv(
+  ctx: QueueContext,
+  path: string,
+  fromMs: number,
+  toMs: number,
+): Promise<number> {
+  const counts = { leavers: 0, rows: 0 };
+  const file = createWriteStream(path, { flags: 'wx' });
+  for await (const chunk of csvStream(
+    EVIDENCE_COLUMNS,
+    exportRows(ctx.redis, ctx.prefix, { fromMs, toMs }, counts),
+  )) {
+    if (!file.write(chunk)) await new Promise<void>((r) => file.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) =>
+    file.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
+  return counts.rows;
 }
 
 async function collectRows(
@@ -154,8 +205,13 @@ async function collectRows(
   return Promise.all(
     leavers.map(async (l, i): Promise<Row> => {
       const id = ids[i] ?? '';
-      const base = { user: l.user, expect: l.expect, id };
-      if (!id) return { ...base, done: true, outcome: 'invalid' };
+      if (!id) return { user: l.user, expect: l.expect, id, done: true, outcome: 'invalid' };
+      const base = {
+        user: l.user,
+        expect: l.expect,
+        id,
+        evidence: await getEvidence(ctx.redis, ctx.prefix, id),
+      };
       const dl = await ctx.deadLetter.getJob(`dl-${id}`);
       if (dl?.data) {
         return {

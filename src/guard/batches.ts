@@ -6,18 +6,18 @@ import {
   type BulkItemResult,
   type EnqueueResult,
   enqueue,
-  enqueueMany,
   type IntakeMeta,
   type OffboardRequest,
 } from '../intake/enqueue.js';
-import { InvalidRequestError, validateRequest } from '../intake/validate.js';
+import { validateRequest } from '../intake/validate.js';
 import type { AuditEntry } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { isValidId } from '../queue/ids.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { BatchNotFoundError, BatchStateError, TwoPersonRuleError } from './errors.js';
-import { enqueueStaged, openStaging, type Staging, stageChunk } from './staging.js';
+import { type InvalidItem, type SubmitMeta, stageAndDecide } from './pipeline.js';
+import { enqueueStaged, holdStaging, openStaging, stageChunk } from './staging.js';
 import {
   batchIds,
   dropItems,
@@ -29,33 +29,16 @@ import {
   tryApprove,
   tryExpire,
   tryReject,
-  writeHeld,
 } from './store.js';
 import type { BatchState, BatchSummary, StagedItem } from './types.js';
-import { type Admission, admitWithoutApproval, type HoldCause } from './window.js';
+import { admitWithoutApproval, type HoldCause } from './window.js';
 import { appendToWindowBatch, openWindowBatch } from './window-batch.js';
 
-export type InvalidItem = Extract<BulkItemResult, { status: 'invalid' }>;
-
-export type SubmitMeta = IntakeMeta & {
-  /** Per-batch dry run: every job records outcome `dry_run` instead of calling Graph. */
-  dryRun?: boolean;
-};
+export type { InvalidItem, SubmitMeta } from './pipeline.js';
 
 export type SubmitResult =
   | { held: true; batch: BatchSummary; invalid: InvalidItem[]; cause: HoldCause }
   | { held: false; results: BulkItemResult[] };
-
-/** A batch-level dry run wins over an item's own `dryRun: false` (the safe direction). */
-export function withDryRun(item: unknown, dryRun: boolean | undefined): unknown {
-  if (!dryRun || typeof item !== 'object' || item === null || Array.isArray(item)) return item;
-  return { ...(item as Record<string, unknown>), dryRun: true };
-}
-
-function intakeMeta(meta: SubmitMeta): IntakeMeta {
-  const { dryRun: _ignored, ...rest } = meta;
-  return rest;
-}
 
 function audit(type: AuditEntry['type'], actor: string, batch: BatchSummary, extra = {}): AuditEntry {
   return {
@@ -67,44 +50,51 @@ function audit(type: AuditEntry['type'], actor: string, batch: BatchSummary, ext
 }
 
 /**
- * Validates every item, then either enqueues them (valid distinct users ≤ GUARD_THRESHOLD) or
- * stores them as one held batch. Invalid items never block valid ones and are never held.
+ * Validates every item, then either enqueues them (valid distinct users ≤ GUARD_THRESHOLD and
+ * within GUARD_WINDOW) or stores them as one held batch, through the bulk pipeline. Invalid items
+ * never block valid ones and are never held. Results are in input order (`index`); a repeat of a
+ * user names the job of its first occurrence.
  */
 export async function submitBulk(
   ctx: QueueContext,
   items: unknown[],
   meta: SubmitMeta,
 ): Promise<SubmitResult> {
-  const prepared = items.map((item) => withDryRun(item, meta.dryRun));
-  const valid: StagedItem[] = [];
+  const results: BulkItemResult[] = new Array(items.length);
   const invalid: InvalidItem[] = [];
-  const users = new Set<string>();
-  prepared.forEach((raw, index) => {
-    try {
-      const r = validateRequest(raw);
-      valid.push({ n: index, r });
-      users.add(r.user);
-    } catch (err) {
-      if (!(err instanceof InvalidRequestError)) throw err;
-      const user = (raw as { user?: unknown } | null)?.user;
-      invalid.push({
-        index,
-        status: 'invalid',
-        ...(typeof user === 'string' ? { user: user.slice(0, 200) } : {}),
-        error: err.message,
-      });
-    }
-  });
-  const admission = await admitWithoutApproval(ctx, meta.requestedBy, [...users]);
-  if (admission.admitted) {
-    return { held: false, results: await enqueueMany(ctx, prepared, intakeMeta(meta)) };
+  const repeats: { n: number; user: string }[] = [];
+  const out = await stageAndDecide(
+    ctx,
+    items.map((item, n) => ({ n, item })),
+    {
+      meta,
+      store: 'memory',
+      onItem: (e) => {
+        if (e.status === 'invalid') {
+          const { n, ...rest } = e;
+          invalid.push({ index: n, ...rest });
+        } else repeats.push({ n: e.n, user: e.user });
+      },
+      onResults: (chunk) => {
+        for (const r of chunk) results[r.index] = r;
+      },
+    },
+  );
+  if (out.held) return { held: true, batch: out.batch, invalid, cause: out.cause };
+  for (const r of invalid) results[r.index] = r;
+  const jobOf = new Map<string, string>();
+  for (const r of results) if (r && r.status !== 'invalid') jobOf.set(r.user, r.id);
+  for (const { n, user } of repeats) {
+    results[n] = {
+      index: n,
+      status: 'duplicate',
+      id: jobOf.get(user) ?? '',
+      user,
+      state: 'pending',
+      duplicate: true,
+    };
   }
-  const st = openStaging();
-  for (let i = 0; i < valid.length; i += 1000) {
-    await stageChunk(ctx, st, valid.slice(i, i + 1000), { keepItems: true });
-  }
-  const batch = await holdStaging(ctx, st, { meta, invalid: invalid.length, admission });
-  return { held: true, batch, invalid, cause: admission.cause ?? 'threshold' };
+  return { held: false, results };
 }
 
 export type SubmitOneResult =
@@ -149,46 +139,6 @@ export async function submitOne(
   const batch = await holdStaging(ctx, st, { meta, invalid: 0, admission });
   await openWindowBatch(ctx, meta.requestedBy, batch.id, r.user);
   return { held: true, batch, cause: admission.cause ?? 'window' };
-}
-
-/** Commits staged items as a held batch and audits it. Used by submitBulk and the CSV import. */
-export async function holdStaging(
-  ctx: QueueContext,
-  st: Staging,
-  opts: { meta: SubmitMeta; invalid: number; now?: number; admission?: Admission },
-): Promise<BatchSummary> {
-  const now = opts.now ?? Date.now();
-  await writeHeld(ctx, {
-    id: st.id,
-    source: opts.meta.source,
-    submittedBy: opts.meta.requestedBy,
-    createdAtMs: now,
-    expiresAtMs: now + ctx.config.guard.ttlMs,
-    count: st.count,
-    invalid: opts.invalid,
-    duplicate: st.duplicate,
-    dryRun: opts.meta.dryRun === true,
-    sample: st.sample,
-  });
-  const batch = await mustRead(ctx, st.id);
-  await appendAudit(
-    ctx,
-    audit('held', batch.submittedBy, batch, {
-      invalid: batch.invalid,
-      duplicate: batch.duplicate,
-      expiresAt: batch.expiresAt,
-      threshold: ctx.config.guard.threshold,
-      heldBecause: opts.admission?.cause ?? 'threshold',
-      ...(opts.admission?.cause === 'window'
-        ? {
-            windowMs: ctx.config.guard.windowMs,
-            acceptedInWindow: { actor: opts.admission.actorCount, total: opts.admission.totalCount },
-          }
-        : {}),
-      ...(batch.dryRun ? { dryRun: true } : {}),
-    }),
-  );
-  return batch;
 }
 
 async function mustRead(ctx: QueueContext, id: string): Promise<BatchSummary> {

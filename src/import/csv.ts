@@ -1,26 +1,24 @@
-// Streaming CSV import. Rows are parsed with csv-parse, validated, and staged in Redis in chunks
-// (the batch's item list plus a user set for deduplication); the process holds one chunk at a
-// time, so 100 000 rows need the same memory as 1 000. Only at the end is the number of valid
-// distinct users known, and only then does the guard decide:
-//   ≤ GUARD_THRESHOLD → the staged list is enqueued chunk by chunk (enqueueMany) and deleted;
-//   > GUARD_THRESHOLD → the staged list becomes ONE held batch, as it stands, with no copying.
+// Streaming CSV import. Rows are parsed with csv-parse and handed, as a stream, to the bulk
+// pipeline (src/guard/pipeline.ts), which validates them and stages them in Redis in chunks (the
+// batch's item list plus a user set for deduplication); the process holds one chunk at a time, so
+// 100 000 rows need the same memory as 1 000. Only at the end is the number of valid distinct users
+// known, and only then does the guard decide (GUARD_THRESHOLD, GUARD_WINDOW):
+//   admitted → the staged list is enqueued chunk by chunk (enqueueMany) and deleted;
+//   held     → the staged list becomes ONE held batch, as it stands, with no copying.
 // A crash before that decision leaves only staging keys, which expire by themselves.
 import type { Readable } from 'node:stream';
 import { type Options, parse } from 'csv-parse';
-import { holdStaging, type SubmitMeta, withDryRun } from '../guard/batches.js';
 import {
-  dropStaging,
-  enqueueStaged,
-  openStaging,
-  type Staging,
-  stageChunk,
-  stagedUsers,
-} from '../guard/staging.js';
-import type { BatchSummary, StagedItem } from '../guard/types.js';
-import { admitWithoutApproval, holdCauseText, overThreshold } from '../guard/window.js';
-import { pendingKey } from '../intake/pending.js';
+  type BulkInput,
+  type ItemEvent,
+  planBulk,
+  type SubmitMeta,
+  stageAndDecide,
+} from '../guard/pipeline.js';
+import type { BatchSummary } from '../guard/types.js';
+import { holdCauseText } from '../guard/window.js';
 import { assertTimeZone } from '../intake/timezone.js';
-import { InvalidRequestError, validateRequest } from '../intake/validate.js';
+import { InvalidRequestError } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
 import { type Header, ImportFormatError, parseHeader, rowToRequest } from './row.js';
 
@@ -94,14 +92,6 @@ interface Parsed {
   line: number;
 }
 
-/** A row on its way to Redis: valid (`r`) or refused (`error`), kept in order for the plan. */
-interface Pending {
-  n: number;
-  r?: StagedItem['r'];
-  error?: string;
-  user?: string;
-}
-
 const UNPARSEABLE = 'row is not valid CSV (unclosed quote or a field over 64 KiB)';
 
 export async function importCsv(
@@ -129,9 +119,74 @@ export async function importCsv(
     opts.onRowError?.({ line, error });
     opts.onRow?.({ line, status: 'invalid', error, ...(user ? { user: user.slice(0, 200) } : {}) });
   };
-  const sink: Sink = { result, onRow: opts.onRow, rowError };
+  // The pipeline reports invalid rows and repeats in file order (a plan also new rows and users
+  // with a pending job); a real run's accepted rows come with the enqueue results.
+  const onItem = (e: ItemEvent) => {
+    if (e.status === 'invalid') return rowError(e.n, e.error, e.user);
+    if (e.status === 'new') result.accepted++;
+    else result.duplicate++;
+    const { n, ...rest } = e;
+    opts.onRow?.({ line: n, ...rest });
+  };
 
-  // Start lines are tracked inside the parser's callbacks, which run in file order.
+  const parser = openParser(input);
+  let staged = 0;
+  const progress = (phase: ImportProgress['phase'], enqueued = 0) =>
+    opts.onProgress?.({ phase, lines: result.lines, bytes: parser.info.bytes, staged, enqueued });
+  const bulk = {
+    meta: opts.meta,
+    chunkSize,
+    store: 'redis' as const,
+    onItem,
+    onStaged: (count: number) => {
+      staged = count;
+      progress('reading');
+    },
+  };
+  const rows = readRows(parser, opts.tz, () => result.lines++);
+  try {
+    if (plan) {
+      const r = await planBulk(ctx, rows, bulk);
+      result.wouldHold = r.wouldHold;
+      if (r.wouldHold) result.holdReason = holdCauseText(ctx, r.admission.cause);
+    } else {
+      const r = await stageAndDecide(ctx, rows, {
+        ...bulk,
+        onResults: (results, done) => {
+          for (const x of results) {
+            if (x.status === 'invalid') {
+              // Validated while reading already; kept for safety if rules changed in between.
+              rowError(x.index, x.error, x.user);
+              continue;
+            }
+            if (x.status === 'accepted') result.accepted++;
+            else result.duplicate++;
+            opts.onRow?.({ line: x.index, user: x.user, status: x.status, jobId: x.id });
+          }
+          progress('enqueueing', done);
+        },
+      });
+      if (r.held) {
+        result.held = r.batch;
+        result.holdReason = holdCauseText(ctx, r.cause);
+      }
+    }
+    progress('done');
+    return result;
+  } finally {
+    if (!parser.destroyed) parser.destroy();
+    // Stopped early (bad header, Redis down): release the file instead of leaving it piped.
+    if (!input.readableEnded) {
+      input.unpipe(parser);
+      input.destroy();
+    }
+  }
+}
+
+type Parser = ReturnType<typeof parse> & { skipped: Parsed[] };
+
+/** csv-parse with start lines tracked inside its callbacks, which run in file order. */
+function openParser(input: Readable): Parser {
   let prevEnd = 0;
   let prevEmpty = 0;
   const skipped: Parsed[] = [];
@@ -155,139 +210,48 @@ export async function importCsv(
       return undefined;
     },
   };
-  const parser = parse(options as unknown as Options);
+  const parser = Object.assign(parse(options as unknown as Options), { skipped });
   input.on('error', (err) => parser.destroy(err));
   input.pipe(parser);
-
-  const st = openStaging();
-  let header: Header | undefined;
-  let buffer: Pending[] = [];
-  const progress = (phase: ImportProgress['phase'], enqueued = 0) =>
-    opts.onProgress?.({ phase, lines: result.lines, bytes: parser.info.bytes, staged: st.count, enqueued });
-
-  const flush = async () => {
-    const chunk = buffer;
-    buffer = [];
-    if (chunk.length > 0) await stageRows(ctx, st, chunk, plan, sink);
-    progress('reading');
-  };
-
-  try {
-    for await (const row of parser as AsyncIterable<Parsed>) {
-      // Parsing runs ahead of this loop: report only the failures that precede this row.
-      while (skipped.length > 0 && (skipped[0] as Parsed).line < row.line) {
-        result.lines++;
-        buffer.push({ n: (skipped.shift() as Parsed).line, error: UNPARSEABLE });
-      }
-      if (!header) {
-        header = parseHeader(row.record);
-        continue;
-      }
-      result.lines++;
-      try {
-        const r = validateRequest(withDryRun(rowToRequest(row.record, header, opts.tz), opts.meta.dryRun));
-        buffer.push({ n: row.line, r });
-      } catch (err) {
-        if (!(err instanceof InvalidRequestError)) throw err;
-        buffer.push({ n: row.line, error: err.message, user: row.record[header.columns.indexOf('user')] });
-      }
-      if (buffer.length >= chunkSize) await flush();
-    }
-    for (const s of skipped.splice(0)) {
-      result.lines++;
-      buffer.push({ n: s.line, error: UNPARSEABLE });
-    }
-    if (!header) throw new ImportFormatError('file is empty: expected a header row with a "user" column');
-    await flush();
-
-    // Over the threshold needs no look at the window; under it, the window decides (and reserves).
-    const admission =
-      overThreshold(ctx, st.count) ??
-      (await admitWithoutApproval(ctx, opts.meta.requestedBy, await stagedUsers(ctx, st.id), {
-        reserve: !plan,
-      }));
-    if (!admission.admitted) result.holdReason = holdCauseText(ctx, admission.cause);
-    if (plan) {
-      result.wouldHold = !admission.admitted;
-    } else if (!admission.admitted) {
-      result.held = await holdStaging(ctx, st, { meta: opts.meta, invalid: result.invalid, admission });
-    } else if (st.count > 0) {
-      const { dryRun: _dry, ...meta } = opts.meta;
-      await enqueueStaged(ctx, st.id, meta, {
-        chunkSize,
-        onChunk: (results, done) => {
-          for (const r of results) {
-            if (r.status === 'invalid') {
-              // Validated while reading already; kept for safety if rules changed in between.
-              rowError(r.index, r.error, r.user);
-              continue;
-            }
-            if (r.status === 'accepted') result.accepted++;
-            else result.duplicate++;
-            opts.onRow?.({ line: r.index, user: r.user, status: r.status, jobId: r.id });
-          }
-          progress('enqueueing', done);
-        },
-      });
-    }
-    progress('done');
-    return result;
-  } finally {
-    if (!result.held) await dropStaging(ctx, st.id).catch(() => {});
-    if (!parser.destroyed) parser.destroy();
-    // Stopped early (bad header, Redis down): release the file instead of leaving it piped.
-    if (!input.readableEnded) {
-      input.unpipe(parser);
-      input.destroy();
-    }
-  }
-}
-
-interface Sink {
-  result: ImportResult;
-  onRow: ImportOptions['onRow'];
-  rowError: (line: number, error: string, user?: string) => void;
+  return parser;
 }
 
 /**
- * Reports the chunk's invalid rows and stages its valid ones, in file order. A plan stages
- * only the user set and asks which first occurrences already have a pending job.
+ * The data rows as pipeline items, in file order: the header row is read first, unparseable rows
+ * come back refused at their line. A file without a header row is refused as a whole.
  */
-async function stageRows(
-  ctx: QueueContext,
-  st: Staging,
-  chunk: Pending[],
-  plan: boolean,
-  sink: Sink,
-): Promise<void> {
-  const valid = chunk.filter((p): p is Pending & { r: StagedItem['r'] } => p.r !== undefined);
-  const items: StagedItem[] = valid.map((p) => ({ n: p.n, r: p.r }));
-  const first = await stageChunk(ctx, st, items, { keepItems: !plan });
-  const pending = plan
-    ? await Promise.all(
-        items.map((item, i) =>
-          first[i]
-            ? ctx.retire.getDeduplicationJobId(
-                pendingKey(item.r.user, ctx.config.worker.dryRun || item.r.dryRun === true),
-              )
-            : null,
-        ),
-      )
-    : [];
-  let k = 0;
-  for (const p of chunk) {
-    if (!p.r) {
-      sink.rowError(p.n, p.error ?? 'invalid row', p.user);
+async function* readRows(
+  parser: Parser,
+  tz: string | undefined,
+  counted: () => void,
+): AsyncGenerator<BulkInput> {
+  const { skipped } = parser;
+  let header: Header | undefined;
+  for await (const row of parser as AsyncIterable<Parsed>) {
+    // Parsing runs ahead of this loop: report only the failures that precede this row.
+    while (skipped.length > 0 && (skipped[0] as Parsed).line < row.line) {
+      counted();
+      yield { n: (skipped.shift() as Parsed).line, refused: UNPARSEABLE };
+    }
+    if (!header) {
+      header = parseHeader(row.record);
       continue;
     }
-    const i = k++;
-    const jobId = pending[i] ?? undefined;
-    if (!first[i] || jobId) {
-      sink.result.duplicate++;
-      sink.onRow?.({ line: p.n, user: p.r.user, status: 'duplicate', ...(jobId ? { jobId } : {}) });
-    } else if (plan) {
-      sink.result.accepted++;
-      sink.onRow?.({ line: p.n, user: p.r.user, status: 'new' });
+    counted();
+    const user = row.record[header.columns.indexOf('user')];
+    let next: BulkInput;
+    try {
+      next = { n: row.line, item: rowToRequest(row.record, header, tz), user };
+    } catch (err) {
+      if (!(err instanceof InvalidRequestError)) throw err;
+      next = { n: row.line, refused: err.message, user };
     }
+    yield next;
+  }
+  const rest = skipped.splice(0);
+  if (!header) throw new ImportFormatError('file is empty: expected a header row with a "user" column');
+  for (const s of rest) {
+    counted();
+    yield { n: s.line, refused: UNPARSEABLE };
   }
 }

@@ -54,12 +54,23 @@ export interface CancelResult {
   previousState: string;
 }
 
+export interface CancelOptions {
+  /**
+   * Why, when it is not an operator's own cancel (e.g. `source_withdrawn`: the leave date was cleared
+   * in the system the job came from). Recorded as `reason` in the audit entry's details.
+   */
+  reason?: string;
+  /** More context for the audit entry (small, never secrets); cannot replace the fields set here. */
+  details?: Record<string, unknown>;
+}
+
 /** Removes a waiting or delayed job (and its deduplication key), audited as `cancelled`. */
 export async function cancelJob(
   ctx: QueueContext,
   id: string,
   actor: string,
   note?: string,
+  opts: CancelOptions = {},
 ): Promise<CancelResult> {
   const job = await load(ctx, id);
   const state = await job.getState();
@@ -74,6 +85,8 @@ export async function cancelJob(
     user: job.data.user,
     correlationId: job.data.correlationId,
     details: {
+      ...opts.details,
+      ...(opts.reason ? { reason: opts.reason } : {}),
       previousState: state,
       ...(note ? { note } : {}),
       ...(job.data.effectiveAt ? { effectiveAt: job.data.effectiveAt } : {}),

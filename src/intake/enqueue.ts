@@ -17,6 +17,8 @@ export interface OffboardRequest {
   effectiveAt?: string | Date;
   dryRun?: boolean;
   correlationId?: string;
+  /** Lifecycle Workflows resume path (validated by src/intake/callback-path.ts). */
+  callbackUriPath?: string;
 }
 
 export interface IntakeMeta {
@@ -75,6 +77,7 @@ function buildData(
   if (req.effectiveAt !== undefined) data.effectiveAt = req.effectiveAt;
   if (meta.batchId) data.batchId = meta.batchId;
   if (meta.redrivenFrom) data.redrivenFrom = meta.redrivenFrom;
+  if (req.callbackUriPath) data.callbackUriPath = req.callbackUriPath;
   return data;
 }
 
@@ -156,6 +159,7 @@ async function settleDuplicate(
       state = err.state;
     }
   }
+  const callbackAttached = job ? await attachCallback(job, state, data) : false;
   const first = await ctx.redis.set(
     `${keys.duplicateSeen(ctx.prefix, jobId)}:${meta.requestedBy}`,
     '1',
@@ -174,6 +178,7 @@ async function settleDuplicate(
       details: {
         source: meta.source,
         ...(meta.batchId ? { batchId: meta.batchId } : {}),
+        ...(callbackAttached ? { callbackAttached } : {}),
         coalesceMs: DUPLICATE_AUDIT_COALESCE_MS,
       },
     });
@@ -183,6 +188,22 @@ async function settleDuplicate(
     ...(effectiveAt ? { effectiveAt } : {}),
     ...(broughtForward ? { broughtForward } : {}),
   };
+}
+
+/**
+ * A duplicate that brings a Lifecycle Workflows callback to a pending job without one (HR enqueued the
+ * leaver first, the workflow asks on the leave date) attaches it, so the workflow is resumed too. A
+ * pending job that already has a callback keeps its first; a job a worker already took is left alone.
+ */
+async function attachCallback(
+  job: NonNullable<Awaited<ReturnType<QueueContext['retire']['getJob']>>>,
+  state: string,
+  data: RetireJobData,
+): Promise<boolean> {
+  if (!data.callbackUriPath || job.data?.callbackUriPath || state === 'active' || !PENDING_STATES.has(state))
+    return false;
+  await job.updateData({ ...job.data, callbackUriPath: data.callbackUriPath });
+  return true;
 }
 
 function requestedEntry(id: string, data: RetireJobData) {
@@ -199,6 +220,7 @@ function requestedEntry(id: string, data: RetireJobData) {
       ...(data.dryRun ? { dryRun: true } : {}),
       ...(data.batchId ? { batchId: data.batchId } : {}),
       ...(data.redrivenFrom ? { redrivenFrom: data.redrivenFrom } : {}),
+      ...(data.callbackUriPath ? { lifecycleCallback: true } : {}),
     },
   };
 }

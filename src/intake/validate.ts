@@ -1,4 +1,5 @@
 // Validation shared by every producer; the API adds its JSON Schema on top, the CLI and CSV use this.
+import { InvalidCallbackPathError, isCallbackPath } from './callback-path.js';
 import { hasControlChars } from './text.js';
 import { InvalidUserError, normaliseUser } from './user.js';
 
@@ -18,9 +19,11 @@ export interface ValidRequest {
   effectiveAt?: string;
   dryRun?: boolean;
   correlationId?: string;
+  /** Lifecycle Workflows resume path (src/intake/callback-path.ts): reported to when the outcome is final. */
+  callbackUriPath?: string;
 }
 
-const ALLOWED = new Set(['user', 'reason', 'effectiveAt', 'dryRun', 'correlationId']);
+const ALLOWED = new Set(['user', 'reason', 'effectiveAt', 'dryRun', 'correlationId', 'callbackUriPath']);
 // ISO 8601 with an explicit offset: a leave date without a zone is ambiguous and refused.
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_AHEAD_MS = 400 * 86_400_000;
@@ -68,6 +71,11 @@ export function validateRequest(input: unknown): ValidRequest {
       );
     }
     out.correlationId = obj.correlationId;
+  }
+  if (obj.callbackUriPath !== undefined && obj.callbackUriPath !== null) {
+    if (!isCallbackPath(obj.callbackUriPath))
+      throw new InvalidRequestError(new InvalidCallbackPathError().message, 'callbackUriPath');
+    out.callbackUriPath = obj.callbackUriPath;
   }
   return out;
 }

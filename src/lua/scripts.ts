@@ -29,6 +29,7 @@ const SCRIPTS = {
   'guard/approve': { keys: 2, uses: ['guard/release'] },
   'guard/reject': { keys: 2, uses: ['guard/release'] },
   'guard/expire': { keys: 2, uses: ['guard/release'] },
+  'evidence/update': { keys: 4 },
 } as const satisfies Record<string, ScriptSpec>;
 
 /** `<concept>/<file name without .lua>`. */

@@ -40,6 +40,12 @@ export interface PacerOptions {
   maxSleepMs?: number;
   /** Most slots one acquire may grant to local waiters. Default 32. */
   maxBatch?: number;
+  /**
+   * Which Graph budget this pacer spends. `write` (default): the retire POSTs, on the keys status pages
+   * read. `read`: inventory and verification reads, on their own keys (pace, gate, health window), so a
+   * 429 on a read gates reads only and a read never takes a write slot.
+   */
+  budget?: 'write' | 'read';
 }
 
 /** The hold key exists (the circuit is open): no Graph call may start. */
@@ -114,11 +120,12 @@ export function createPacer(opts: PacerOptions): Pacer {
   if (!(limit > 0 && windowMs > 0)) throw new RangeError('rate limit and window must be positive');
   if (!(headroom > 0 && headroom <= 1)) throw new RangeError('headroom must be in (0, 1]');
   const intervalMs = windowMs / (limit * headroom);
-  const pacerKey = keys.pacer(opts.prefix);
-  const gateKey = keys.throttleGate(opts.prefix);
-  const windowKey = keys.healthWindow(opts.prefix);
-  const failingKey = ownKey(opts.prefix, 'health', 'failing');
-  const runKey = ownKey(opts.prefix, 'health', 'failure-run');
+  const read = opts.budget === 'read';
+  const pacerKey = read ? keys.readPacer(opts.prefix) : keys.pacer(opts.prefix);
+  const gateKey = read ? keys.readThrottleGate(opts.prefix) : keys.throttleGate(opts.prefix);
+  const windowKey = read ? keys.readHealthWindow(opts.prefix) : keys.healthWindow(opts.prefix);
+  const failingKey = ownKey(opts.prefix, 'health', ...(read ? ['read'] : []), 'failing');
+  const runKey = ownKey(opts.prefix, 'health', ...(read ? ['read'] : []), 'failure-run');
   const holdKey = opts.holdKey === undefined ? keys.circuit(opts.prefix) : opts.holdKey;
   let credit = 0;
   let localGate = 0;

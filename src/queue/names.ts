@@ -26,6 +26,12 @@ export const keys = {
   forbidden: (prefix: string) => ownKey(prefix, 'forbidden'),
   /** Sorted set user → time of the user's latest answered call, shared by the failure and 403 judges. */
   healthWindow: (prefix: string) => ownKey(prefix, 'health', 'calls'),
+  /** The read budget's pace, Retry-After gate and health window (GRAPH_READ_RATE_LIMIT), apart from writes. */
+  readPacer: (prefix: string) => ownKey(prefix, 'pacer', 'read'),
+  readThrottleGate: (prefix: string) => ownKey(prefix, 'throttle-until', 'read'),
+  readHealthWindow: (prefix: string) => ownKey(prefix, 'health', 'read', 'calls'),
+  /** Sorted set user → time of its last 403 on a device read: the `read_permission_missing` judge. */
+  readForbidden: (prefix: string) => ownKey(prefix, 'forbidden', 'read'),
   batches: (prefix: string) => ownKey(prefix, 'batches'),
   batch: (prefix: string, id: string) => ownKey(prefix, 'batch', id),
   /** List of a bulk submission's validated items (JSON), so a 100 000-row import never sits in memory. */
@@ -52,6 +58,10 @@ export const keys = {
   evidenceByTime: (prefix: string) => ownKey(prefix, 'evidence-index', 'time'),
   /** Sorted set job id → time the verification ended unverified: the operators' list. */
   evidenceUnverified: (prefix: string) => ownKey(prefix, 'evidence-index', 'unverified'),
+  /** Sorted set job id → inventory time (ms) of leavers whose verification is still running. */
+  evidencePending: (prefix: string) => ownKey(prefix, 'evidence-index', 'pending'),
+  /** Sorted set job id → time the verification ended verified. */
+  evidenceVerified: (prefix: string) => ownKey(prefix, 'evidence-index', 'verified'),
 };
 
 /** Dead-letter job ids are deterministic so moving a job twice never duplicates it. */

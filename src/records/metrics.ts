@@ -40,7 +40,11 @@ export function outcomeLatencyFields(outcome: string, seconds: number): MetricFi
   };
 }
 
-/** Other counters: `outcome:<retired|dry_run>`, `dead_letter:<reason>`, `retries`, `throttled_waits`, `circuit_opened:<code>`. */
+/**
+ * Other counters: `outcome:<retired|no_devices|dry_run>`, `dead_letter:<reason>`, `retries`, `throttled_waits`,
+ * `circuit_opened:<code>`, `notify:<webhook|resume>:<ok|retry|failed>` (src/notify); device reads
+ * (src/evidence): `read_calls:<status>`, `inventories`, `devices_inventoried`, `read_retries`.
+ */
 export async function incrementMetrics(
   redis: RedisClient,
   prefix: string,

@@ -14,7 +14,66 @@ export type SweepSource =
    * A JSON feed: `[{user, effectiveAt?, reason?}]` or `{leavers: […]}`; optional bearer token from a
    * variable named OFFBOARD_FEED_TOKEN_* (never any other secret of the worker).
    */
-  | { type: 'http'; url: string; tokenEnv?: string };
+  | { type: 'http'; url: string; tokenEnv?: string }
+  /**
+   * Entra ID users whose employeeLeaveDateTime falls in [last successful read, now + lookahead],
+   * read from Graph with the worker's own credentials; each leaver's job is due at the leave date
+   * plus `offsetMs`. With `reconcile`, pending jobs of this schedule follow moved and cleared dates.
+   */
+  | { type: 'entra'; lookaheadMs: number; offsetMs?: number; reconcile: boolean };
+
+/** How far ahead an entra schedule may look, and how far a job may be put off the leave date. */
+export const ENTRA_LOOKAHEAD_MS = { min: 3_600_000, max: 90 * 86_400_000 } as const;
+export const ENTRA_OFFSET_MAX_MS = 7 * 86_400_000;
+
+/** "14d", "2h", "-2h", "+30m" (ms, s, m, h, d). Null when invalid. */
+export function parseSignedDuration(text: string): number | null {
+  const m = /^\s*([+-]?)\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(text);
+  if (!m) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[3] as 'ms'];
+  const value = Math.round(Number(m[2]) * unit);
+  return Number.isFinite(value) ? (m[1] === '-' ? -value : value) : null;
+}
+
+/** 1209600000 → "14d", 7200000 → "2h", -5400000 → "-90m": the largest whole unit. */
+export function formatDuration(ms: number): string {
+  const sign = ms < 0 ? '-' : '';
+  const abs = Math.abs(ms);
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (abs >= size && abs % size === 0) return `${sign}${abs / size}${unit}`;
+  }
+  return `${sign}${abs}ms`;
+}
+
+function entraProblems(src: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const { lookaheadMs, offsetMs, reconcile } = src;
+  if (
+    typeof lookaheadMs !== 'number' ||
+    !Number.isInteger(lookaheadMs) ||
+    lookaheadMs < ENTRA_LOOKAHEAD_MS.min ||
+    lookaheadMs > ENTRA_LOOKAHEAD_MS.max
+  ) {
+    out.push('source.lookahead: between 1h and 90d');
+  }
+  if (
+    offsetMs !== undefined &&
+    (typeof offsetMs !== 'number' || !Number.isInteger(offsetMs) || Math.abs(offsetMs) > ENTRA_OFFSET_MAX_MS)
+  ) {
+    out.push('source.offset: between -7d and 7d');
+  }
+  if (typeof reconcile !== 'boolean') out.push('source.reconcile: true or false');
+  for (const key of Object.keys(src)) {
+    if (!['type', 'lookaheadMs', 'offsetMs', 'reconcile'].includes(key))
+      out.push(`source.${key}: unknown field`);
+  }
+  return out;
+}
 
 export interface ScheduleDef {
   name: string;
@@ -103,8 +162,19 @@ export function validateSchedule(input: unknown, opts: ValidateScheduleOptions =
       source = { type: 'http', url: String(src.url) };
       if (typeof src.tokenEnv === 'string') source.tokenEnv = src.tokenEnv;
     }
+  } else if (src.type === 'entra') {
+    const problems = entraProblems(src);
+    issues.push(...problems);
+    if (problems.length === 0) {
+      source = {
+        type: 'entra',
+        lookaheadMs: src.lookaheadMs as number,
+        ...(src.offsetMs ? { offsetMs: src.offsetMs as number } : {}),
+        reconcile: src.reconcile as boolean,
+      };
+    }
   } else {
-    issues.push('source: a CSV file path or an http(s) URL');
+    issues.push('source: a CSV file path, an http(s) URL or entra');
   }
   if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean') issues.push('dryRun: true or false');
   if (issues.length > 0 || !source) throw new InvalidScheduleError(`invalid schedule: ${issues.join('; ')}`);

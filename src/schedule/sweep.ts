@@ -9,6 +9,8 @@ import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
 import { openCsvSource } from './csv-source.js';
 import { isScheduleName, type ScheduleDef, validateSchedule } from './definition.js';
+import type { EntraReader } from './entra-source.js';
+import { sweepEntra } from './entra-sweep.js';
 import { InvalidScheduleError, SweepSourceError } from './errors.js';
 import { type FeedOptions, fetchFeed } from './http-feed.js';
 import { recordSweepFailure, recordSweepSuccess } from './sweep-status.js';
@@ -17,7 +19,7 @@ export interface SweepSummary {
   schedule: string;
   /** The tick this run belongs to (the scheduler's planned time). */
   tick: string;
-  source: 'csv' | 'http';
+  source: 'csv' | 'http' | 'entra';
   /** Leavers listed by the source (rows or feed items). */
   found: number;
   /** Jobs created. */
@@ -28,12 +30,32 @@ export interface SweepSummary {
   /** Batch id when the sweep was larger than GUARD_THRESHOLD and is waiting for approval. */
   held: string | null;
   dryRun: boolean;
+  /** Entra, reconciled: pending jobs of this schedule moved to a changed leave date. */
+  rescheduled?: number;
+  /** Entra, reconciled: pending jobs of this schedule cancelled (reason source_withdrawn). */
+  withdrawn?: number;
+  /** Entra: leavers waiting in a held batch of this schedule (the new one or an earlier one). */
+  heldUsers?: number;
+  /** Entra: the leave-date window read, and when the read started (the next window's start). */
+  window?: { from: string; to: string; readAt: string };
+  /** Entra: pages read. */
+  pages?: number;
+  /**
+   * Entra, reconciled: the tick found more withdrawn leavers than GUARD_THRESHOLD. Without an
+   * operator's override (`allowedBy`) none was withdrawn (`blocked`) and the schedule is failing
+   * with reason mass_withdrawal; new leavers and moved dates were handled as usual.
+   */
+  massWithdrawal?: { count: number; threshold: number; blocked: boolean; allowedBy?: string };
 }
 
 export interface RunSweepOptions {
   /** Tick time in ms. Default Date.now(). */
   now?: number;
   feed?: FeedOptions;
+  /** Graph access for `entra` sources (the sweep worker's token provider and read pacer). */
+  entra?: EntraReader;
+  /** Operator letting this tick withdraw more than GUARD_THRESHOLD leavers (`schedule run --allow-mass-withdrawal`). */
+  allowMassWithdrawalBy?: string;
 }
 
 /**
@@ -59,7 +81,10 @@ export async function runSweep(
       at: new Date().toISOString(),
       details: { tick, refused: true, error: (err as Error).message.slice(0, 500) },
     }).catch(() => {});
-    if (isScheduleName(name)) await recordSweepFailure(ctx, name).catch(() => {});
+    if (isScheduleName(name)) {
+      const why = `definition refused: ${(err as Error).message}`;
+      await recordSweepFailure(ctx, name, Date.now(), why).catch(() => {});
+    }
     if (err instanceof InvalidScheduleError) throw err;
     throw new InvalidScheduleError(`invalid schedule: ${(err as Error).message}`);
   }
@@ -75,7 +100,9 @@ export async function runSweep(
     summary =
       def.source.type === 'csv'
         ? await sweepCsv(ctx, def.source.path, def.tz, meta, base)
-        : await sweepFeed(ctx, def.source, def.tz, meta, base, opts.feed);
+        : def.source.type === 'entra'
+          ? await sweepEntra(ctx, def.source, meta, base, opts.entra, opts.allowMassWithdrawalBy)
+          : await sweepFeed(ctx, def.source, def.tz, meta, base, opts.feed);
   } catch (err) {
     await appendAudit(ctx, {
       type: 'sweep',
@@ -83,7 +110,7 @@ export async function runSweep(
       at: new Date().toISOString(),
       details: { ...base, error: (err as Error).message.slice(0, 500) },
     }).catch(() => {});
-    await recordSweepFailure(ctx, def.name).catch(() => {});
+    await recordSweepFailure(ctx, def.name, Date.now(), (err as Error).message).catch(() => {});
     throw err;
   }
   await appendAudit(ctx, { type: 'sweep', actor, at: new Date().toISOString(), details: { ...summary } });

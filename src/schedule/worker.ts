@@ -3,17 +3,30 @@
 // twice. Concurrency 1: sweeps are rare and must not compete with each other for the feed.
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { expireBatches } from '../guard/batches.js';
+import type { TokenProvider } from '../interfaces.js';
 import type { Logger } from '../log.js';
+import type { Pacer } from '../pacing/pacer.js';
+import { createReadPacer } from '../pacing/read-pacer.js';
 import type { QueueContext } from '../queue/context.js';
 import { SWEEP_QUEUE } from '../queue/names.js';
 import { createRedis } from '../redis/connection.js';
 import type { ScheduleDef } from './definition.js';
+import type { EntraReader } from './entra-source.js';
 import { InvalidScheduleError } from './errors.js';
 import { HOUSEKEEPING_ID, openSweepQueue } from './schedules.js';
 import { runSweep, type SweepSummary } from './sweep.js';
 
 export interface SweepWorkerOptions {
   logger: Logger;
+  /**
+   * Graph credentials for `entra` sources (the worker's own provider). Without one, entra ticks
+   * fail with a clear reason; CSV and feed sources do not need it.
+   */
+  tokenProvider?: TokenProvider;
+  /** The read budget's pacer. Default: one built from config (GRAPH_READ_RATE_LIMIT). */
+  readPacer?: Pacer;
+  /** Users per page of the Entra read (tests). Default 999. */
+  entraPageSize?: number;
   /** How often held batches are checked for expiry even without schedules. Default 60 s. */
   housekeepingEveryMs?: number;
 }
@@ -38,6 +51,7 @@ export async function processSweepJob(
   ctx: QueueContext,
   job: Job,
   logger: Logger,
+  entra?: EntraReader,
 ): Promise<SweepSummary | { expired: number }> {
   const expired = await expireBatches(ctx).catch((err: Error) => {
     logger.warn({ err: err.message }, 'could not expire held batches');
@@ -56,7 +70,7 @@ export async function processSweepJob(
   }
   let summary: SweepSummary;
   try {
-    summary = await runSweep(ctx, def, { now: tickOf(job) });
+    summary = await runSweep(ctx, def, { now: tickOf(job), ...(entra ? { entra } : {}) });
   } catch (err) {
     if (!(err instanceof InvalidScheduleError)) throw err;
     logger.error(
@@ -73,7 +87,15 @@ export async function processSweepJob(
 export function startSweepWorker(ctx: QueueContext, opts: SweepWorkerOptions): SweepWorkerHandle {
   const { logger } = opts;
   const connection = createRedis(ctx.config.redis, { blocking: true, name: 'offboard-sweep' });
-  const worker = new Worker(SWEEP_QUEUE, (job) => processSweepJob(ctx, job, logger), {
+  const entra: EntraReader | undefined = opts.tokenProvider && {
+    baseUrl: ctx.config.graph.baseUrl,
+    tokenProvider: opts.tokenProvider,
+    readPacer:
+      opts.readPacer ?? createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config: ctx.config }),
+    timeoutMs: ctx.config.graph.timeoutMs,
+    ...(opts.entraPageSize ? { pageSize: opts.entraPageSize } : {}),
+  };
+  const worker = new Worker(SWEEP_QUEUE, (job) => processSweepJob(ctx, job, logger, entra), {
     connection,
     prefix: ctx.prefix,
     concurrency: 1,

@@ -1,5 +1,8 @@
 // Runtime controls of the simulator, shared by `control()` in-process and POST /_sim/control.
 import { z } from 'zod';
+import { deviceControlShape } from './graph/devices.js';
+import { lifecycleControlSchema } from './graph/lifecycle.js';
+import { usersControlSchema } from './graph/users.js';
 import type { SimState } from './state.js';
 import { PERMISSION_NAMES } from './tokens.js';
 import type { SimControl } from './types.js';
@@ -65,6 +68,14 @@ export const simControlSchema = z.strictObject({
       grant: z.array(z.enum(PERMISSION_NAMES)).optional(),
     })
     .optional(),
+  /** Directory users with employeeLeaveDateTime (GET /v1.0/users). */
+  users: usersControlSchema.optional(),
+  /** The 1-based page of GET /v1.0/users that answers 503 while set; null ends it. */
+  usersFailPage: z.number().int().min(1).nullable().optional(),
+  /** Managed devices (GET /v1.0/users/{user}/managedDevices): per-user devices, behaviours, read limit. */
+  ...deviceControlShape,
+  /** Lifecycle Workflows resume: statuses for the next calls (then 204), or clear the record. */
+  lifecycle: lifecycleControlSchema.optional(),
 });
 
 /** Raised for a control patch that does not fit the schema. */
@@ -90,6 +101,10 @@ export function applyControl(state: SimState, patch: unknown): void {
   if (p.script) state.behaviour.script(p.script);
   for (const name of p.permissions?.deny ?? []) state.deniedPermissions.add(name);
   for (const name of p.permissions?.grant ?? []) state.deniedPermissions.delete(name);
+  if (p.users) state.directory.apply(p.users);
+  if (p.usersFailPage !== undefined) state.directory.failPage = p.usersFailPage;
+  applyDeviceControl(state, p);
+  if (p.lifecycle) state.lifecycle.apply(p.lifecycle);
   const t = p.token;
   if (t) {
     if (t.outage !== undefined)
@@ -109,10 +124,22 @@ export function applyControl(state: SimState, patch: unknown): void {
   }
 }
 
+function applyDeviceControl(state: SimState, p: SimControl): void {
+  const book = state.devices;
+  if (p.retireDelayMs !== undefined) book.retireDelayMs = p.retireDelayMs;
+  if (p.devicesPageSize !== undefined) book.pageSize = p.devicesPageSize;
+  if (p.readLimit !== undefined) book.readLimit = p.readLimit;
+  for (const [user, spec] of Object.entries(p.devices ?? {})) book.setDevices(user, spec);
+  for (const [key, behaviour] of Object.entries(p.deviceBehaviour ?? {})) book.setBehaviour(key, behaviour);
+  if (p.readScript) book.script(p.readScript);
+}
+
 /** Clears counters, throttling state, announced windows, scripts and per-user counters. Settings stay. */
 export function resetState(state: SimState): void {
+  state.devices.reset();
   state.stats.reset();
   state.limiter.reset();
   state.windows.reset();
   state.behaviour.reset();
+  state.lifecycle.reset();
 }

@@ -64,8 +64,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       AZURE_CLIENT_SECRET: state.clientSecret,
       NODE_EXTRA_CA_CERTS: tls.certFile,
     }),
-    stats: (o?: { log?: boolean }) => state.stats.snapshot(o?.log !== false),
+    stats: (o?: { log?: boolean }) => ({
+      ...state.stats.snapshot(o?.log !== false),
+      reads: state.devices.stats(),
+    }),
+    devices: (user: string) => state.devices.view(user),
     control: (patch: SimControl) => applyControl(state, patch),
+    lifecycle: () => state.lifecycle.calls.map((c) => ({ ...c })),
     reset: () => resetState(state),
     close: () => {
       closed ??= Promise.all([stop(entra), stop(graph)]).then(() => undefined);
@@ -89,6 +94,9 @@ function validate(opts: SimulatorOptions): void {
     limit: opts.limit,
     tenantLimit: opts.tenantLimit,
     violationGraceMs: opts.violationGraceMs,
+    readLimit: opts.readLimit,
+    retireDelayMs: opts.retireDelayMs,
+    devicesPageSize: opts.devicesPageSize,
   });
 }
 

@@ -3,7 +3,10 @@ import { createHash, type KeyObject, randomBytes, X509Certificate } from 'node:c
 import { DeviceCodeStore } from './entra/device-codes.js';
 import { RefreshTokenStore } from './entra/refresh-tokens.js';
 import { UserBehaviour } from './graph/behaviour.js';
+import { DeviceBook } from './graph/devices.js';
+import { LifecycleBook } from './graph/lifecycle.js';
 import { Limiter } from './graph/limiter.js';
+import { SimDirectory } from './graph/users.js';
 import { AnnouncedWindows } from './graph/windows.js';
 import { StatsCollector } from './stats.js';
 import { TokenIssuer } from './tokens.js';
@@ -49,6 +52,12 @@ export interface SimState {
   limiter: Limiter;
   windows: AnnouncedWindows;
   stats: StatsCollector;
+  /** Users with employeeLeaveDateTime behind GET /v1.0/users (control `users`, `usersFailPage`). */
+  directory: SimDirectory;
+  /** Managed devices behind GET /v1.0/users/{user}/managedDevices, their read limiter and counters. */
+  devices: DeviceBook;
+  /** Lifecycle Workflows resume calls received, and scripted answers (control `lifecycle`). */
+  lifecycle: LifecycleBook;
   /** Set once the Entra fake listens. */
   authorityHost: string;
 }
@@ -81,6 +90,13 @@ export function createState(opts: SimulatorOptions): SimState {
     limiter: new Limiter(),
     windows: new AnnouncedWindows(),
     stats: new StatsCollector(),
+    directory: new SimDirectory(),
+    devices: new DeviceBook({
+      retireDelayMs: opts.retireDelayMs,
+      pageSize: opts.devicesPageSize,
+      readLimit: opts.readLimit,
+    }),
+    lifecycle: new LifecycleBook(),
     authorityHost: '',
   };
 }

@@ -1,4 +1,6 @@
 // Shapes of the Graph + Entra simulator: its options, runtime controls and statistics.
+import type { DeviceBehaviour, DeviceView, ReadStats, SimDeviceInput } from './graph/devices.js';
+import type { LifecycleCall } from './graph/lifecycle.js';
 
 export type RetryAfterFormat = 'seconds' | 'fractional' | 'http-date' | 'none';
 
@@ -47,6 +49,12 @@ export interface SimulatorOptions {
   tlsDir?: string;
   /** UPN of the user who approves device codes (default `admin@<tenant domain>`). */
   deviceCodeUser?: string;
+  /** Sliding window of device reads per app → 429 (default null = unlimited); apart from `limit`. */
+  readLimit?: AppLimit | null;
+  /** After a 204 retire, devices stay retirePending this long, then disappear (default 2000). */
+  retireDelayMs?: number;
+  /** Devices per page of managedDevices when the request has no `$top` (default 100). */
+  devicesPageSize?: number;
 }
 
 /** One scripted answer for a user: a status, or a richer step. */
@@ -92,6 +100,36 @@ export interface SimControl {
   violationGraceMs?: number;
   /** Take Graph permissions away (their endpoints answer 403) or give them back. */
   permissions?: { deny?: string[]; grant?: string[] };
+  /** Directory users behind GET /v1.0/users: add or change (by id, else UPN), remove, or clear all. */
+  users?: {
+    clear?: true;
+    upsert?: {
+      id?: string;
+      userPrincipalName: string;
+      displayName?: string;
+      accountEnabled?: boolean;
+      /** ISO 8601; null clears the leave date (a withdrawn resignation). */
+      employeeLeaveDateTime?: string | null;
+    }[];
+    /** Object ids or UPNs. */
+    remove?: string[];
+  };
+  /** The 1-based page of GET /v1.0/users that answers 503 while set; null ends it. */
+  usersFailPage?: number | null;
+  /** Per user: a device count, an explicit device list, or null for the hash-derived 0–3 devices. */
+  devices?: Record<string, number | SimDeviceInput[] | null>;
+  /** Per user or device id: after a retire the device disappears (normal), stays retirePending, or fails. */
+  deviceBehaviour?: Record<string, DeviceBehaviour | null>;
+  /** How long retired devices stay retirePending before they disappear. */
+  retireDelayMs?: number;
+  /** Devices per page when a read has no `$top`. */
+  devicesPageSize?: number;
+  /** Sliding window of device reads per app (429 past it); null = unlimited. */
+  readLimit?: AppLimit | null;
+  /** Answers for device reads of specific users, consumed in order (e.g. 503, 429, 403, 404). */
+  readScript?: Record<string, (number | { status: number; retryAfter?: string; delayMs?: number })[]>;
+  /** Lifecycle Workflows resume calls: statuses answered to the next ones (then 204); `clear` forgets the record. */
+  lifecycle?: { script?: number[]; clear?: true };
 }
 
 export interface GraphLogEntry {
@@ -126,6 +164,8 @@ export interface SimStats {
     failures: number;
     issued: number;
   };
+  /** Device reads (managedDevices), counted apart from `graph` (the retire action). Always set by the simulator. */
+  reads?: ReadStats;
 }
 
 export interface Simulator {
@@ -153,7 +193,11 @@ export interface Simulator {
   env(): Record<string, string>;
   /** A copy of the counters; `{ log: false }` skips the call log (cheaper for frequent polling). */
   stats(opts?: { log?: boolean }): SimStats;
+  /** Lifecycle Workflows resume calls received so far (also GET /_sim/lifecycle). */
+  lifecycle(): LifecycleCall[];
   control(patch: SimControl): void;
+  /** A user's devices as a read would list them now (no auth, not counted), and when a retire hit them. */
+  devices(user: string): DeviceView;
   /** Clears stats, limiter windows, announced windows, scripts and per-user counters. */
   reset(): void;
   close(): Promise<void>;

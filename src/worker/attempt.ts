@@ -64,6 +64,8 @@ export interface JobRun {
    * entry that follows at once (one round trip instead of two on the success path).
    */
   pendingAudit?: AuditEntry[];
+  /** When the call that Graph answered 2xx was sent (the evidence's action time). */
+  actionAt?: string;
 }
 
 export interface CallSignals {
@@ -106,6 +108,7 @@ export async function attemptCall(
       signal: signals.call,
     });
     deps.pacer.onSuccess(run.data.user);
+    run.actionAt = at;
     await recordCall(deps, run, {
       at,
       status: res.status,

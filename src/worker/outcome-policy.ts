@@ -4,6 +4,7 @@
 
 import { SystemicFailureError } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
+import { InventoryForbiddenError } from '../evidence/inventory.js';
 import {
   GraphBadRequestError,
   GraphError,
@@ -31,6 +32,11 @@ export type FailureDecision =
   | { kind: 'put-back'; why: string }
   /** One user's 403: dead-lettered `forbidden`, unless 403s across users are systemic (circuit). */
   | { kind: 'forbidden'; error: GraphForbiddenError }
+  /**
+   * A 403 on the inventory READ: systemic across users → circuit `read_permission_missing`; else a
+   * durable retry (a dead letter `forbidden` only on the last attempt).
+   */
+  | { kind: 'read-forbidden'; error: GraphForbiddenError }
   | {
       kind: 'dead-letter';
       reason: DeadLetterReason;
@@ -66,6 +72,7 @@ export function decideFailure(err: unknown, c: FailureContext): FailureDecision 
   if (err instanceof GraphNotFoundError) return { kind: 'dead-letter', reason: 'not_found', error: err };
   if (err instanceof GraphBadRequestError) return { kind: 'dead-letter', reason: 'bad_request', error: err };
   if (err instanceof GraphForbiddenError) return { kind: 'forbidden', error: err };
+  if (err instanceof InventoryForbiddenError) return { kind: 'read-forbidden', error: err.graphError };
   // Not a Graph answer and not a known transient failure: a bug or a surprise, worth an error log.
   const unexpected = !isTransient(err) && !(err instanceof GraphError);
   if (c.lastAttempt) {

@@ -1,19 +1,26 @@
 // The retire job processor: pace, call, and turn every answer into exactly one outcome — completed
 // with its record, retried (in-call, then durably), dead-lettered with a reason, or put back intact
-// because the cause is systemic (circuit) or the worker is shutting down.
+// because the cause is systemic (circuit) or the worker is shutting down. With evidence on, the
+// leaver's devices are read first (once per job, on the read budget): none → `no_devices`, no POST;
+// the evidence record and its verification are in Redis before the job completes.
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import pRetry from 'p-retry';
 import { type Circuit, SystemicFailureError } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphError, GraphThrottledError, GraphUnauthorizedError } from '../graph/errors.js';
-import type { DeadLetterReason, GraphSuccess, RetireJobData, RetireRecord } from '../interfaces.js';
+import type { DeadLetterReason, GraphSuccess, Outcome, RetireJobData, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
+import { emitOutcome } from '../notify/emit.js';
+import { deadLetterOutcomeEvent, retireOutcomeEvent } from '../notify/events.js';
+import type { Pacer } from '../pacing/pacer.js';
+import { createReadPacer } from '../pacing/read-pacer.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { moveToDeadLetter } from '../records/dead-letter.js';
 import { incrementMetrics } from '../records/metrics.js';
 import { type AttemptDeps, attemptCall, type JobRun } from './attempt.js';
+import { inventoryOnce, keepEvidence } from './inventory-step.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
 import { deadLetterInfo, decideFailure, ThrottleCapError } from './outcome-policy.js';
 import { inCallRetryOptions } from './retry-policy.js';
@@ -24,6 +31,8 @@ export interface ProcessorDeps extends Omit<AttemptDeps, 'ctx'> {
   logger: Logger;
   /** Aborted on shutdown: jobs not in a Graph call go back to the queue without losing an attempt. */
   shutdown?: AbortSignal;
+  /** The read budget's pacer (inventory reads). Default: one made from the context's config. */
+  readPacer?: Pacer;
 }
 
 export type RetireProcessor = (
@@ -45,6 +54,10 @@ export class DeadLetteredError extends UnrecoverableError {
 export function createProcessor(deps: ProcessorDeps): RetireProcessor {
   const { ctx, logger } = deps;
   const cfg = ctx.config.worker;
+  const evidence = ctx.config.evidence;
+  const readPacer = evidence.enabled
+    ? (deps.readPacer ?? createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config: ctx.config }))
+    : undefined;
   // A token failure leaves MSAL replaying it for up to 60 s. Once an operator has resumed after it
   // (the resume generation moved on), the next token request starts from a clean MSAL client, also
   // for jobs that were mid-retry when the circuit opened. Generations, not clocks: hosts may skew.
@@ -69,6 +82,7 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       },
     },
   };
+  const stepDeps = { ctx, attemptDeps };
 
   return async (job, token, cancel) => {
     const startedMs = Date.now();
@@ -86,10 +100,19 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       );
     }
     const run: JobRun = { job, data, progress: readProgress(job.progress), forceRefresh: false };
-    if (data.dryRun || cfg.dryRun) return finish(run, 'dry_run', startedMs);
+    const dryRun = data.dryRun || cfg.dryRun;
+    if (!readPacer && dryRun) return finish(run, 'dry_run', startedMs);
 
     const wait = anySignal(deps.shutdown, cancel);
     try {
+      if (readPacer) {
+        // A dry run is inventoried too: it shows what WOULD be retired.
+        const inventory = await inventoryOnce(stepDeps, readPacer, run, { wait, cancel });
+        if (dryRun) return await finish(run, 'dry_run', startedMs);
+        if (inventory.devices.length === 0 && !evidence.retireWhenNoDevices) {
+          return await finish(run, 'no_devices', startedMs);
+        }
+      }
       const res = await callUntilDone(run, wait, cancel);
       return await finish(run, 'retired', startedMs, res);
     } catch (err) {
@@ -148,6 +171,21 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
         if (await deps.circuit.recordForbidden(run.data.user))
           return putBack(run, token, 'circuit: forbidden_many');
         return deadLetter(run, 'forbidden', decision.error);
+      case 'read-forbidden':
+        // Systemic (the read permission is missing): circuit, job back intact. One user's 403 (scope
+        // tags): retried later like a transient failure; only its last attempt becomes a dead letter.
+        if (await deps.circuit.recordReadForbidden(run.data.user))
+          return putBack(run, token, 'circuit: read_permission_missing');
+        if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+          return deadLetter(
+            run,
+            'forbidden',
+            decision.error,
+            'Graph refused to list the devices of this user (403 on the inventory read)',
+          );
+        }
+        await incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 });
+        throw err;
       case 'dead-letter':
         if (decision.unexpected) logUnexpected(run, err);
         return deadLetter(run, decision.reason, decision.error, decision.message);
@@ -188,12 +226,10 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     message?: string,
   ): Promise<never> {
     const p = run.progress;
-    const id = await moveToDeadLetter(
-      ctx,
-      { id: run.job.id, data: run.data },
-      deadLetterInfo(p, reason, graphErr, message),
-      deps.actor,
-    );
+    const info = deadLetterInfo(p, reason, graphErr, message);
+    const id = await moveToDeadLetter(ctx, { id: run.job.id, data: run.data }, info, deps.actor);
+    // Webhooks and a waiting Lifecycle Workflows run hear of it; in Redis before the job fails.
+    await emitOutcome(ctx, deadLetterOutcomeEvent(run.job.id, run.data, info));
     await incrementMetrics(ctx.redis, ctx.prefix, { [`dead_letter:${reason}`]: 1 });
     logger.warn(
       {
@@ -210,11 +246,12 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
 
   async function finish(
     run: JobRun,
-    outcome: 'retired' | 'dry_run',
+    outcome: Outcome,
     startedMs: number,
     res?: GraphSuccess,
   ): Promise<RetireRecord> {
     const p = run.progress;
+    const inventory = p.inventory;
     const finishedAt = new Date().toISOString();
     const since = p.firstAttemptAt ? Date.parse(p.firstAttemptAt) : startedMs;
     const record: RetireRecord = {
@@ -228,8 +265,10 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       requestedBy: run.data.requestedBy,
       correlationId: run.data.correlationId,
       dryRun: outcome === 'dry_run',
+      ...(inventory ? { devices: inventory.devices.length } : {}),
     };
     await Promise.all([
+      inventory ? keepEvidence(ctx, run, outcome, inventory, res) : undefined,
       appendAudit(ctx, [
         ...(run.pendingAudit ?? []),
         {
@@ -244,11 +283,14 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
             attempts: record.attempts,
             throttledWaits: record.throttledWaits,
             durationMs: record.durationMs,
+            ...(inventory ? { devices: inventory.devices.length } : {}),
           },
         },
       ]),
       incrementMetrics(ctx.redis, ctx.prefix, { [`outcome:${outcome}`]: 1 }),
     ]);
+    // Outcome notifications are in Redis before the job completes: a crash now re-emits the same ids.
+    await emitOutcome(ctx, retireOutcomeEvent(run.job.id, run.data, record));
     return record;
   }
 }

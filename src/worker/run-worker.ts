@@ -4,9 +4,14 @@ import { type Job, Worker } from 'bullmq';
 import type { Config } from '../config/load.js';
 import { createCircuit } from '../control/circuit.js';
 import { createTokenProvider } from '../entra/provider.js';
+import { startVerifyWorker } from '../evidence/verify-worker.js';
 import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.js';
 import { createLogger, type Logger } from '../log.js';
+import { emitOutcome } from '../notify/emit.js';
+import { deadLetterOutcomeEvent } from '../notify/events.js';
+import { type NotifyWorkerOptions, startNotifyWorker } from '../notify/notify-worker.js';
 import { createPacer } from '../pacing/pacer.js';
+import { createReadPacer } from '../pacing/read-pacer.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
 import { deadLetterId, RETIRE_QUEUE } from '../queue/names.js';
 import { moveToDeadLetter } from '../records/dead-letter.js';
@@ -36,6 +41,8 @@ export interface StartWorkerOptions {
   metricsFlushMs?: number;
   /** Also run the scheduled-sweep worker (src/schedule). Default true. */
   sweep?: boolean;
+  /** The notify worker (webhooks, Lifecycle Workflows resume): false = not in this process; or its settings. */
+  notify?: false | Pick<NotifyWorkerOptions, 'concurrency' | 'backoffBaseMs' | 'backoffCapMs' | 'timeoutMs'>;
   /**
    * Called when BullMQ's run loop dies. The CLI exits non-zero so Docker or Kubernetes restarts the
    * process: a worker that processes nothing must not keep a healthy heartbeat. Default: log only.
@@ -79,6 +86,8 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
     },
     healthKeepMs: config.worker.forbiddenWindowMs,
   });
+  // Reads (inventory, verification, Entra sweeps) have their own budget, keys and 429 gate.
+  const readPacer = createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config });
   const circuit = createCircuit({
     ctx,
     logger,
@@ -97,6 +106,7 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
     actor,
     shutdown: shutdown.signal,
     graphCall: opts.graphCall,
+    readPacer,
   });
 
   const worker = new Worker<RetireJobData, RetireRecord>(RETIRE_QUEUE, processor, {
@@ -137,7 +147,18 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
   const certificate = publishCertificateExpiry(config, ctx, id);
   observeOutcomes(worker, ctx);
   // Scheduled sweeps run beside the retire worker; BullMQ hands each tick to exactly one process.
-  const sweep = opts.sweep === false ? undefined : startSweepWorker(ctx, { logger });
+  // Entra sources read Graph with this worker's credentials, on the read budget (src/schedule/entra-source.ts).
+  const sweep = opts.sweep === false ? undefined : startSweepWorker(ctx, { logger, tokenProvider });
+  // Outcome webhooks and Lifecycle Workflows resume calls (src/notify): their own queue and concurrency,
+  // so a destination that is down never holds a retire slot.
+  const notify =
+    opts.notify === false
+      ? undefined
+      : startNotifyWorker(ctx, { logger, tokenProvider, actor, ...(opts.notify ?? {}) });
+  // Verification reads after the action (src/evidence), paced on the read budget; EVIDENCE=off: no reads.
+  const verify = config.evidence.enabled
+    ? startVerifyWorker(ctx, { logger, tokenProvider, readPacer, actor })
+    : undefined;
 
   void worker.run().catch((err) => {
     logger.error({ err }, 'worker stopped unexpectedly');
@@ -154,7 +175,7 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
   const close = () => {
     closing ??= (async () => {
       // close() first so BullMQ stops fetching before the aborted waits hand their jobs back.
-      const graceful = Promise.all([worker.close(), sweep?.close()]);
+      const graceful = Promise.all([worker.close(), sweep?.close(), verify?.close(), notify?.close()]);
       shutdown.abort(new ShutdownError('worker shutting down'));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
@@ -197,12 +218,10 @@ async function ensureRecorded(
   try {
     if (await ctx.deadLetter.getJob(deadLetterId(job.id))) return;
     const p = readProgress(job.progress);
-    await moveToDeadLetter(
-      ctx,
-      { id: job.id, data: (job.data ?? {}) as RetireJobData },
-      deadLetterInfo(p, 'retries_exhausted', null, err.message),
-      actor,
-    );
+    const data = (job.data ?? {}) as RetireJobData;
+    const info = deadLetterInfo(p, 'retries_exhausted', null, err.message);
+    await moveToDeadLetter(ctx, { id: job.id, data }, info, actor);
+    await emitOutcome(ctx, deadLetterOutcomeEvent(job.id, data, info));
     await incrementMetrics(ctx.redis, ctx.prefix, { 'dead_letter:retries_exhausted': 1 });
     logger.warn({ jobId: job.id, error: err.message }, 'failed job dead-lettered by the safety net');
   } catch (e) {

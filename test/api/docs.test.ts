@@ -28,6 +28,8 @@ const ROUTES = [
   'get /v1/batches/{id}/items',
   'post /v1/batches/{id}/approve',
   'post /v1/batches/{id}/reject',
+  'get /v1/evidence',
+  'post /v1/offboardings/{id}/verify',
   'get /healthz',
   'get /readyz',
   'get /metrics',
@@ -61,6 +63,7 @@ describe('OpenAPI document', () => {
     const body = single.requestBody.content['application/json'].schema;
     expect(body).toMatchObject({ additionalProperties: false, required: ['user'] });
     expect(Object.keys(body.properties).sort()).toEqual([
+      'callbackUriPath',
       'correlationId',
       'dryRun',
       'effectiveAt',

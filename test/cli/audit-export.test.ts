@@ -57,6 +57,10 @@ describe('offboard audit export', () => {
   it('filters by type and user, and writes to a new file only', async () => {
     const byType = await runCli(['audit', 'export', '--type', 'paused,resumed'], env);
     expect(lines(byType.stdout).map((e) => e.type)).toEqual(['paused']);
+    // Every audit type is a valid filter, including the evidence and notification ones.
+    const newer = await runCli(['audit', 'export', '--type', 'inventory,verified,reverify,notified'], env);
+    expect(newer.code, newer.stderr).toBe(0);
+    expect(lines(newer.stdout)).toEqual([]);
     const byUser = await runCli(['audit', 'export', '--user', 'AUDIT-7@contoso.com'], env);
     expect(lines(byUser.stdout)).toHaveLength(1);
     const out = join(dir, 'audit.jsonl');

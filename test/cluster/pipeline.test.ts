@@ -52,6 +52,7 @@ beforeAll(async () => {
     API_PORT: '0',
     API_HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
+    EVIDENCE: 'off',
   };
   config = testConfig(env, { needAuth: true, needApi: true });
   ctx = createQueueContext(config, { name: 'pipeline-test' });

@@ -41,6 +41,7 @@ const ACTIONS: [string, Record<string, string>][] = [
   ['/console/dead-letters/bulk', { action: 'discard', expected: '0' }],
   ['/console/jobs/x/cancel', {}],
   ['/console/jobs/x/reschedule', { effectiveAt: '2030-01-01T00:00' }],
+  ['/console/jobs/x/verify', {}],
 ];
 const PAGES = [
   '/console',

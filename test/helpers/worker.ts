@@ -29,6 +29,9 @@ export function workerEnv(
     RETRY_CAP: '1s',
     GRAPH_TIMEOUT: '5s',
     LOG_LEVEL: 'silent',
+    // The worker tests written before evidence describe the write path alone (EVIDENCE=off is exactly
+    // that behaviour); tests of the inventory and verification pass EVIDENCE: 'on'.
+    EVIDENCE: 'off',
     ...overrides,
   };
 }

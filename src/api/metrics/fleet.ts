@@ -3,6 +3,8 @@
 // series. If Redis is down the scrape still answers: `offboard_redis_up 0` and no fleet series.
 import type { Metric, Registry } from 'prom-client';
 import { getQueueStatus, type QueueStatus } from '../../control/queue-control.js';
+import { countByVerificationState } from '../../evidence/store.js';
+import { notifyCounts } from '../../notify/queue.js';
 import type { QueueContext } from '../../queue/context.js';
 import { LATENCY_BUCKETS, type MetricFields, OUTCOME_BUCKETS, readMetrics } from '../../records/metrics.js';
 import { redisDown } from '../errors.js';
@@ -12,6 +14,8 @@ interface Snapshot {
   fields: MetricFields;
   status: QueueStatus | null;
   deadLetterCounts: Record<string, number>;
+  /** The notify queue (webhooks, Lifecycle Workflows resume); `failed` are its dead letters. */
+  notifyCounts: Record<string, number>;
 }
 
 export type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
@@ -94,16 +98,18 @@ export function sharedRead<S>(take: () => Promise<S>): () => Promise<S> {
 
 function snapshotReader(ctx: QueueContext): () => Promise<Snapshot> {
   const take = async (): Promise<Snapshot> => {
-    if (redisDown(ctx.redis)) return { up: false, fields: {}, status: null, deadLetterCounts: {} };
+    if (redisDown(ctx.redis))
+      return { up: false, fields: {}, status: null, deadLetterCounts: {}, notifyCounts: {} };
     try {
-      const [fields, status, deadLetterCounts] = await Promise.all([
+      const [fields, status, deadLetterCounts, notify] = await Promise.all([
         readMetrics(ctx.redis, ctx.prefix),
         getQueueStatus(ctx),
         ctx.deadLetter.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+        notifyCounts(ctx),
       ]);
-      return { up: true, fields, status, deadLetterCounts };
+      return { up: true, fields, status, deadLetterCounts, notifyCounts: notify };
     } catch {
-      return { up: false, fields: {}, status: null, deadLetterCounts: {} };
+      return { up: false, fields: {}, status: null, deadLetterCounts: {}, notifyCounts: {} };
     }
   };
   return sharedRead(take);
@@ -198,8 +204,20 @@ export function registerFleetMetrics(registry: Registry, ctx: QueueContext): voi
     for (const [state, value] of Object.entries(s.deadLetterCounts)) {
       out.push({ labels: { queue: 'dead-letter', state }, value });
     }
+    for (const [state, value] of Object.entries(s.notifyCounts))
+      out.push({ labels: { queue: 'notify', state }, value });
     return out;
   });
+  add(
+    'offboard_notify_deliveries_total',
+    'Outcome notification attempts by kind (webhook, resume) and result (ok, retry, failed = gave up)',
+    'counter',
+    (s) =>
+      fieldsWith(s.fields, 'notify').map(([[kind, result], value]) => ({
+        labels: { kind: kind as string, result: (result ?? '') as string },
+        value,
+      })),
+  );
   add('offboard_queue_paused', 'Whether the retire queue is paused', 'gauge', (s) =>
     s.status ? [{ labels: {}, value: s.status.paused ? 1 : 0 }] : [],
   );
@@ -211,5 +229,61 @@ export function registerFleetMetrics(registry: Registry, ctx: QueueContext): voi
   );
   add('offboard_throttle_paused', 'Whether a Retry-After pause is in force', 'gauge', (s) =>
     s.status ? [{ labels: {}, value: s.status.throttle.pausedUntil ? 1 : 0 }] : [],
+  );
+  // Reads (device inventory, verification): their own budget (GRAPH_READ_RATE_LIMIT), counted apart.
+  add(
+    'offboard_graph_read_calls_total',
+    'Graph read calls (device inventory and verification pages) by HTTP status (429 = read throttled), or timeout, network',
+    'counter',
+    (s) =>
+      fieldsWith(s.fields, 'read_calls').map(([[status], value]) => ({
+        labels: { status: status as string },
+        value,
+      })),
+  );
+  add(
+    'offboard_devices_inventoried_total',
+    'Managed devices found by the inventory before the retire action',
+    'counter',
+    (s) => [{ labels: {}, value: s.fields.devices_inventoried ?? 0 }],
+  );
+  add('offboard_inventories_total', 'Leavers whose devices were inventoried', 'counter', (s) => [
+    { labels: {}, value: s.fields.inventories ?? 0 },
+  ]);
+  // Evidence (src/evidence): verification after the action.
+  add(
+    'offboard_devices_retired_total',
+    'Inventoried devices verification saw retired (gone from Intune)',
+    'counter',
+    (s) => [{ labels: {}, value: s.fields.devices_retired ?? 0 }],
+  );
+  add(
+    'offboard_verifications_total',
+    'Leaver verifications ended, by state (verified, unverified)',
+    'counter',
+    // Both states always (0 until the first): increase() in alert rules misses a series' first sample.
+    (s) =>
+      (['verified', 'unverified'] as const).map((state) => ({
+        labels: { state },
+        value: s.fields[`verification:${state}`] ?? 0,
+      })),
+  );
+  add('offboard_verify_checks_total', 'Verification checks made (one device read each)', 'counter', (s) => [
+    { labels: {}, value: s.fields.verify_checks ?? 0 },
+  ]);
+  // Counted from the state indexes at scrape time (three ZCOUNTs), so expired evidence drops out.
+  const leavers = sharedRead(async () =>
+    redisDown(ctx.redis)
+      ? null
+      : countByVerificationState(ctx.redis, ctx.prefix, ctx.config.evidence.retentionMs).catch(() => null),
+  );
+  registry.registerMetric(
+    new SnapshotMetric(
+      'offboard_evidence_leavers',
+      'Leavers with evidence by verification state (pending, verified, unverified) within EVIDENCE_RETENTION',
+      'gauge',
+      leavers,
+      (c) => (c ? Object.entries(c).map(([state, value]) => ({ labels: { state }, value })) : []),
+    ) as unknown as Metric,
   );
 }

@@ -186,7 +186,7 @@ export function registerOnCallMetrics(registry: Registry, ctx: QueueContext): vo
   );
   add(
     'offboard_sweep_last_items',
-    'Leavers in the last successful tick of each schedule, by kind (found, new, duplicate, invalid)',
+    'Leavers in the last successful tick of each schedule, by kind (found, new, duplicate, invalid; entra schedules also rescheduled, withdrawn)',
     'gauge',
     (s) =>
       s.sweeps.flatMap((w) =>

@@ -1,7 +1,9 @@
 // Queue status and the operator's brake: pause and resume (resume also closes an open circuit).
 import type { FastifyPluginAsync } from 'fastify';
 import { getQueueStatus, pauseQueue, resumeQueue } from '../../control/queue-control.js';
+import { notifyCounts } from '../../notify/queue.js';
 import type { QueueContext } from '../../queue/context.js';
+import { scheduleHealth } from '../../schedule/sweep-status.js';
 import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { AUTH_ERRORS, emptyBody, errors, reasonBody } from '../schemas/common.js';
@@ -9,11 +11,20 @@ import { queuesView } from '../schemas/jobs.js';
 
 /** Queue status with the dead-letter queue's counts per state (not just its total). */
 export async function queuesStatus(ctx: QueueContext) {
-  const [status, dl] = await Promise.all([
+  const [status, dl, notify, schedules] = await Promise.all([
     getQueueStatus(ctx),
     ctx.deadLetter.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+    notifyCounts(ctx),
+    scheduleHealth(ctx),
   ]);
-  return { ...status, deadLetter: { ...dl, total: status.deadLetter.total ?? dl.waiting ?? 0 } };
+  // notify: outcome webhooks and Lifecycle Workflows resume calls; `failed` = notifications that gave up.
+  // schedules: a failing sweep (source unreadable, mass_withdrawal) shows here, not only in the CLI.
+  return {
+    ...status,
+    deadLetter: { ...dl, total: status.deadLetter.total ?? dl.waiting ?? 0 },
+    notify,
+    schedules,
+  };
 }
 
 export const queueRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => {

@@ -3,6 +3,7 @@
 // its one inline stylesheet is allowed by hash, so the page runs under a strict CSP.
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
+import { countByVerificationState, listUnverified } from '../../evidence/store.js';
 import { listDeadLetters } from '../../records/dead-letter.js';
 import { VIEWER_BROWSER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
@@ -36,7 +37,29 @@ function page(title: string, body: string): string {
 <a href="/dashboard">dashboard</a> · <a href="/docs">API docs</a></p></body></html>`;
 }
 
-export const statusPageRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => {
+type Counts = Awaited<ReturnType<typeof countByVerificationState>>;
+type Unverified = Awaited<ReturnType<typeof listUnverified>>;
+
+/** Proof of retirement at a glance: leavers per verification state and the latest unverified ones. */
+function evidenceSection(counts: Counts, unverified: Unverified): string {
+  const open = (r: Unverified[number]) =>
+    r.verification.devices
+      .filter((d) => d.result !== 'retired')
+      .map((d) => `${d.deviceId} ${d.result}${d.stateAfter ? ` (${d.stateAfter})` : ''}`)
+      .join(', ');
+  return [
+    `<p>Evidence: <span class="ok">${esc(counts.verified)} verified</span> · ${counts.unverified > 0 ? `<span class="bad">${esc(counts.unverified)} unverified</span>` : '0 unverified'} · ${esc(counts.pending)} pending verification</p>`,
+    `<h2>Latest unverified leavers (${esc(counts.unverified)})</h2>`,
+    unverified.length === 0
+      ? '<p class="muted">none</p>'
+      : table(
+          ['job', 'user', 'ended at', 'devices not retired'],
+          unverified.map((r) => [r.jobId, r.user, r.verification.endedAt ?? '-', open(r)]),
+        ),
+  ].join('\n');
+}
+
+export const statusPageRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, config }) => {
   app.get(
     '/',
     {
@@ -77,8 +100,15 @@ export const statusPageRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
       if (redisDown(ctx.redis)) return down();
       let status: Awaited<ReturnType<typeof queuesStatus>>;
       let dead: Awaited<ReturnType<typeof listDeadLetters>>;
+      let counts: Counts;
+      let unverified: Unverified;
       try {
-        [status, dead] = await Promise.all([queuesStatus(ctx), listDeadLetters(ctx, { limit: 10 })]);
+        [status, dead, counts, unverified] = await Promise.all([
+          queuesStatus(ctx),
+          listDeadLetters(ctx, { limit: 10 }),
+          countByVerificationState(ctx.redis, ctx.prefix, config.evidence.retentionMs),
+          listUnverified(ctx.redis, ctx.prefix, { limit: 10 }),
+        ]);
       } catch (err) {
         if (!isRedisUnavailable(err, ctx.redis)) throw err;
         return reply
@@ -96,6 +126,7 @@ export const statusPageRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
           ['queue', ...Object.keys(status.deadLetter)],
           [['dead-letter', ...Object.values(status.deadLetter)]],
         ),
+        evidenceSection(counts, unverified),
         `<h2>Latest dead letters (${esc(dead.total)})</h2>`,
         dead.items.length === 0
           ? '<p class="muted">none</p>'

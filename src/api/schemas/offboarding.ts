@@ -1,6 +1,7 @@
 // Schemas of the intake and job routes. The intake library (validateRequest) checks the meaning
 // (GUID or UPN, real instant, no control characters); these check the shape at the door.
 import { BATCH_STATES } from '../../guard/types.js';
+import { CALLBACK_PATH_MAX, CALLBACK_PATH_PATTERN } from '../../intake/callback-path.js';
 import { FREE_TEXT_PATTERN } from '../../intake/text.js';
 import { SOURCES } from '../../interfaces.js';
 
@@ -47,6 +48,16 @@ export const offboardingRequest = {
       type: ['string', 'null'],
       pattern: '^[A-Za-z0-9._:@/-]{1,128}$',
       description: 'Your reference (ticket id); defaults to the request id',
+    },
+    callbackUriPath: {
+      type: ['string', 'null'],
+      maxLength: CALLBACK_PATH_MAX,
+      pattern: CALLBACK_PATH_PATTERN,
+      description:
+        'Lifecycle Workflows custom task extension: the callbackUriPath Entra sent (a path on GRAPH_BASE_URL, never a URL). offboard resumes the task with completed or failed when the outcome is final',
+      examples: [
+        '/identityGovernance/lifecycleWorkflows/workflows/0a1b2c3d-0000-4000-8000-000000000001/tasks/0a1b2c3d-0000-4000-8000-000000000002/taskProcessingResults/0a1b2c3d-0000-4000-8000-000000000003/microsoft.graph.identityGovernance.resume',
+      ],
     },
   },
 } as const;

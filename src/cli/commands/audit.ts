@@ -6,34 +6,14 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/parse.js';
 import { normaliseUser } from '../../intake/user.js';
-import type { AuditType } from '../../interfaces.js';
+import { AUDIT_TYPES, type AuditType } from '../../interfaces.js';
 import { auditStart, exportAudit } from '../../records/audit-export.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action } from '../run.js';
 
-const TYPES: readonly AuditType[] = [
-  'requested',
-  'duplicate',
-  'attempt',
-  'throttled',
-  'retired',
-  'dry_run',
-  'dead-lettered',
-  'redriven',
-  'discarded',
-  'cancelled',
-  'rescheduled',
-  'held',
-  'approved',
-  'rejected',
-  'expired',
-  'paused',
-  'resumed',
-  'circuit-open',
-  'sweep',
-];
+const TYPES: readonly AuditType[] = AUDIT_TYPES;
 
 /** `2026-12-01`, an ISO 8601 instant, or a duration back from now (`24h`, `7d`). */
 export function parseInstant(text: string, flag: string, now = Date.now()): number {

@@ -2,9 +2,9 @@
 // several go through the mass-change guard like any bulk submission.
 import type { Command } from 'commander';
 import { type SubmitResult, submitBulk, submitOne } from '../../guard/batches.js';
-import { admitWithoutApproval, holdCauseText } from '../../guard/window.js';
+import { planBulk } from '../../guard/pipeline.js';
+import { holdCauseText } from '../../guard/window.js';
 import type { BulkItemResult, OffboardRequest } from '../../intake/enqueue.js';
-import { pendingKey } from '../../intake/pending.js';
 import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../intake/timezone.js';
 import { InvalidRequestError, validateRequest } from '../../intake/validate.js';
 import type { QueueContext } from '../../queue/context.js';
@@ -70,26 +70,32 @@ async function plan(
   who: string,
   json: boolean,
 ): Promise<void> {
-  const seen = new Set<string>();
-  const rows = [];
-  for (const [index, req] of requests.entries()) {
-    const { user, dryRun } = validateRequest(req);
-    const key = pendingKey(user, ctx.config.worker.dryRun || dryRun === true);
-    const jobId = seen.has(user) ? null : await ctx.retire.getDeduplicationJobId(key);
-    const status = seen.has(user) || jobId ? 'duplicate' : 'new';
-    seen.add(user);
-    rows.push({ index, user, status, ...(jobId ? { jobId } : {}) });
-  }
-  const admission = await admitWithoutApproval(ctx, who, [...seen], { reserve: false });
-  const wouldHold = !admission.admitted;
-  if (json) return printJson({ dryRun: true, rows, wouldHold });
+  const rows: { index: number; user: string; status: string; jobId?: string }[] = [];
+  const out = await planBulk(
+    ctx,
+    requests.map((item, n) => ({ n, item })),
+    {
+      meta: { requestedBy: who, source: 'cli' },
+      onItem: (e) => {
+        // The arguments were validated before (exit 2), so every item is new or a duplicate.
+        if (e.status !== 'invalid')
+          rows.push({
+            index: e.n,
+            user: e.user,
+            status: e.status,
+            ...(e.status === 'duplicate' && e.jobId ? { jobId: e.jobId } : {}),
+          });
+      },
+    },
+  );
+  if (json) return printJson({ dryRun: true, rows, wouldHold: out.wouldHold });
   for (const r of rows)
     process.stdout.write(
       safe`${r.status.padEnd(10)} ${r.user}${r.jobId ? `  pending job ${r.jobId}` : ''}\n`,
     );
   process.stdout.write(
-    safe`dry run: ${rows.filter((r) => r.status === 'new').length} new, ${rows.filter((r) => r.status === 'duplicate').length} duplicate; nothing enqueued` +
-      (wouldHold ? ` (would be held for approval: ${holdCauseText(ctx, admission.cause)})` : '') +
+    safe`dry run: ${out.new} new, ${out.duplicate} duplicate; nothing enqueued` +
+      (out.wouldHold ? ` (would be held for approval: ${holdCauseText(ctx, out.admission.cause)})` : '') +
       '\n',
   );
 }

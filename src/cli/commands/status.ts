@@ -1,6 +1,8 @@
 // `offboard status [id]`: the queue at a glance, or one job (by job id or by user) with its history.
 import type { Command } from 'commander';
 import { getQueueStatus } from '../../control/queue-control.js';
+import { getEvidence } from '../../evidence/store.js';
+import { type EvidenceView, evidenceView } from '../../evidence/view.js';
 import { listBatches } from '../../guard/batches.js';
 import { pendingJobIds } from '../../intake/pending.js';
 import { normaliseUser } from '../../intake/user.js';
@@ -28,6 +30,8 @@ export interface JobStatus {
   failedReason?: string;
   scheduledFor?: string;
   history: AuditRecord[];
+  /** Devices before, the action, each device after; null without evidence. */
+  evidence?: EvidenceView | null;
 }
 
 async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promise<JobStatus> {
@@ -49,7 +53,10 @@ async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promi
     if (history.length === 0) throw new CommandFailedError(`no job or history for ${ref.slice(0, 128)}`);
     return { id: null, user: user as string, state: 'none pending', history };
   }
-  const state = await job.getState();
+  const [state, evidence] = await Promise.all([
+    job.getState(),
+    getEvidence(ctx.redis, ctx.prefix, job.id as string),
+  ]);
   // effectiveAt is kept current by reschedules; job.timestamp + delay would not be.
   const scheduled = state === 'delayed' ? job.data.effectiveAt : undefined;
   return {
@@ -62,7 +69,29 @@ async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promi
     ...(job.failedReason ? { failedReason: job.failedReason } : {}),
     ...(scheduled ? { scheduledFor: scheduled } : {}),
     history,
+    evidence: evidence ? evidenceView(evidence) : null,
   };
+}
+
+/** The evidence as lines: the action, then one line per device, before → after. */
+function evidenceLines(e: EvidenceView): string[] {
+  const v = e.verification;
+  const out = [
+    `evidence verification ${v.state}, ${v.checks} check(s)${v.endedAt ? `, ended ${v.endedAt}` : v.deadline ? `, until ${v.deadline}` : ''}`,
+    `  inventory ${e.inventoriedAt}: ${e.devices.length} device(s)`,
+    e.action
+      ? `  action    ${e.action.at} HTTP ${e.action.status}${e.action.requestId ? ` request-id ${e.action.requestId}` : ''}`
+      : `  action    none sent (${e.outcome})`,
+  ];
+  for (const d of e.devices) {
+    const after = d.after
+      ? `${d.after.result} (${d.after.stateAfter ?? 'gone'}, ${d.after.checkedAt})`
+      : 'not checked yet';
+    out.push(
+      `  device    ${d.id}  ${d.deviceName ?? '-'}  ${d.operatingSystem ?? '-'}  serial ${d.serialNumber ?? '-'}  ${d.managementState ?? '-'} → ${after}`,
+    );
+  }
+  return out;
 }
 
 function printJob(s: JobStatus): void {
@@ -71,6 +100,7 @@ function printJob(s: JobStatus): void {
   if (s.attemptsMade !== undefined) out.push(`attempts ${s.attemptsMade}`);
   if (s.failedReason) out.push(`failed   ${s.failedReason}`);
   if (s.record) out.push(`record   ${JSON.stringify(s.record)}`);
+  if (s.evidence) out.push(...evidenceLines(s.evidence));
   out.push('history:');
   for (const h of s.history) {
     out.push(

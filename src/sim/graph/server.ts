@@ -5,7 +5,10 @@ import { applyControl, InvalidControlError, resetState } from '../control.js';
 import { delay, readBody, sendJson } from '../http.js';
 import type { SimState } from '../state.js';
 import { decide } from './decide.js';
+import { devicesRoute, devicesView } from './devices-route.js';
+import { lifecycleRoute } from './lifecycle.js';
 import { replyError, replySuccess } from './responses.js';
+import { userRoute, usersRoute } from './users.js';
 
 /**
  * Graph endpoints other than the retire action (reads, Lifecycle Workflows): each owns its file and
@@ -16,7 +19,7 @@ export interface SimRoute {
   handle(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
 }
 
-const ROUTES: SimRoute[] = [];
+const ROUTES: SimRoute[] = [usersRoute, userRoute, devicesRoute, lifecycleRoute];
 
 const ACTION = /^\/v1\.0\/users(?:\/([^/()]+)|\(([^/]+)\))\/removeAllDevicesFromManagement\/?$/;
 
@@ -88,7 +91,11 @@ async function handle(state: SimState, req: IncomingMessage, res: ServerResponse
     state.windows.announce(sentAt, 'until' in a ? a.until : sentAt + a.ms);
   }
   if (decision.hang) return; // held open until the client or close() ends the socket
-  if (decision.status >= 200 && decision.status < 300) return replySuccess(res, decision.status, ids);
+  if (decision.status >= 200 && decision.status < 300) {
+    // Intune accepted the retire: the user's devices start moving (retirePending, then gone).
+    state.devices.retire(user);
+    return replySuccess(res, decision.status, ids);
+  }
   replyError(res, decision.status, ids, {
     code: decision.code,
     message: decision.message,
@@ -105,8 +112,13 @@ async function handleControl(
   const url = new URL(rawUrl, 'http://sim.invalid');
   const body = await readBody(req, 4 * 1024 * 1024).catch(() => '');
   if (req.method === 'GET' && url.pathname === '/_sim/stats') {
-    return sendJson(res, 200, state.stats.snapshot(url.searchParams.get('log') !== '0'));
+    const stats = state.stats.snapshot(url.searchParams.get('log') !== '0');
+    return sendJson(res, 200, { ...stats, reads: state.devices.stats() });
   }
+  if (req.method === 'GET' && url.pathname === '/_sim/lifecycle') {
+    return sendJson(res, 200, { calls: state.lifecycle.calls });
+  }
+  if (req.method === 'GET' && url.pathname === '/_sim/devices') return devicesView(state, res, url);
   if (req.method === 'GET' && url.pathname === '/_sim/device-codes') {
     return sendJson(res, 200, {
       pending: state.deviceCodes

@@ -75,6 +75,8 @@ const DEFAULT_ENV: Record<string, string> = {
   GUARD_THRESHOLD: '100000',
   API_RATE_LIMIT: '100000',
   LOG_LEVEL: 'info',
+  // The fault tests measure the write path; device reads have their own tests (test/evidence).
+  EVIDENCE: 'off',
 };
 
 export function makeUsers(n: number, tag: string): string[] {

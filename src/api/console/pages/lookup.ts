@@ -2,6 +2,8 @@
 // held, approved, attempts with status and request-id, outcome) and, while it is pending, cancel
 // and reschedule. Reads go through the same readers as GET /v1/offboardings.
 import type { FastifyPluginAsync } from 'fastify';
+import { EvidenceNotFoundError, NothingToVerifyError, requestReverify } from '../../../evidence/schedule.js';
+import type { EvidenceView } from '../../../evidence/view.js';
 import { getBatch } from '../../../guard/batches.js';
 import { cancelJob, rescheduleJob } from '../../../intake/cancel.js';
 import { pendingJobIds } from '../../../intake/pending.js';
@@ -137,6 +139,42 @@ async function timeline(ctx: QueueContext, v: JobView): Promise<Html> {
   return html`<ol class="timeline">${items.map((i) => html`<li>${time(i.at)} — ${i.label}</li>`)}</ol>`;
 }
 
+const RESULT_CLASS: Record<string, string> = {
+  retired: 'ok',
+  pending: 'warn',
+  failed: 'bad',
+  not_retired: 'bad',
+};
+const VERIFICATION_CLASS: Record<string, string> = { verified: 'ok', pending: 'warn', unverified: 'bad' };
+
+/** Proof of retirement: each device before the action beside what became of it after. */
+function evidenceBlock(e: EvidenceView): Html {
+  const v = e.verification;
+  const summary = html`<p>Verification <strong class="${VERIFICATION_CLASS[v.state] ?? ''}">${v.state}</strong>
+${v.checks} check(s)${v.lastCheckedAt ? html`, last ${time(v.lastCheckedAt)}` : ''}${v.nextCheckAt && v.state === 'pending' ? html`, next ${time(v.nextCheckAt)}` : ''}${v.deadline ? html`, until ${time(v.deadline)}` : ''}${v.endedAt ? html`, ended ${time(v.endedAt)}` : ''} ·
+inventory ${time(e.inventoriedAt)}${e.action ? html` · action ${time(e.action.at)} HTTP ${e.action.status}${e.action.requestId ? html` request-id <span class="mono">${e.action.requestId}</span>` : ''}` : html` · no action sent (${e.outcome})`}</p>`;
+  if (e.devices.length === 0) return html`${summary}<p class="muted">No managed devices at inventory.</p>`;
+  const rows = e.devices.map(
+    (
+      d,
+    ) => html`<tr><td class="mono">${d.id}</td><td>${d.deviceName ?? '–'}</td><td>${d.operatingSystem ?? '–'} ${d.osVersion ?? ''}</td><td class="mono">${d.serialNumber ?? '–'}</td><td>${d.ownerType ?? '–'}</td><td>${d.managementState ?? '–'}</td>
+<td>${d.after ? (d.after.stateAfter ?? html`<span class="muted">gone</span>`) : html`<span class="muted">not checked yet</span>`}</td><td class="${RESULT_CLASS[d.after?.result ?? ''] ?? ''}">${d.after?.result ?? '–'}</td><td>${time(d.after?.checkedAt)}</td></tr>`,
+  );
+  return html`${summary}<div class="wrap"><table><caption class="visually-hidden">Devices before and after</caption>
+<thead><tr><th scope="col">device id</th><th scope="col">name</th><th scope="col">OS</th><th scope="col">serial</th><th scope="col">owner</th><th scope="col">before</th><th scope="col">after</th><th scope="col">result</th><th scope="col">checked</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`;
+}
+
+/** Re-verify (operators): once a verification has ended, or for a job whose reads never started. */
+function verifyAction(env: ConsoleEnv, request: Parameters<ConsoleEnv['csrf']>[0], v: JobView): Html {
+  const e = v.evidence;
+  if (!env.operator(request) || !e?.action || e.devices.length === 0 || e.verification.state === 'pending') {
+    return html``;
+  }
+  return html`<form class="inline" method="post" action="/console/jobs/${v.id}/verify">${env.csrf(request)}
+<button type="submit">Verify the devices again</button></form>`;
+}
+
 function jobActions(env: ConsoleEnv, request: Parameters<ConsoleEnv['csrf']>[0], v: JobView): Html {
   if (!env.operator(request) || !PENDING.has(v.state)) return html``;
   const id = v.id;
@@ -174,6 +212,7 @@ ${v.data.reason ? html`<dt>reason</dt><dd>${v.data.reason}</dd>` : ''}
 ${rec ? html`<dt>outcome</dt><dd class="ok">${rec.outcome} at ${time(rec.finishedAt)}${rec.requestId ? html` · request-id <span class="mono">${rec.requestId}</span>` : ''}</dd>` : ''}
 ${dl ? html`<dt>dead letter</dt><dd class="bad"><a href="/console/dead-letters/${dl.id}">${dl.reason}</a>, last status ${dl.lastStatus ?? '–'}${dl.requestId ? html` · request-id <span class="mono">${dl.requestId}</span>` : ''}</dd>` : ''}
 </dl>
+${v.evidence ? html`<details open><summary>Evidence: devices before and after</summary>${evidenceBlock(v.evidence)}${verifyAction(env, request, v)}</details>` : ''}
 <details open><summary>Timeline</summary>${await timeline(ctx, v)}</details>
 ${jobActions(env, request, v)}
 </section>`;
@@ -222,6 +261,26 @@ ${
       return env.act$(request, reply, back(job?.data?.user ?? id), async () => {
         const r = await cancelJob(ctx, id, actorOf(request), text((request.body as { note?: string }).note));
         return `Cancelled job ${r.id} for ${r.user} (it was ${r.previousState}).`;
+      });
+    },
+  );
+
+  app.post(
+    '/console/jobs/:id/verify',
+    { config: env.act, schema: { hide: true, params: jobParams, body: formBody({}) } },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      return env.act$(request, reply, `/console/lookup${query({ q: id })}`, async () => {
+        if (!isValidId(id)) throw new ApiError(400, 'invalid_request', 'not a job id');
+        try {
+          const r = await requestReverify(ctx, id, actorOf(request), ctx.config);
+          return `Verifying the devices of job ${r.jobId} (${r.user}) again, until ${r.deadline}.`;
+        } catch (err) {
+          if (err instanceof EvidenceNotFoundError || err instanceof NothingToVerifyError) {
+            throw new ApiError(409, 'nothing_to_verify', err.message);
+          }
+          throw err;
+        }
       });
     },
   );

@@ -2,7 +2,7 @@
 // schedule is failing (its last failed tick is newer than its last good one). Read only: schedules
 // are changed with `offboard schedule add|remove`, where the definition is validated.
 import type { FastifyPluginAsync } from 'fastify';
-import type { SweepSource } from '../../../schedule/definition.js';
+import { formatDuration, type SweepSource } from '../../../schedule/definition.js';
 import { listSchedules } from '../../../schedule/schedules.js';
 import { readSweepStatuses, type SweepStatus } from '../../../schedule/sweep-status.js';
 import { html, time } from '../html.js';
@@ -11,6 +11,10 @@ import type { ConsoleEnv } from '../plugin.js';
 function sourceText(source: SweepSource | undefined) {
   if (!source) return html`<span class="muted">unknown</span>`;
   if (source.type === 'csv') return html`CSV <span class="mono">${source.path}</span>`;
+  if (source.type === 'entra') {
+    const offset = source.offsetMs ? `, offset ${formatDuration(source.offsetMs)}` : '';
+    return html`Entra <span class="mono">employeeLeaveDateTime</span>, lookahead ${formatDuration(source.lookaheadMs)}${offset}, reconcile ${source.reconcile ? 'on' : 'off'}`;
+  }
   return html`feed <span class="mono">${source.url}</span>${source.tokenEnv ? html` (token from ${source.tokenEnv})` : ''}`;
 }
 
@@ -18,7 +22,7 @@ function health(s: SweepStatus | undefined) {
   if (!s || (s.lastSuccessMs === 0 && s.lastFailureMs === 0))
     return html`<span class="muted">not run yet</span>`;
   if (s.lastFailureMs > s.lastSuccessMs) {
-    return html`<span class="bad">failing</span> since ${time(s.lastFailureMs)}${s.lastSuccessMs ? html`; last good ${time(s.lastSuccessMs)}` : ''}`;
+    return html`<span class="bad">failing</span> since ${time(s.lastFailureMs)}${s.lastError ? html`: <span class="mono">${s.lastError}</span>` : ''}${s.lastSuccessMs ? html`; last good ${time(s.lastSuccessMs)}` : ''}`;
   }
   return html`<span class="ok">ok</span>`;
 }
@@ -36,7 +40,7 @@ export const schedulePages: FastifyPluginAsync<ConsoleEnv> = async (app, env) =>
       const st = byName.get(s.name);
       return html`<tr><th scope="row">${s.name}${s.dryRun ? html` <span class="muted">(dry run)</span>` : ''}</th>
 <td class="mono">${s.cron}</td><td>${s.tz}</td><td>${sourceText(s.source)}</td><td>${time(s.next)}</td>
-<td>${st?.lastSuccessMs ? html`${time(st.lastSuccessMs)}: found ${st.items.found}, new ${st.items.new}, duplicate ${st.items.duplicate}, invalid ${st.items.invalid}${st.held ? html`, <span class="warn">held for approval</span>` : ''}` : html`<span class="muted">–</span>`}</td>
+<td>${st?.lastSuccessMs ? html`${time(st.lastSuccessMs)}: found ${st.items.found}, new ${st.items.new}${s.source?.type === 'entra' ? `, rescheduled ${st.items.rescheduled}, withdrawn ${st.items.withdrawn}` : ''}, duplicate ${st.items.duplicate}, invalid ${st.items.invalid}${st.held ? html`, <span class="warn">held for approval</span>` : ''}` : html`<span class="muted">–</span>`}</td>
 <td>${health(st)}</td><td class="num">${st ? `${st.runs.success} / ${st.runs.failure}` : '0 / 0'}</td></tr>`;
     });
     const body =

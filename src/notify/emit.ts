@@ -1,0 +1,66 @@
+// emitOutcome: the worker's one call when an outcome is final. It writes the notifications to the
+// `notify` queue (one job per webhook destination, one resume call for a waiting Lifecycle Workflows
+// run) and returns once Redis has them: awaited before the retire job completes, they survive a crash,
+// and a crash before completion re-emits the same job ids, which BullMQ ignores. Delivery happens
+// elsewhere (notify-worker.ts), so a slow or dead destination never slows retirement.
+import type { QueueContext } from '../queue/context.js';
+import { eventIdFor, type OutcomeEvent, toWebhookEvent } from './events.js';
+import { type NotifyJobData, notifyJobOptions, notifyQueue, resumeJobId, webhookJobId } from './queue.js';
+import { resumeStatusFor } from './resume-rule.js';
+
+export type { OutcomeEvent, OutcomeEventType } from './events.js';
+
+/** The notifications an outcome calls for (no I/O): empty when nothing is configured or due. */
+export function notificationsFor(
+  ctx: Pick<QueueContext, 'config'>,
+  event: OutcomeEvent,
+): { name: 'webhook' | 'resume'; data: NotifyJobData; jobId: string }[] {
+  const out: { name: 'webhook' | 'resume'; data: NotifyJobData; jobId: string }[] = [];
+  const urls = ctx.config.webhooks.urls;
+  if (urls.length > 0) {
+    const body = toWebhookEvent(event);
+    urls.forEach((url, destination) => {
+      out.push({
+        name: 'webhook',
+        jobId: webhookJobId(event.data.jobId, event.type, destination),
+        data: { kind: 'webhook', destination, url, event: body },
+      });
+    });
+  }
+  if (event.callbackUriPath) {
+    const status = resumeStatusFor(event, ctx.config.evidence.enabled);
+    if (status) {
+      out.push({
+        name: 'resume',
+        jobId: resumeJobId(event.callbackUriPath),
+        data: {
+          kind: 'resume',
+          callbackUriPath: event.callbackUriPath,
+          operationStatus: status,
+          eventId: eventIdFor(event.data.jobId, event.type),
+          eventType: event.type,
+          jobId: event.data.jobId,
+          user: event.data.user,
+          correlationId: event.data.correlationId,
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Adds the outcome's notifications durably and idempotently. Without WEBHOOK_URLS and without a
+ * callback due, it returns at once without touching Redis (the worker calls it for every job).
+ */
+export async function emitOutcome(ctx: QueueContext, event: OutcomeEvent): Promise<void> {
+  const jobs = notificationsFor(ctx, event);
+  if (jobs.length === 0) return;
+  const queue = notifyQueue(ctx);
+  if (jobs.length === 1) {
+    const [j] = jobs as [(typeof jobs)[number]];
+    await queue.add(j.name, j.data, notifyJobOptions(j.jobId));
+    return;
+  }
+  await queue.addBulk(jobs.map((j) => ({ name: j.name, data: j.data, opts: notifyJobOptions(j.jobId) })));
+}

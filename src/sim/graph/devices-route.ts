@@ -1,0 +1,152 @@
+// GET /v1.0/users/{user}/managedDevices (also the users('…') form): auth, the read permission
+// (DeviceManagementManagedDevices.Read.All), announced read Retry-After windows, outage, the read
+// limiter, scripted read answers, unknown users (404); then $select, $top and @odata.nextLink paging
+// over what the DeviceBook (devices.ts) lists now. Also `/_sim/devices?user=` for tests.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ManagedDevice } from '../../interfaces.js';
+import { delay, readBody, sendJson } from '../http.js';
+import type { SimState } from '../state.js';
+import { PERMISSIONS } from '../tokens.js';
+import { DEVICE_FIELDS } from './devices.js';
+import { type ReplyIds, replyError, replyHeaders } from './responses.js';
+import type { SimRoute } from './server.js';
+import { formatRetryAfter } from './windows.js';
+
+const PATH = /^\/v1\.0\/users(?:\/([^/()]+)|\(([^/]+)\))\/managedDevices\/?$/;
+
+/** The user of a managedDevices path (lower-cased), or undefined. */
+export function parseDevicesPath(rawPath: string): string | undefined {
+  const m = PATH.exec(rawPath);
+  if (!m) return undefined;
+  try {
+    if (m[1] !== undefined) return decodeURIComponent(m[1]).toLowerCase();
+    const key = decodeURIComponent(m[2] ?? '');
+    if (key.length < 2 || !key.startsWith("'") || !key.endsWith("'")) return undefined;
+    return key.slice(1, -1).replaceAll("''", "'").toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+export const devicesRoute: SimRoute = {
+  match: (method, path) => method === 'GET' && PATH.test(path),
+  handle: handleDevices,
+};
+
+async function handleDevices(
+  state: SimState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  const ids: ReplyIds = { requestId: randomUUID(), clientRequestId: header(req, 'client-request-id') };
+  await readBody(req, 64 * 1024).catch(() => '');
+  const user = parseDevicesPath(url.pathname);
+  const book = state.devices;
+  const now = Date.now();
+  const answer = decideRead(state, user ?? '', header(req, 'authorization'), now);
+  await delay(state.latencyMs + (answer.delayMs ?? 0));
+  if (answer.announceMs !== undefined) book.windows.announce(Date.now(), Date.now() + answer.announceMs);
+  book.counted(user ?? '', answer.status);
+  if (user === undefined) return replyError(res, 400, ids, { code: 'BadRequest', message: 'Invalid user.' });
+  if (answer.status !== 200) {
+    return replyError(res, answer.status, ids, {
+      ...(answer.code ? { code: answer.code } : {}),
+      ...(answer.retryAfter ? { retryAfter: answer.retryAfter } : {}),
+    });
+  }
+  const q = url.searchParams;
+  const select = (q.get('$select') ?? DEVICE_FIELDS.join(',')).split(',').map((f) => f.trim());
+  const unknown = select.find((f) => !(DEVICE_FIELDS as readonly string[]).includes(f));
+  const top = q.get('$top') === null ? book.pageSize : Number(q.get('$top'));
+  const offset = Number(q.get('$skiptoken') ?? '0');
+  if (unknown || !Number.isInteger(top) || top < 1 || top > 999 || !Number.isInteger(offset) || offset < 0) {
+    return replyError(res, 400, ids, {
+      code: 'BadRequest',
+      message: unknown
+        ? `Could not find a property named '${unknown}' on type 'microsoft.graph.managedDevice'.`
+        : 'Invalid $top or $skiptoken.',
+    });
+  }
+  const all = book.list(user, Date.now());
+  const page = all.slice(offset, offset + top);
+  const body: Record<string, unknown> = {
+    '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${user}')/managedDevices(${select.join(',')})`,
+  };
+  if (offset + top < all.length) {
+    // Graph keeps the `$` of system query options literal in its nextLinks.
+    const next = new URLSearchParams(url.searchParams);
+    next.set('$skiptoken', String(offset + top));
+    const query = [...next].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+    body['@odata.nextLink'] = `http://${header(req, 'host') ?? '127.0.0.1'}${url.pathname}?${query}`;
+  }
+  body.value = page.map((d) =>
+    Object.fromEntries(select.map((f) => [f, d[f as keyof ManagedDevice] ?? null])),
+  );
+  sendJson(res, 200, body, replyHeaders(ids));
+}
+
+interface ReadAnswer {
+  status: number;
+  code?: string;
+  retryAfter?: string;
+  delayMs?: number;
+  /** A read Retry-After window opens when the answer is sent. */
+  announceMs?: number;
+}
+
+/** Auth, permission, announced read windows, outage, read throttling, scripted answers, unknown users. */
+function decideRead(
+  state: SimState,
+  user: string,
+  authorization: string | undefined,
+  now: number,
+): ReadAnswer {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!bearer) return { status: 401 };
+  const check = state.tokens.check(bearer, state.tenantId, now);
+  if (!check.ok) return { status: 401 };
+  const noRoles = check.claims.idtyp === 'app' && !Array.isArray(check.claims.roles);
+  if (noRoles || state.deniedPermissions.has(PERMISSIONS.readDevices)) return { status: 403 };
+  const book = state.devices;
+  const verdict = book.windows.classify(now, state.violationGraceMs);
+  if (verdict.kind === 'violation') {
+    book.violation();
+    return { status: 429, retryAfter: formatRetryAfter(verdict.remainingMs, 'seconds', now).header };
+  }
+  if (state.outage) {
+    const { status, retryAfter } = state.outage;
+    return { status, ...(retryAfter ? { retryAfter } : {}) };
+  }
+  const wait = book.limiter.admit(String(check.claims.appid ?? ''), now, book.readLimit, null);
+  if (wait > 0) {
+    const { header: h, until } = formatRetryAfter(wait, book.readLimit?.retryAfter ?? 'seconds', now);
+    return { status: 429, ...(h ? { retryAfter: h } : {}), ...(until ? { announceMs: until - now } : {}) };
+  }
+  const step = book.nextScripted(user);
+  if (step !== undefined) {
+    const s = typeof step === 'number' ? { status: step } : step;
+    if (s.status >= 200 && s.status < 300) return { status: 200, delayMs: s.delayMs };
+    const announceMs =
+      s.status === 429 && s.retryAfter && /^\d+(\.\d+)?$/.test(s.retryAfter)
+        ? Number(s.retryAfter) * 1000
+        : undefined;
+    return { status: s.status, retryAfter: s.retryAfter, delayMs: s.delayMs, announceMs };
+  }
+  const local = user.includes('@') ? user.slice(0, user.lastIndexOf('@')) : '';
+  if (local.startsWith('notfound-')) return { status: 404 };
+  return { status: 200 };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** `/_sim/devices?user=…`: the devices as a read would list them now (no auth, no throttling, not counted). */
+export function devicesView(state: SimState, res: ServerResponse, url: URL): void {
+  const user = url.searchParams.get('user');
+  if (user) sendJson(res, 200, state.devices.view(user));
+  else sendJson(res, 200, { reads: state.devices.stats(), retireDelayMs: state.devices.retireDelayMs });
+}

@@ -1,0 +1,228 @@
+// The simulator's Intune managed devices (served by devices-route.ts): every user's devices, its own
+// read limiter and counters (Intune counts device reads apart from writes), the device controls, and
+// what a retire does to the devices: after a 204 they go retirePending and disappear after
+// `retireDelayMs`, except those that never check in (stay retirePending) or fail (retireFailed). Users
+// get 0–3 devices derived from a hash of the user (device-fixtures.ts), or what a control sets.
+import { z } from 'zod';
+import type { ManagedDevice } from '../../interfaces.js';
+import { stableGuid } from '../tokens.js';
+import type { AppLimit, ScriptStep } from '../types.js';
+import { defaultDevices, iso, makeDevice } from './device-fixtures.js';
+import { Limiter } from './limiter.js';
+import { AnnouncedWindows } from './windows.js';
+
+export { defaultDevices, makeDevice } from './device-fixtures.js';
+
+export const DEVICE_BEHAVIOURS = ['normal', 'neverChecksIn', 'fails'] as const;
+export type DeviceBehaviour = (typeof DEVICE_BEHAVIOURS)[number];
+
+/** A device as a control sets it: every field optional (the id is derived when absent). */
+export type SimDeviceInput = Partial<ManagedDevice> & { behaviour?: DeviceBehaviour };
+
+export interface ReadStats {
+  calls: number;
+  byStatus: Record<string, number>;
+  byUser: Record<string, number>;
+  throttled: number;
+  /** Reads that arrived inside an announced read Retry-After window (after the grace period). */
+  insideRetryAfterWindow: number;
+}
+
+/** What `/_sim/devices?user=` shows: the devices as a read would list them now, and the retire time. */
+export interface DeviceView {
+  user: string;
+  retiredAt: string | null;
+  devices: ManagedDevice[];
+}
+
+export const DEVICE_FIELDS = [
+  'id',
+  'deviceName',
+  'operatingSystem',
+  'osVersion',
+  'model',
+  'manufacturer',
+  'serialNumber',
+  'managementState',
+  'ownerType',
+  'complianceState',
+  'lastSyncDateTime',
+  'enrolledDateTime',
+] as const satisfies readonly (keyof ManagedDevice)[];
+
+const text = z.string().max(256).nullable().optional();
+const deviceInput = z.strictObject({
+  ...Object.fromEntries(DEVICE_FIELDS.map((f) => [f, text])),
+  id: z.string().min(1).max(64).optional(),
+  behaviour: z.enum(DEVICE_BEHAVIOURS).optional(),
+});
+const userKey = z.string().min(1).max(256);
+
+/** The device controls (part of the simulator's control schema, control.ts). */
+export const deviceControlShape = {
+  /** Per user: a device count, an explicit list, or null for the hash-derived default. */
+  devices: z
+    .record(userKey, z.union([z.number().int().min(0).max(1000), z.array(deviceInput).max(1000), z.null()]))
+    .optional(),
+  /** Per user or per device id: how devices react to a retire; null = back to the default. */
+  deviceBehaviour: z.record(userKey, z.enum(DEVICE_BEHAVIOURS).nullable()).optional(),
+  retireDelayMs: z.number().int().min(0).max(86_400_000).optional(),
+  devicesPageSize: z.number().int().min(1).max(999).optional(),
+  readLimit: z
+    .strictObject({
+      limit: z.number().int().min(1),
+      windowMs: z.number().int().min(1),
+      retryAfter: z.enum(['seconds', 'fractional', 'http-date', 'none']).optional(),
+    })
+    .nullable()
+    .optional(),
+  /** Answers for the device reads of specific users, consumed in order, then the normal answer. */
+  readScript: z
+    .record(
+      userKey,
+      z
+        .array(
+          z.union([
+            z.number().int().min(100).max(599),
+            z.strictObject({
+              status: z.number().int().min(100).max(599),
+              retryAfter: z.string().max(64).optional(),
+              delayMs: z.number().int().min(0).max(600_000).optional(),
+            }),
+          ]),
+        )
+        .max(10_000),
+    )
+    .optional(),
+};
+
+/** The prefix rule (like behaviour.ts): `nocheckin-` devices never check in, `retirefail-` ones fail. */
+function behaviourByPrefix(user: string): DeviceBehaviour {
+  const local = user.includes('@') ? user.slice(0, user.lastIndexOf('@')) : '';
+  if (local.startsWith('nocheckin-')) return 'neverChecksIn';
+  if (local.startsWith('retirefail-')) return 'fails';
+  return 'normal';
+}
+
+/** Every device of the simulated tenant and what retires did to them; the read limiter and counters. */
+export class DeviceBook {
+  private explicit = new Map<string, (ManagedDevice & { behaviour?: DeviceBehaviour })[]>();
+  private behaviours = new Map<string, DeviceBehaviour>();
+  private retired = new Map<string, number>();
+  private scripts = new Map<string, ScriptStep[]>();
+  private readStats = emptyStats();
+  readonly limiter = new Limiter();
+  readonly windows = new AnnouncedWindows();
+  retireDelayMs: number;
+  pageSize: number;
+  readLimit: AppLimit | null;
+
+  constructor(opts: { retireDelayMs?: number; pageSize?: number; readLimit?: AppLimit | null } = {}) {
+    this.retireDelayMs = opts.retireDelayMs ?? 2000;
+    this.pageSize = opts.pageSize ?? 100;
+    this.readLimit = opts.readLimit ?? null;
+  }
+
+  /** Forgets explicit devices, behaviours, retires, scripts, limiter windows and counters. Settings stay. */
+  reset(): void {
+    this.explicit.clear();
+    this.behaviours.clear();
+    this.retired.clear();
+    this.scripts.clear();
+    this.readStats = emptyStats();
+    this.limiter.reset();
+    this.windows.reset();
+  }
+
+  /** Sets a user's devices: a count (derived devices), a list, or null (the hash default). Clears its retire. */
+  setDevices(user: string, spec: number | SimDeviceInput[] | null): void {
+    const key = user.toLowerCase();
+    this.retired.delete(key);
+    if (spec === null) {
+      this.explicit.delete(key);
+      return;
+    }
+    const list =
+      typeof spec === 'number'
+        ? Array.from({ length: spec }, (_, i) => makeDevice(key, `n${i}`))
+        : spec.map((d, i) => ({
+            ...makeDevice(key, `l${i}`),
+            ...d,
+            id: d.id ?? stableGuid(`device:${key}:l${i}`),
+          }));
+    this.explicit.set(key, list);
+  }
+
+  setBehaviour(key: string, behaviour: DeviceBehaviour | null): void {
+    if (behaviour === null) this.behaviours.delete(key.toLowerCase());
+    else this.behaviours.set(key.toLowerCase(), behaviour);
+  }
+
+  script(scripts: Record<string, ScriptStep[]>): void {
+    for (const [user, steps] of Object.entries(scripts)) {
+      if (steps.length === 0) this.scripts.delete(user.toLowerCase());
+      else this.scripts.set(user.toLowerCase(), [...steps]);
+    }
+  }
+
+  nextScripted(user: string): ScriptStep | undefined {
+    return this.scripts.get(user)?.shift();
+  }
+
+  /** A retire POST was answered 2xx: the user's devices start retiring (the first retire counts). */
+  retire(user: string, now = Date.now()): void {
+    const key = user.toLowerCase();
+    if (!this.retired.has(key)) this.retired.set(key, now);
+  }
+
+  /** The devices a read lists now, with the managementState a retire gave them. */
+  list(user: string, now = Date.now()): ManagedDevice[] {
+    const key = user.toLowerCase();
+    const base = this.explicit.get(key) ?? defaultDevices(key, now);
+    const retiredAt = this.retired.get(key);
+    const out: ManagedDevice[] = [];
+    for (const device of base) {
+      const { behaviour: own, ...d } = device as ManagedDevice & { behaviour?: DeviceBehaviour };
+      if (retiredAt === undefined) {
+        out.push(d);
+        continue;
+      }
+      const behaviour =
+        this.behaviours.get(d.id.toLowerCase()) ?? own ?? this.behaviours.get(key) ?? behaviourByPrefix(key);
+      const settled = now - retiredAt >= this.retireDelayMs;
+      if (behaviour === 'normal' && settled) continue;
+      const state = behaviour === 'fails' && settled ? 'retireFailed' : 'retirePending';
+      out.push({ ...d, managementState: state });
+    }
+    return out;
+  }
+
+  view(user: string, now = Date.now()): DeviceView {
+    const at = this.retired.get(user.toLowerCase());
+    return {
+      user: user.toLowerCase(),
+      retiredAt: at === undefined ? null : iso(at),
+      devices: this.list(user, now),
+    };
+  }
+
+  counted(user: string, status: number): void {
+    const s = this.readStats;
+    s.calls++;
+    s.byStatus[String(status)] = (s.byStatus[String(status)] ?? 0) + 1;
+    s.byUser[user] = (s.byUser[user] ?? 0) + 1;
+    if (status === 429) s.throttled++;
+  }
+
+  violation(): void {
+    this.readStats.insideRetryAfterWindow++;
+  }
+
+  stats(): ReadStats {
+    return structuredClone(this.readStats);
+  }
+}
+
+function emptyStats(): ReadStats {
+  return { calls: 0, byStatus: {}, byUser: {}, throttled: 0, insideRetryAfterWindow: 0 };
+}
