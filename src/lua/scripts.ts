@@ -18,6 +18,7 @@ interface ScriptSpec {
 
 const SCRIPTS = {
   'api/auth-failure': { keys: 1 },
+  'records/append-audit': { keys: 2 },
   'pacer/acquire': { keys: 6 },
   'pacer/throttled': { keys: 2 },
   'pacer/health': { keys: 5 },

@@ -1,5 +1,6 @@
 // A job's payload is re-checked when a worker picks it up: anything could have written to Redis
 // (an old version, a hand-made job). A job that fails here is dead-lettered as `invalid_job`.
+import { isCallbackPath } from '../intake/callback-path.js';
 import { normaliseUser } from '../intake/user.js';
 import { type RetireJobData, type RetireProgress, SOURCES, type Source } from '../interfaces.js';
 
@@ -41,6 +42,9 @@ export function parseJobData(data: unknown): RetireJobData {
   text(obj, 'effectiveAt', false, 40);
   text(obj, 'batchId', false, 200);
   text(obj, 'redrivenFrom', false, 200);
+  // The worker later POSTs to this path with the app's Graph token: only the exact resume shape.
+  if (obj.callbackUriPath !== undefined && !isCallbackPath(obj.callbackUriPath))
+    throw new InvalidJobError('job field "callbackUriPath" is not a Lifecycle Workflows resume path');
   if (!KNOWN_SOURCES.has(obj.source as Source))
     throw new InvalidJobError('job field "source" is not a known source');
   return obj as unknown as RetireJobData;

@@ -35,10 +35,14 @@ export interface ProcessorDeps extends Omit<AttemptDeps, 'ctx'> {
   readPacer?: Pacer;
 }
 
+/**
+ * Two parameters on purpose: BullMQ creates an AbortController per job only for a processor that
+ * declares a third (its cancellation signal). Nothing cancels an active retire job (cancel and
+ * reschedule act on pending jobs), and the per-job signal showed in the worker's CPU profile.
+ */
 export type RetireProcessor = (
   job: Job<RetireJobData, RetireRecord>,
   token?: string,
-  signal?: AbortSignal,
 ) => Promise<RetireRecord>;
 
 /** The job was dead-lettered: unrecoverable for BullMQ (no retry), already recorded by us. */
@@ -84,7 +88,7 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
   };
   const stepDeps = { ctx, attemptDeps };
 
-  return async (job, token, cancel) => {
+  return async (job, token) => {
     const startedMs = Date.now();
     let data: RetireJobData;
     try {
@@ -103,17 +107,18 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     const dryRun = data.dryRun || cfg.dryRun;
     if (!readPacer && dryRun) return finish(run, 'dry_run', startedMs);
 
-    const wait = anySignal(deps.shutdown, cancel);
+    // Shutdown stops waits (pacer, gates) but lets a call on the wire finish.
+    const wait = deps.shutdown;
     try {
       if (readPacer) {
         // A dry run is inventoried too: it shows what WOULD be retired.
-        const inventory = await inventoryOnce(stepDeps, readPacer, run, { wait, cancel });
+        const inventory = await inventoryOnce(stepDeps, readPacer, run, { wait });
         if (dryRun) return await finish(run, 'dry_run', startedMs);
         if (inventory.devices.length === 0 && !evidence.retireWhenNoDevices) {
           return await finish(run, 'no_devices', startedMs);
         }
       }
-      const res = await callUntilDone(run, wait, cancel);
+      const res = await callUntilDone(run, wait);
       return await finish(run, 'retired', startedMs, res);
     } catch (err) {
       return await handleFailure(run, err, token);
@@ -121,12 +126,12 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
   };
 
   /** In-call retries for transient errors; throttled waits (429 + Retry-After) and one 401 refresh loop here. */
-  async function callUntilDone(run: JobRun, wait?: AbortSignal, cancel?: AbortSignal): Promise<GraphSuccess> {
+  async function callUntilDone(run: JobRun, wait?: AbortSignal): Promise<GraphSuccess> {
     let refreshed = false;
     for (;;) {
       try {
         return await pRetry(
-          () => attemptCall(attemptDeps, run, { wait, call: cancel }),
+          () => attemptCall(attemptDeps, run, { wait }),
           inCallRetryOptions(cfg, {
             signal: wait,
             onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 }),
@@ -293,10 +298,4 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     await emitOutcome(ctx, retireOutcomeEvent(run.job.id, run.data, record));
     return record;
   }
-}
-
-function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
-  const list = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (list.length <= 1) return list[0];
-  return AbortSignal.any(list);
 }

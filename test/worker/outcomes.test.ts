@@ -255,4 +255,23 @@ describe('worker outcomes (one row of the failure table each)', () => {
     expect(o?.deadLetter).toMatchObject({ reason: 'invalid_job', lastStatus: null, attempts: 0 });
     expect(sim.stats().graph.calls).toBe(0);
   });
+
+  it('a job written to Redis by hand with a callback path of another shape → `invalid_job`, nothing sent', async () => {
+    const { ctx } = await setup();
+    const data = {
+      user: 'hand-made@contoso.com',
+      dryRun: false,
+      correlationId: 'c-1',
+      requestedBy: 'mallory',
+      requestedAt: new Date().toISOString(),
+      source: 'api',
+      // A path on GRAPH_BASE_URL the worker would POST to with the app's token.
+      callbackUriPath: '/users/victim@contoso.com/removeAllDevicesFromManagement',
+    };
+    const job = await ctx.retire.add('retire', data as never, { attempts: 3, backoff: { type: 'offboard' } });
+    const [o] = await waitForOutcomes(ctx, [job.id as string]);
+    expect(o?.deadLetter).toMatchObject({ reason: 'invalid_job', attempts: 0 });
+    expect(o?.deadLetter?.graphMessage ?? '').toMatch(/callbackUriPath/);
+    expect(sim.stats().graph.calls).toBe(0);
+  });
 });
