@@ -9,8 +9,12 @@ import { productCli } from './build.js';
 import { track } from './children.js';
 import { ROOT } from './paths.js';
 
-/** `offboard` = the shipped worker; `bare` = plain BullMQ + fetch; `sdk-retry` = Graph SDK RetryHandler style. */
-export type WorkerKind = 'offboard' | 'bare' | 'sdk-retry';
+/**
+ * `offboard` = the shipped worker; `bare` = plain BullMQ + fetch; `bare-request` = plain BullMQ + undici's
+ * request() (the HTTP client the product uses), to tell the pipeline's cost from the client's;
+ * `sdk-retry` = Graph SDK RetryHandler style.
+ */
+export type WorkerKind = 'offboard' | 'bare' | 'bare-request' | 'sdk-retry';
 
 export interface FleetOptions {
   kind: WorkerKind;
@@ -39,7 +43,7 @@ export class FleetStartError extends Error {
 function command(kind: WorkerKind, cpuProfDir?: string): string[] {
   const prof = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   if (kind === 'offboard') return [...prof, productCli(), 'worker'];
-  const file = kind === 'bare' ? 'bare-worker.ts' : 'sdk-retry-worker.ts';
+  const file = kind === 'bare' || kind === 'bare-request' ? 'bare-worker.ts' : 'sdk-retry-worker.ts';
   return ['--import', 'tsx', ...prof, join(ROOT, 'bench', 'workers', file)];
 }
 
@@ -50,7 +54,12 @@ export async function startFleet(opts: FleetOptions): Promise<Fleet> {
     const child = track(
       spawn(process.execPath, command(opts.kind, opts.cpuProfDir), {
         cwd: ROOT,
-        env: { ...process.env, LOG_LEVEL: 'warn', ...opts.env },
+        env: {
+          ...process.env,
+          LOG_LEVEL: 'warn',
+          ...opts.env,
+          ...(opts.kind === 'bare-request' ? { BARE_HTTP: 'request' } : {}),
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
       }),
     );

@@ -1,5 +1,6 @@
 // Settings of the baseline workers, read from the same variable names the product uses so the
 // harness starts every kind of worker with one environment.
+import { request } from 'undici';
 export class BaselineConfigError extends Error {
   override readonly name = 'BaselineConfigError';
 }
@@ -75,6 +76,20 @@ export async function postRetire(env: BaselineEnv, token: string, user: string):
   // Reading the body keeps the keep-alive socket reusable (cancelling it makes undici drop it).
   await res.arrayBuffer();
   return res;
+}
+
+/** The same POST through undici's request() (what the product's client uses since issue 10). */
+export async function postRetireRequest(
+  env: BaselineEnv,
+  token: string,
+  user: string,
+): Promise<{ status: number }> {
+  const res = await request(actionUrl(env, user), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'content-length': '0' },
+  });
+  await res.body.dump();
+  return { status: res.statusCode };
 }
 
 /** SIGTERM → close the BullMQ worker (finishes active jobs) → exit, so a CPU profile gets written. */

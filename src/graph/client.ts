@@ -1,9 +1,11 @@
 // The one Graph call this product makes: POST …/users/{user}/removeAllDevicesFromManagement.
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { type Dispatcher, request } from 'undici';
 import type { GraphSuccess } from '../interfaces.js';
 import { classifyResponse } from './classify.js';
 import { GraphNetworkError, GraphTimeoutError } from './errors.js';
-import { checkGraphBaseUrl, userActionUrl } from './url.js';
+import { checkedBaseUrl, userActionUrl } from './url.js';
 
 export interface RetireCallOptions {
   /** e.g. `https://graph.microsoft.com/v1.0`; https only, except loopback hosts. */
@@ -30,26 +32,31 @@ const MAX_ERROR_BODY = 64 * 1024;
  * non-https, non-loopback base URL.
  */
 export async function removeAllDevicesFromManagement(opts: RetireCallOptions): Promise<GraphSuccess> {
-  checkGraphBaseUrl(opts.baseUrl);
+  checkedBaseUrl(opts.baseUrl);
   if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) {
     throw new RangeError('timeoutMs must be a positive number');
   }
   const url = userActionUrl(opts.baseUrl, opts.user);
   const clientRequestId = opts.clientRequestId ?? randomUUID();
-  // One controller per call, not AbortSignal.timeout + AbortSignal.any: those allocate signals that
-  // live until GC, which showed in the worker's profile at high concurrency. The timeout also covers
-  // reading the body; the timer and the caller's listener are gone when the call ends.
-  const controller = new AbortController();
+  // An EventEmitter as the abort signal (undici's request() takes one), not an AbortController: a
+  // controller per call, on top of the one inside fetch, showed in the worker's CPU profile at high
+  // concurrency. The timer covers connect, headers and body; the caller's listener goes with the call.
+  const abort = new EventEmitter();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort(new DOMException('The operation timed out', 'TimeoutError'));
+    abort.emit('abort');
   }, opts.timeoutMs);
-  const onAbort = (): void => controller.abort(opts.signal?.reason);
-  if (opts.signal?.aborted) onAbort();
-  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const onAbort = (): void => {
+    abort.emit('abort');
+  };
+  if (opts.signal?.aborted) {
+    clearTimeout(timer);
+    throw opts.signal.reason;
+  }
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await call(opts, url, clientRequestId, controller.signal, () => timedOut);
+    return await call(opts, url, clientRequestId, abort, () => timedOut);
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
@@ -60,7 +67,7 @@ async function call(
   opts: RetireCallOptions,
   url: string,
   clientRequestId: string,
-  signal: AbortSignal,
+  abort: EventEmitter,
   timedOut: () => boolean,
 ): Promise<GraphSuccess> {
   const started = performance.now();
@@ -73,62 +80,66 @@ async function call(
     return new GraphNetworkError(details, (err as { cause?: unknown })?.cause ?? err);
   };
 
-  let response: Response;
+  // undici's request() rather than fetch: the same connection pool and global dispatcher (the proxy
+  // agent, src/net/proxy.ts), without WHATWG streams and header conversions per call. Redirects are
+  // not followed (a token must not travel to another host).
+  let response: Dispatcher.ResponseData;
   try {
-    response = await fetch(url, {
+    response = await request(url, {
       method: 'POST',
       headers: {
         authorization: `Bearer ${opts.token}`,
         'client-request-id': clientRequestId,
         'return-client-request-id': 'true',
         accept: 'application/json',
+        // Graph wants a length on a bodiless POST.
+        'content-length': '0',
       },
-      // An empty body makes fetch send `Content-Length: 0`, which Graph wants on a bodiless POST.
-      body: new Uint8Array(0),
-      signal,
-      redirect: 'manual',
+      signal: abort,
     });
   } catch (err) {
     throw failure(err);
   }
 
-  const requestId = response.headers.get('request-id') ?? undefined;
-  if (response.status >= 200 && response.status < 300) {
-    // Read (not cancel) a small body: cancelling an unfinished body makes undici drop the keep-alive socket.
-    await readCapped(response, MAX_ERROR_BODY).catch(() => undefined);
-    return { status: response.status, requestId, clientRequestId, durationMs: elapsed() };
+  const requestId = single(response.headers['request-id']);
+  const status = response.statusCode;
+  if (status >= 200 && status < 300) {
+    // Consume (not destroy) the body so the keep-alive socket goes back to the pool.
+    await response.body.dump({ limit: MAX_ERROR_BODY }).catch(() => undefined);
+    return { status, requestId, clientRequestId, durationMs: elapsed() };
   }
   let bodyText = '';
   try {
-    bodyText = await readCapped(response, MAX_ERROR_BODY);
+    bodyText = await readCapped(response.body, MAX_ERROR_BODY);
   } catch {
     if (opts.signal?.aborted) throw opts.signal.reason;
     // The status is what matters; a body cut short by the timeout still leaves a classifiable answer.
   }
-  throw classifyResponse(response.status, response.headers, bodyText, {
-    clientRequestId,
-    durationMs: elapsed(),
-  });
+  const headers = response.headers;
+  throw classifyResponse(
+    status,
+    { get: (name: string) => single(headers[name.toLowerCase()]) ?? null },
+    bodyText,
+    { clientRequestId, durationMs: elapsed() },
+  );
 }
 
-async function readCapped(response: Response, limit: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
   let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size >= limit) {
-        await reader.cancel().catch(() => undefined);
-        break;
-      }
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    chunks.push(buf);
+    size += buf.byteLength;
+    if (size >= limit) {
+      // Past the cap the rest is not worth reading: drop it (this socket is not reused).
+      body.destroy();
+      break;
     }
-  } finally {
-    reader.releaseLock();
   }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit));
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }

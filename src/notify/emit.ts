@@ -10,6 +10,15 @@ import { resumeStatusFor } from './resume-rule.js';
 
 export type { OutcomeEvent, OutcomeEventType } from './events.js';
 
+/**
+ * Whether an outcome of this job can call for any notification: webhooks are configured, or the job
+ * carries a Lifecycle Workflows callback. The worker asks this first so the common case (neither)
+ * builds no event at all.
+ */
+export function mayNotify(ctx: Pick<QueueContext, 'config'>, callbackUriPath: string | undefined): boolean {
+  return ctx.config.webhooks.urls.length > 0 || callbackUriPath !== undefined;
+}
+
 /** The notifications an outcome calls for (no I/O): empty when nothing is configured or due. */
 export function notificationsFor(
   ctx: Pick<QueueContext, 'config'>,

@@ -24,12 +24,11 @@ export async function appendAudit(ctx: AuditContext, entries: AuditEntry | Audit
   const user = list[0]?.user;
   if (user && list.every((e) => e.user === user)) {
     const history = list.map(({ user: _user, ...rest }) => JSON.stringify(rest));
-    const bodies = history.map((body) => withUser(user, body));
     await runScript(
       ctx.redis,
       'records/append-audit',
       [stream, keys.userHistory(ctx.prefix, user)],
-      [auditMaxLen, historyMaxLen, historyTtlMs, list.length, ...bodies, ...history],
+      [auditMaxLen, historyMaxLen, historyTtlMs, JSON.stringify(user), ...history],
     );
     return;
   }

@@ -10,17 +10,43 @@ export type MetricFields = Record<string, number>;
 
 /** Fields for one Graph call: `graph_calls:<status>`, the (non-cumulative) bucket `graph_latency_bucket:<status>:<le>`, sum and count. */
 export function graphCallFields(status: number | 'timeout' | 'network', seconds: number): MetricFields {
-  const s = String(status);
-  const out: MetricFields = {
-    [`graph_calls:${s}`]: 1,
-    [`graph_latency_count:${s}`]: 1,
-    [`graph_latency_sum:${s}`]: seconds,
-  };
+  const names = callFieldNames(status);
+  const out: MetricFields = {};
+  out[names.calls] = 1;
+  out[names.count] = 1;
+  out[names.sum] = seconds;
   // Only the one bucket the call falls into: readers sum them into Prometheus's cumulative buckets.
   // Writing every bucket at or above it cost a dozen HINCRBYs per Graph call on the worker's hot path.
-  const le = LATENCY_BUCKETS.find((b) => seconds <= b);
-  out[`graph_latency_bucket:${s}:${le ?? '+Inf'}`] = 1;
+  const i = LATENCY_BUCKETS.findIndex((b) => seconds <= b);
+  out[names.buckets[i < 0 ? LATENCY_BUCKETS.length : i] as string] = 1;
   return out;
+}
+
+interface CallFieldNames {
+  calls: string;
+  count: string;
+  sum: string;
+  /** One per LATENCY_BUCKETS bound, then `+Inf`. */
+  buckets: string[];
+}
+
+/** Field names per status, built once: the worker names four fields for every Graph call. */
+const callFieldCache = new Map<string, CallFieldNames>();
+
+function callFieldNames(status: number | 'timeout' | 'network'): CallFieldNames {
+  const s = String(status);
+  let names = callFieldCache.get(s);
+  if (!names) {
+    names = {
+      calls: `graph_calls:${s}`,
+      count: `graph_latency_count:${s}`,
+      sum: `graph_latency_sum:${s}`,
+      buckets: [...LATENCY_BUCKETS, '+Inf'].map((le) => `graph_latency_bucket:${s}:${le}`),
+    };
+    // Statuses are a small set (HTTP codes, timeout, network): the cache stays tiny.
+    if (callFieldCache.size < 200) callFieldCache.set(s, names);
+  }
+  return names;
 }
 
 /** Upper bounds in seconds for the time from request (or leave moment, if later) to a terminal outcome. */
@@ -56,6 +82,17 @@ export async function incrementMetrics(
     return;
   }
   await writeMetrics(redis, prefix, fields);
+}
+
+/**
+ * Adds to the installed buffer synchronously (no promise on the worker's hot path). False when no
+ * buffer is installed for this client and prefix: call incrementMetrics instead.
+ */
+export function bufferIncrement(redis: RedisClient, prefix: string, fields: MetricFields): boolean {
+  const buffer = buffers.get(redis)?.get(prefix);
+  if (!buffer) return false;
+  buffer.add(fields);
+  return true;
 }
 
 /** Writes at once even while a buffer is installed (rare, alerting counters such as circuit_opened). */

@@ -10,7 +10,7 @@ import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphError, GraphThrottledError, GraphUnauthorizedError } from '../graph/errors.js';
 import type { DeadLetterReason, GraphSuccess, Outcome, RetireJobData, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
-import { emitOutcome } from '../notify/emit.js';
+import { emitOutcome, mayNotify } from '../notify/emit.js';
 import { deadLetterOutcomeEvent, retireOutcomeEvent } from '../notify/events.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { createReadPacer } from '../pacing/read-pacer.js';
@@ -70,22 +70,27 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
   const attemptDeps: AttemptDeps = {
     ...deps,
     tokenProvider: {
-      async getToken(opts) {
-        if (failedInGeneration !== null && (await generation()) > failedInGeneration) {
-          failedInGeneration = null;
-          deps.tokenProvider.reset?.();
-        }
-        try {
-          return await deps.tokenProvider.getToken(opts);
-        } catch (err) {
-          if (err instanceof TokenAcquisitionError && failedInGeneration === null) {
-            failedInGeneration = await generation().catch(() => 0);
-          }
-          throw err;
-        }
+      getToken(opts) {
+        // The common case (no token failure since the last resume): no async wrapper, no Redis read.
+        if (failedInGeneration === null) return deps.tokenProvider.getToken(opts).catch(noteFailure);
+        return afterFailure(opts);
       },
     },
   };
+  async function noteFailure(err: unknown): Promise<never> {
+    if (err instanceof TokenAcquisitionError && failedInGeneration === null) {
+      failedInGeneration = await generation().catch(() => 0);
+    }
+    throw err;
+  }
+  /** After a token failure: forget it once an operator has resumed since, then ask again. */
+  async function afterFailure(opts?: { forceRefresh?: boolean }): Promise<string> {
+    if (failedInGeneration !== null && (await generation()) > failedInGeneration) {
+      failedInGeneration = null;
+      deps.tokenProvider.reset?.();
+    }
+    return deps.tokenProvider.getToken(opts).catch(noteFailure);
+  }
   const stepDeps = { ctx, attemptDeps };
 
   return async (job, token) => {
@@ -234,7 +239,8 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     const info = deadLetterInfo(p, reason, graphErr, message);
     const id = await moveToDeadLetter(ctx, { id: run.job.id, data: run.data }, info, deps.actor);
     // Webhooks and a waiting Lifecycle Workflows run hear of it; in Redis before the job fails.
-    await emitOutcome(ctx, deadLetterOutcomeEvent(run.job.id, run.data, info));
+    if (mayNotify(ctx, run.data.callbackUriPath))
+      await emitOutcome(ctx, deadLetterOutcomeEvent(run.job.id, run.data, info));
     await incrementMetrics(ctx.redis, ctx.prefix, { [`dead_letter:${reason}`]: 1 });
     logger.warn(
       {
@@ -259,10 +265,11 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     const inventory = p.inventory;
     const finishedAt = new Date().toISOString();
     const since = p.firstAttemptAt ? Date.parse(p.firstAttemptAt) : startedMs;
+    const requestId = res?.requestId ?? p.lastRequestId;
+    // Plain assignments, not conditional spreads: this runs for every job (the worker's CPU profile).
     const record: RetireRecord = {
       outcome,
       user: run.data.user,
-      ...((res?.requestId ?? p.lastRequestId) ? { requestId: res?.requestId ?? p.lastRequestId } : {}),
       attempts: p.graphCalls,
       throttledWaits: p.throttledWaits,
       durationMs: Math.max(0, Date.now() - since),
@@ -270,8 +277,16 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       requestedBy: run.data.requestedBy,
       correlationId: run.data.correlationId,
       dryRun: outcome === 'dry_run',
-      ...(inventory ? { devices: inventory.devices.length } : {}),
     };
+    if (requestId) record.requestId = requestId;
+    if (inventory) record.devices = inventory.devices.length;
+    const details: Record<string, unknown> = {
+      attempts: record.attempts,
+      throttledWaits: record.throttledWaits,
+      durationMs: record.durationMs,
+    };
+    if (requestId) details.requestId = requestId;
+    if (inventory) details.devices = inventory.devices.length;
     await Promise.all([
       inventory ? keepEvidence(ctx, run, outcome, inventory, res) : undefined,
       appendAudit(ctx, [
@@ -283,19 +298,14 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
           jobId: run.job.id,
           user: run.data.user,
           correlationId: run.data.correlationId,
-          details: {
-            ...(record.requestId ? { requestId: record.requestId } : {}),
-            attempts: record.attempts,
-            throttledWaits: record.throttledWaits,
-            durationMs: record.durationMs,
-            ...(inventory ? { devices: inventory.devices.length } : {}),
-          },
+          details,
         },
       ]),
       incrementMetrics(ctx.redis, ctx.prefix, { [`outcome:${outcome}`]: 1 }),
     ]);
     // Outcome notifications are in Redis before the job completes: a crash now re-emits the same ids.
-    await emitOutcome(ctx, retireOutcomeEvent(run.job.id, run.data, record));
+    if (mayNotify(ctx, run.data.callbackUriPath))
+      await emitOutcome(ctx, retireOutcomeEvent(run.job.id, run.data, record));
     return record;
   }
 }
