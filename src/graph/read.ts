@@ -1,11 +1,10 @@
 // Graph reads: one GET (`graphGet`) and a paged list that follows `@odata.nextLink` (`graphGetAll`).
-// Same rules as the retire call (client.ts): one timeout covering headers and body, the caller's
-// abort reason rethrown as is, every non-2xx classified into the GraphError the callers branch on.
+// The exchange itself (timeout, abort, classification) is the retire call's: transport.ts.
 // A nextLink is server-provided: it is followed only on GRAPH_BASE_URL's origin, so a tampered or
 // misrouted page can never make us send the bearer token somewhere else.
 import { randomUUID } from 'node:crypto';
-import { classifyResponse } from './classify.js';
-import { GraphError, GraphNetworkError, GraphTimeoutError } from './errors.js';
+import { GraphError } from './errors.js';
+import { graphExchange } from './transport.js';
 import { checkGraphBaseUrl } from './url.js';
 
 export interface GraphGetOptions {
@@ -51,8 +50,6 @@ export class GraphResponseBodyError extends GraphError {
 }
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
-/** Error bodies are small; anything beyond this is not worth holding in memory. */
-const MAX_ERROR_BODY = 64 * 1024;
 
 /**
  * Resolves `url` against baseUrl and checks it stays on baseUrl's origin. A relative path is taken
@@ -75,80 +72,21 @@ export function resolveGraphUrl(baseUrl: string, url: string): URL {
 /** One GET. Resolves on 2xx with the parsed body; rejects with a GraphError subclass otherwise. */
 export async function graphGet<T = unknown>(opts: GraphGetOptions): Promise<GraphPage<T>> {
   const url = resolveGraphUrl(opts.baseUrl, opts.url);
-  if (!Number.isFinite(opts.timeoutMs) || opts.timeoutMs <= 0) {
-    throw new RangeError('timeoutMs must be a positive number');
-  }
   const clientRequestId = opts.clientRequestId ?? randomUUID();
-  // One controller per call (see client.ts): the timeout also covers reading the body.
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new DOMException('The operation timed out', 'TimeoutError'));
-  }, opts.timeoutMs);
-  const onAbort = (): void => controller.abort(opts.signal?.reason);
-  if (opts.signal?.aborted) onAbort();
-  else opts.signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await get<T>(opts, url, clientRequestId, controller.signal, () => timedOut);
-  } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-async function get<T>(
-  opts: GraphGetOptions,
-  url: URL,
-  clientRequestId: string,
-  signal: AbortSignal,
-  timedOut: () => boolean,
-): Promise<GraphPage<T>> {
-  const started = performance.now();
-  const elapsed = (): number => Math.round(performance.now() - started);
-  const failure = (err: unknown): unknown => {
-    if (opts.signal?.aborted) return opts.signal.reason;
-    const details = { status: null, clientRequestId, durationMs: elapsed() };
-    if (timedOut()) return new GraphTimeoutError(details, opts.timeoutMs);
-    return new GraphNetworkError(details, (err as { cause?: unknown })?.cause ?? err);
-  };
-
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'GET',
-      headers: {
-        ...opts.headers,
-        authorization: `Bearer ${opts.token}`,
-        'client-request-id': clientRequestId,
-        'return-client-request-id': 'true',
-        accept: 'application/json',
-      },
-      signal,
-      redirect: 'manual',
-    });
-  } catch (err) {
-    throw failure(err);
-  }
-  const requestId = response.headers.get('request-id') ?? undefined;
-  const ok = response.status >= 200 && response.status < 300;
-  const limit = ok ? (opts.maxBodyBytes ?? DEFAULT_MAX_BODY) : MAX_ERROR_BODY;
-  let text: string;
-  let cut = false;
-  try {
-    ({ text, cut } = await readCapped(response, limit));
-  } catch (err) {
-    if (!ok && !opts.signal?.aborted && !timedOut()) text = '';
-    else throw failure(err);
-  }
-  if (!ok) {
-    throw classifyResponse(response.status, response.headers, text, {
-      clientRequestId,
-      durationMs: elapsed(),
-    });
-  }
-  const details = { status: response.status, requestId, clientRequestId, durationMs: elapsed() };
-  if (cut) throw new GraphResponseBodyError(`Graph answer larger than ${limit} bytes`, details);
+  const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const answer = await graphExchange({
+    method: 'GET',
+    url: url.href,
+    token: opts.token,
+    timeoutMs: opts.timeoutMs,
+    clientRequestId,
+    headers: opts.headers,
+    signal: opts.signal,
+    maxBodyBytes: limit,
+  });
+  const { status, requestId, durationMs, text } = answer;
+  const details = { status, requestId, clientRequestId, durationMs };
+  if (answer.cut) throw new GraphResponseBodyError(`Graph answer larger than ${limit} bytes`, details);
   const body = parseObject(text);
   if (body === undefined && text.trim() !== '') {
     throw new GraphResponseBodyError('Graph answered 2xx with a body that is not a JSON object', details);
@@ -228,28 +166,4 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function readCapped(response: Response, limit: number): Promise<{ text: string; cut: boolean }> {
-  if (!response.body) return { text: '', cut: false };
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let cut = false;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-      if (size > limit) {
-        cut = true;
-        await reader.cancel().catch(() => undefined);
-        break;
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return { text: new TextDecoder().decode(Buffer.concat(chunks).subarray(0, limit)), cut };
 }
