@@ -1,32 +1,17 @@
 // `offboard audit export`: the audit stream as JSON lines, so it can be kept beyond AUDIT_MAX_LEN
 // (run it from a nightly job, or before a large operation).
-import { createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { parseDuration } from '../../config/parse.js';
 import { normaliseUser } from '../../intake/user.js';
 import { AUDIT_TYPES, type AuditType } from '../../interfaces.js';
 import { auditStart, exportAudit } from '../../records/audit-export.js';
-import { CommandFailedError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
+import { outputStream, parseInstant, writeChunk } from '../export-io.js';
 import { withQueueContext } from '../queue-context.js';
 import { action } from '../run.js';
 
 const TYPES: readonly AuditType[] = AUDIT_TYPES;
-
-/** `2026-12-01`, an ISO 8601 instant, or a duration back from now (`24h`, `7d`). */
-export function parseInstant(text: string, flag: string, now = Date.now()): number {
-  const back = parseDuration(text);
-  if (back !== null) return now - back;
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return Date.parse(`${text}T00:00:00Z`);
-  if (/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:?\d{2})$/.test(text) && Number.isFinite(Date.parse(text))) {
-    return Date.parse(text);
-  }
-  throw new UsageError(
-    `${flag} must be a date (2026-12-01, UTC), an ISO 8601 instant with offset, or a duration back from now (24h, 7d)`,
-  );
-}
 
 interface ExportOptions {
   since?: string;
@@ -34,21 +19,6 @@ interface ExportOptions {
   type?: string;
   user?: string;
   out?: string;
-}
-
-async function openNew(path: string) {
-  try {
-    return await open(path, 'wx');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CommandFailedError(
-      code === 'EEXIST' ? `${path} exists; not overwriting it` : `cannot create ${path}: ${code ?? err}`,
-    );
-  }
-}
-
-async function write(stream: Writable, line: string): Promise<void> {
-  if (!stream.write(line)) await new Promise((r) => stream.once('drain', r));
 }
 
 export function configure(cmd: Command): void {
@@ -103,9 +73,7 @@ Exit codes: 0 written, 1 failure (Redis), 2 invalid option.`,
             );
           }
           // Opened before the first write, so an existing file is a clear error, not a crash.
-          const out: Writable = opts.out
-            ? createWriteStream('', { fd: await openNew(opts.out) })
-            : process.stdout;
+          const out: Writable = await outputStream(opts.out);
           let count = 0;
           for await (const rec of exportAudit(ctx, {
             ...(since !== undefined ? { since } : {}),
@@ -113,7 +81,7 @@ Exit codes: 0 written, 1 failure (Redis), 2 invalid option.`,
             ...(types ? { types } : {}),
             ...(user ? { user } : {}),
           })) {
-            await write(out, `${JSON.stringify(rec)}\n`);
+            await writeChunk(out, `${JSON.stringify(rec)}\n`);
             count++;
           }
           if (opts.out) {

@@ -1,8 +1,6 @@
 // `offboard evidence [export]|verify|unverified`: proof of retirement from the command line. The
 // export reads Redis directly (like `status` and `dlq`) and streams one row per device as CSV or
 // JSON, the same rows as GET /v1/evidence; `verify` re-verifies a job (audited with the actor).
-import { createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { csvStream } from '../../evidence/csv.js';
@@ -20,9 +18,9 @@ import { VERIFICATION_STATES, type VerificationState } from '../../interfaces.js
 import { isValidId } from '../../queue/ids.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
+import { outputStream, parseInstant, writeChunk } from '../export-io.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
-import { parseInstant } from './audit.js';
 
 interface ExportOptions {
   from?: string;
@@ -32,21 +30,6 @@ interface ExportOptions {
   format?: string;
   bom?: boolean;
   out?: string;
-}
-
-async function openNew(path: string) {
-  try {
-    return await open(path, 'wx');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CommandFailedError(
-      code === 'EEXIST' ? `${path} exists; not overwriting it` : `cannot create ${path}: ${code ?? err}`,
-    );
-  }
-}
-
-async function write(stream: Writable, chunk: string): Promise<void> {
-  if (!stream.write(chunk)) await new Promise((r) => stream.once('drain', r));
 }
 
 function filterOf(opts: ExportOptions): ExportFilter {
@@ -77,14 +60,14 @@ async function runExport(opts: ExportOptions): Promise<void> {
   const filter = filterOf(opts);
   await withQueueContext(async (ctx) => {
     // Opened before the first read, so an existing file is a clear error, not a half-written one.
-    const out: Writable = opts.out ? createWriteStream('', { fd: await openNew(opts.out) }) : process.stdout;
+    const out: Writable = await outputStream(opts.out);
     const counts = { leavers: 0, rows: 0 };
     const rows = exportRows(ctx.redis, ctx.prefix, filter, counts);
     const chunks =
       format === 'csv'
         ? csvStream(EVIDENCE_COLUMNS, rows, { bom: !!opts.bom })
         : jsonStream(filter, rows, counts);
-    for await (const chunk of chunks) await write(out, chunk);
+    for await (const chunk of chunks) await writeChunk(out, chunk);
     if (opts.out) {
       await new Promise<void>((resolve, reject) =>
         out.end((err?: Error | null) => (err ? reject(err) : resolve())),
