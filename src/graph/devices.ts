@@ -17,7 +17,7 @@ export const DEVICE_FIELDS = [
   'complianceState',
   'lastSyncDateTime',
   'enrolledDateTime',
-] as const;
+] as const satisfies readonly (keyof ManagedDevice)[];
 
 /**
  * `users/{user}/managedDevices?$select=…`, relative to GRAPH_BASE_URL. A UPN starting with `$` takes

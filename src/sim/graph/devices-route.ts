@@ -11,22 +11,14 @@ import { PERMISSIONS } from '../tokens.js';
 import { DEVICE_FIELDS } from './devices.js';
 import { type ReplyIds, replyError, replyHeaders } from './responses.js';
 import type { SimRoute } from './server.js';
+import { userFromPath, userPathPattern } from './user-path.js';
 import { formatRetryAfter } from './windows.js';
 
-const PATH = /^\/v1\.0\/users(?:\/([^/()]+)|\(([^/]+)\))\/managedDevices\/?$/;
+const PATH = userPathPattern('managedDevices');
 
 /** The user of a managedDevices path (lower-cased), or undefined. */
 export function parseDevicesPath(rawPath: string): string | undefined {
-  const m = PATH.exec(rawPath);
-  if (!m) return undefined;
-  try {
-    if (m[1] !== undefined) return decodeURIComponent(m[1]).toLowerCase();
-    const key = decodeURIComponent(m[2] ?? '');
-    if (key.length < 2 || !key.startsWith("'") || !key.endsWith("'")) return undefined;
-    return key.slice(1, -1).replaceAll("''", "'").toLowerCase();
-  } catch {
-    return undefined;
-  }
+  return userFromPath(PATH, rawPath);
 }
 
 export const devicesRoute: SimRoute = {

@@ -4,6 +4,7 @@
 // `retireDelayMs`, except those that never check in (stay retirePending) or fail (retireFailed). Users
 // get 0–3 devices derived from a hash of the user (device-fixtures.ts), or what a control sets.
 import { z } from 'zod';
+import { DEVICE_FIELDS } from '../../graph/devices.js';
 import type { ManagedDevice } from '../../interfaces.js';
 import { stableGuid } from '../tokens.js';
 import type { AppLimit, ScriptStep } from '../types.js';
@@ -35,20 +36,8 @@ export interface DeviceView {
   devices: ManagedDevice[];
 }
 
-export const DEVICE_FIELDS = [
-  'id',
-  'deviceName',
-  'operatingSystem',
-  'osVersion',
-  'model',
-  'manufacturer',
-  'serialNumber',
-  'managementState',
-  'ownerType',
-  'complianceState',
-  'lastSyncDateTime',
-  'enrolledDateTime',
-] as const satisfies readonly (keyof ManagedDevice)[];
+// The fields the fake knows are the inventory's $select (one list: src/graph/devices.ts).
+export { DEVICE_FIELDS };
 
 const text = z.string().max(256).nullable().optional();
 const deviceInput = z.strictObject({

@@ -8,6 +8,7 @@ import { decide } from './decide.js';
 import { devicesRoute, devicesView } from './devices-route.js';
 import { lifecycleRoute } from './lifecycle.js';
 import { replyError, replySuccess } from './responses.js';
+import { userFromPath, userPathPattern } from './user-path.js';
 import { userRoute, usersRoute } from './users.js';
 
 /**
@@ -21,20 +22,11 @@ export interface SimRoute {
 
 const ROUTES: SimRoute[] = [usersRoute, userRoute, devicesRoute, lifecycleRoute];
 
-const ACTION = /^\/v1\.0\/users(?:\/([^/()]+)|\(([^/]+)\))\/removeAllDevicesFromManagement\/?$/;
+const ACTION = userPathPattern('removeAllDevicesFromManagement');
 
 /** The user addressed by an action path (lower-cased), or undefined when the path is not the action. */
 export function parseActionPath(rawPath: string): string | undefined {
-  const m = ACTION.exec(rawPath);
-  if (!m) return undefined;
-  try {
-    if (m[1] !== undefined) return decodeURIComponent(m[1]).toLowerCase();
-    const key = decodeURIComponent(m[2] ?? '');
-    if (key.length < 2 || !key.startsWith("'") || !key.endsWith("'")) return undefined;
-    return key.slice(1, -1).replaceAll("''", "'").toLowerCase();
-  } catch {
-    return undefined;
-  }
+  return userFromPath(ACTION, rawPath);
 }
 
 export function createGraphServer(state: SimState): Server {
