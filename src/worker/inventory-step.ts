@@ -1,8 +1,6 @@
 // The retire processor's evidence steps (EVIDENCE=on): the inventory before the action, read once per
 // job with the same retry rules as the POST but on the READ budget, and the evidence record (plus its
 // first verification check) written before the job completes.
-import pRetry from 'p-retry';
-import { SystemicFailureError } from '../control/circuit.js';
 import {
   evidenceRecord,
   InventoryForbiddenError,
@@ -11,13 +9,13 @@ import {
 } from '../evidence/inventory.js';
 import { scheduleVerification } from '../evidence/schedule.js';
 import { saveEvidence } from '../evidence/store.js';
-import { GraphForbiddenError, GraphThrottledError, GraphUnauthorizedError } from '../graph/errors.js';
+import { GraphForbiddenError } from '../graph/errors.js';
 import type { DeviceInventory, GraphSuccess, Outcome } from '../interfaces.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { QueueContext } from '../queue/context.js';
 import { incrementMetrics } from '../records/metrics.js';
 import type { AttemptDeps, JobRun } from './attempt.js';
-import { inCallRetryOptions } from './retry-policy.js';
+import { untilAnswered } from './call-loop.js';
 
 export interface InventoryStepDeps {
   ctx: QueueContext;
@@ -46,44 +44,29 @@ export async function inventoryOnce(
   }
   const target = { jobId: run.job.id ?? '', user: run.data.user, correlationId: run.data.correlationId };
   const inventoryDeps = { ...deps.attemptDeps, readPacer: reads };
-  let forceRefresh = false;
-  let refreshed = false;
   let throttled = 0;
-  for (;;) {
-    try {
-      const inventory = await pRetry(
-        () =>
-          takeInventory(inventoryDeps, target, { wait: signals.wait, call: signals.cancel, forceRefresh }),
-        inCallRetryOptions(cfg, {
-          signal: signals.wait,
-          onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { read_retries: 1 }),
-        }),
-      );
-      run.progress.inventory = inventory;
-      await run.job.updateProgress({ ...run.progress });
-      return inventory;
-    } catch (err) {
-      forceRefresh = false;
-      if (err instanceof GraphThrottledError && err.retryAfterMs !== undefined) {
-        // The read gate makes the next read wait; a cap keeps a job from looping on it forever.
-        if (++throttled <= cfg.throttleWaitCap) continue;
-        throw err;
-      }
-      if (err instanceof GraphUnauthorizedError && !refreshed) {
-        refreshed = true;
-        forceRefresh = true;
-        continue;
-      }
-      if (err instanceof GraphUnauthorizedError) {
-        throw new SystemicFailureError(
-          'unauthorized',
+  try {
+    const inventory = await untilAnswered(
+      (forceRefresh) =>
+        takeInventory(inventoryDeps, target, { wait: signals.wait, call: signals.cancel, forceRefresh }),
+      {
+        cfg,
+        signal: signals.wait,
+        onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { read_retries: 1 }),
+        onThrottledWait: (err) => {
+          // The read gate makes the next read wait; a cap keeps a job from looping on it forever.
+          if (++throttled > cfg.throttleWaitCap) throw err;
+        },
+        unauthorizedReason:
           'Graph answered 401 to the device inventory read even with a freshly acquired token (credential, tenant or consent problem)',
-          { cause: err },
-        );
-      }
-      if (err instanceof GraphForbiddenError) throw new InventoryForbiddenError(err);
-      throw err;
-    }
+      },
+    );
+    run.progress.inventory = inventory;
+    await run.job.updateProgress({ ...run.progress });
+    return inventory;
+  } catch (err) {
+    if (err instanceof GraphForbiddenError) throw new InventoryForbiddenError(err);
+    throw err;
   }
 }
 
@@ -115,6 +98,9 @@ export async function keepEvidence(
       : {}),
     config: ctx.config,
   });
-  await saveEvidence(ctx.redis, ctx.prefix, record, ctx.config.evidence.retentionMs);
-  await scheduleVerification(ctx, record, ctx.config);
+  // Independent and idempotent: one round trip of waiting, not two.
+  await Promise.all([
+    saveEvidence(ctx.redis, ctx.prefix, record, ctx.config.evidence.retentionMs),
+    scheduleVerification(ctx, record, ctx.config),
+  ]);
 }

@@ -4,10 +4,9 @@
 // leaver's devices are read first (once per job, on the read budget): none → `no_devices`, no POST;
 // the evidence record and its verification are in Redis before the job completes.
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
-import pRetry from 'p-retry';
-import { type Circuit, SystemicFailureError } from '../control/circuit.js';
+import type { Circuit } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
-import { type GraphError, GraphThrottledError, GraphUnauthorizedError } from '../graph/errors.js';
+import type { GraphError } from '../graph/errors.js';
 import type { DeadLetterReason, GraphSuccess, Outcome, RetireJobData, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { emitOutcome, mayNotify } from '../notify/emit.js';
@@ -20,10 +19,10 @@ import { appendAudit } from '../records/audit.js';
 import { moveToDeadLetter } from '../records/dead-letter.js';
 import { incrementMetrics } from '../records/metrics.js';
 import { type AttemptDeps, attemptCall, type JobRun } from './attempt.js';
+import { untilAnswered } from './call-loop.js';
 import { inventoryOnce, keepEvidence } from './inventory-step.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
 import { deadLetterInfo, decideFailure, ThrottleCapError } from './outcome-policy.js';
-import { inCallRetryOptions } from './retry-policy.js';
 
 export interface ProcessorDeps extends Omit<AttemptDeps, 'ctx'> {
   ctx: QueueContext;
@@ -130,39 +129,25 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     }
   };
 
-  /** In-call retries for transient errors; throttled waits (429 + Retry-After) and one 401 refresh loop here. */
-  async function callUntilDone(run: JobRun, wait?: AbortSignal): Promise<GraphSuccess> {
-    let refreshed = false;
-    for (;;) {
-      try {
-        return await pRetry(
-          () => attemptCall(attemptDeps, run, { wait }),
-          inCallRetryOptions(cfg, {
-            signal: wait,
-            onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 }),
-          }),
-        );
-      } catch (err) {
-        if (err instanceof GraphThrottledError && err.retryAfterMs !== undefined) {
+  /** The POST until Graph answers: in-call retries, throttled waits (capped), one 401 refresh. */
+  function callUntilDone(run: JobRun, wait?: AbortSignal): Promise<GraphSuccess> {
+    return untilAnswered(
+      (forceRefresh) => {
+        if (forceRefresh) run.forceRefresh = true;
+        return attemptCall(attemptDeps, run, { wait });
+      },
+      {
+        cfg,
+        signal: wait,
+        onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 }),
+        onThrottledWait: (err) => {
           // The pacer's gate makes the next attempt wait; only the cap on waits can end this.
           if (run.progress.throttledWaits > cfg.throttleWaitCap) throw new ThrottleCapError(err);
-          continue;
-        }
-        if (err instanceof GraphUnauthorizedError && !refreshed) {
-          refreshed = true;
-          run.forceRefresh = true;
-          continue;
-        }
-        if (err instanceof GraphUnauthorizedError) {
-          throw new SystemicFailureError(
-            'unauthorized',
-            'Graph answered 401 even with a freshly acquired token (credential, tenant or consent problem)',
-            { cause: err },
-          );
-        }
-        throw err;
-      }
-    }
+        },
+        unauthorizedReason:
+          'Graph answered 401 even with a freshly acquired token (credential, tenant or consent problem)',
+      },
+    );
   }
 
   async function handleFailure(run: JobRun, err: unknown, token?: string): Promise<RetireRecord> {
