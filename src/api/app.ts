@@ -1,6 +1,6 @@
 // Builds the HTTP API: one Fastify instance made of small plugins (one per route group), with
 // auth, rate limiting, security headers, JSON errors and the OpenAPI document around them.
-// The API process never calls Graph: it only reads and writes Redis.
+// The API process reads and writes Redis; it calls Graph only for GET /v1/preflight (operators, GETs only).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
@@ -31,6 +31,7 @@ import { healthRoutes } from './routes/health.js';
 import { intakeRoutes } from './routes/intake.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { offboardingRoutes } from './routes/offboardings.js';
+import { createPreflightRunner, preflightRoutes } from './routes/preflight.js';
 import { queueRoutes } from './routes/queues.js';
 import { statusPageRoutes } from './routes/status-page.js';
 import { validatorCompiler } from './validation.js';
@@ -186,6 +187,8 @@ async function assemble(
   await app.register(batchRoutes, deps);
   await app.register(evidenceRoutes, deps);
   await app.register(metricsRoutes, deps);
+  app.decorate('preflight', createPreflightRunner(ctx, logger));
+  await app.register(preflightRoutes, deps);
   await app.register(statusPageRoutes, deps);
   await app.register(consoleRoutes, deps);
   app.decorate('dashboardRoutes', [] as BoardRoute[]);

@@ -98,6 +98,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/keys.js')).configure,
   },
   {
+    name: 'preflight',
+    description:
+      'Check, read-only, that this configuration can go live: token, permissions, each Graph read, Redis, queues, circuit',
+    load: async () => (await import('./commands/preflight.js')).configure,
+  },
+  {
     name: 'simulate-graph',
     description: 'Serve a fake Microsoft Graph and Entra token endpoint on loopback (until Ctrl-C)',
     load: async () => (await import('./commands/simulate-graph.js')).configure,

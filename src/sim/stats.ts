@@ -6,11 +6,13 @@ export const LOG_CAP = 200_000;
 export class StatsCollector {
   private graph = emptyGraph();
   private token = emptyToken();
+  private byMethod: Record<string, number> = {};
   private inFlight = 0;
 
   reset(): void {
     this.graph = emptyGraph();
     this.token = emptyToken();
+    this.byMethod = {};
     // In-flight calls keep running across a reset; maxConcurrent restarts from them.
     this.graph.maxConcurrent = this.inFlight;
   }
@@ -32,6 +34,11 @@ export class StatsCollector {
     if (entry.status >= 200 && entry.status < 300) bump(this.graph.successByUser, entry.user);
     if (entry.status === 429) this.graph.throttled++;
     if (this.graph.log.length < LOG_CAP) this.graph.log.push(entry);
+  }
+
+  /** Any Graph request (reads, actions, Lifecycle Workflows; not /_sim): counted per HTTP method. */
+  request(method: string): void {
+    bump(this.byMethod, method.toUpperCase());
   }
 
   windowViolation(): void {
@@ -58,7 +65,11 @@ export class StatsCollector {
   /** A copy; `includeLog: false` skips the (up to 200k entry) call log. */
   snapshot(includeLog = true): SimStats {
     const { log, ...graph } = this.graph;
-    const copy = structuredClone({ graph: { ...graph, log: [] as GraphLogEntry[] }, token: this.token });
+    const copy = structuredClone({
+      graph: { ...graph, log: [] as GraphLogEntry[] },
+      token: this.token,
+      requests: { byMethod: this.byMethod },
+    });
     if (includeLog) copy.graph.log = log.map((e) => ({ ...e }));
     return copy;
   }

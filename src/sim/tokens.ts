@@ -26,7 +26,21 @@ export interface Principal {
   clientId: string;
   /** For users. */
   upn?: string;
+  /** What the client asked for (`…/.default` in app mode; delegated scopes for users). */
   scopes?: string[];
+  /**
+   * The Graph permissions granted (admin consent) and not denied through control `permissions`: an app
+   * token's `roles`, a user token's `scp`. Default none.
+   */
+  granted?: readonly string[];
+}
+
+/** OpenID Connect scopes a client asks for beside Graph's: Entra never puts them in `scp`. */
+const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+
+/** The permissions the tenant grants now: every known one the control has not denied. */
+export function grantedPermissions(denied: ReadonlySet<string>): Permission[] {
+  return PERMISSION_NAMES.filter((p) => !denied.has(p));
 }
 
 /** `message` is Graph's text for the 401. */
@@ -67,12 +81,15 @@ export class TokenIssuer {
     };
     if (principal.kind === 'app') {
       payload.oid = stableGuid(`sp:${principal.clientId}`);
-      // Entra issues an app token even without admin consent, just without roles.
-      if ((principal.scopes ?? []).length > 0) payload.roles = [RETIRE_ROLE];
+      // Entra issues an app token even without admin consent, just without roles. With consent the
+      // token lists every application permission granted (what `.default` means), so a reader of the
+      // token (offboard preflight) can name the one missing.
+      const roles = (principal.scopes ?? []).length > 0 ? [...(principal.granted ?? [])] : [];
+      if (roles.length > 0) payload.roles = roles;
     } else {
       payload.oid = stableGuid(`user:${principal.upn ?? ''}`);
       payload.upn = principal.upn;
-      payload.scp = (principal.scopes ?? []).map((s) => s.replace(`${GRAPH_AUDIENCE}/`, '')).join(' ');
+      payload.scp = delegatedScp(principal.scopes ?? [], principal.granted ?? []);
     }
     return { accessToken: signHs256(payload, this.key), expiresIn: this.lifetimeSec };
   }
@@ -91,6 +108,22 @@ export class TokenIssuer {
     if (claims.gen !== this.generation) return { ok: false, message: 'Access token has been revoked.' };
     return { ok: true, claims };
   }
+}
+
+/**
+ * A user token's `scp`: Entra lists the delegated permissions consented for the resource, not only those
+ * asked for this time. Asked-for Graph scopes the simulator does not know are kept; denied ones are not.
+ */
+function delegatedScp(requested: readonly string[], granted: readonly string[]): string {
+  const known = new Set<string>(PERMISSION_NAMES);
+  const out = new Set<string>();
+  for (const raw of requested) {
+    const name = raw.replace(`${GRAPH_AUDIENCE}/`, '');
+    if (OIDC_SCOPES.has(name.toLowerCase()) || name.endsWith('.default')) continue;
+    if (!known.has(name) || granted.includes(name)) out.add(name);
+  }
+  for (const name of granted) out.add(name);
+  return [...out].join(' ');
 }
 
 /** A GUID derived from a name, so the same user always has the same object id. */

@@ -164,6 +164,8 @@ export interface SimStats {
     failures: number;
     issued: number;
   };
+  /** Every Graph request (not the /_sim API) per HTTP method: GET, POST, PATCH, DELETE… */
+  requests: { byMethod: Record<string, number> };
   /** Device reads (managedDevices), counted apart from `graph` (the retire action). Always set by the simulator. */
   reads?: ReadStats;
 }

@@ -15,6 +15,7 @@ import { batchPages } from './pages/batches.js';
 import { deadLetterPages } from './pages/dead-letters.js';
 import { lookupPages } from './pages/lookup.js';
 import { overviewPages } from './pages/overview.js';
+import { preflightPages } from './pages/preflight.js';
 import { schedulePages } from './pages/schedules.js';
 import { signInPages } from './pages/sign-in.js';
 import { submitPages } from './pages/submit.js';
@@ -237,6 +238,7 @@ export const consoleRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
 async function registerPages(app: FastifyInstance, env: ConsoleEnv): Promise<void> {
   await app.register(signInPages, env);
   await app.register(overviewPages, env);
+  await app.register(preflightPages, env);
   await app.register(lookupPages, env);
   await app.register(batchPages, env);
   await app.register(deadLetterPages, env);

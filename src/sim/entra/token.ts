@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http.js';
 import { base64url, unsignedJwt } from '../jwt.js';
 import type { SimState } from '../state.js';
-import { stableGuid } from '../tokens.js';
+import { grantedPermissions, stableGuid } from '../tokens.js';
 import { checkClientCredential } from './credentials.js';
 import { type EntraErrorSpec, entraErrors, sendEntraError } from './errors.js';
 
@@ -68,6 +68,7 @@ function tokenOutcome(
       tenantId: state.tenantId,
       clientId,
       scopes: state.consentMissing ? [] : scopes,
+      granted: grantedPermissions(state.deniedPermissions),
     });
     return {
       body: {
@@ -120,6 +121,7 @@ function userTokens(state: SimState, upn: string, scopes: string[]): Record<stri
     clientId: state.clientId,
     upn,
     scopes,
+    granted: grantedPermissions(state.deniedPermissions),
   });
   const oid = stableGuid(`user:${upn}`);
   const iat = Math.floor(Date.now() / 1000);

@@ -29,7 +29,9 @@ export function decide(
   const check = state.tokens.check(bearer, state.tenantId, now);
   if (!check.ok) return { status: 401, code: 'InvalidAuthenticationToken', message: check.message };
   const { claims } = check;
-  if (claims.idtyp === 'app' && !(Array.isArray(claims.roles) && claims.roles.includes(RETIRE_ROLE))) {
+  const noRole =
+    claims.idtyp === 'app' && !(Array.isArray(claims.roles) && claims.roles.includes(RETIRE_ROLE));
+  if (noRole || state.deniedPermissions.has(RETIRE_ROLE)) {
     return {
       status: 403,
       code: 'Authorization_RequestDenied',

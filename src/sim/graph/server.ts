@@ -45,6 +45,7 @@ async function handle(state: SimState, req: IncomingMessage, res: ServerResponse
   const rawUrl = req.url ?? '/';
   const rawPath = rawUrl.split('?')[0] ?? '/';
   if (rawPath === '/_sim' || rawPath.startsWith('/_sim/')) return handleControl(state, req, res, rawUrl);
+  state.stats.request(req.method ?? 'GET');
   const route = ROUTES.find((r) => r.match(req.method ?? 'GET', rawPath));
   if (route) return route.handle(state, req, res, new URL(rawUrl, 'http://graph.sim.invalid'));
   const ids = { requestId: randomUUID(), clientRequestId: headerValue(req, 'client-request-id') };

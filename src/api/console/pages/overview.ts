@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { pauseQueue, resumeQueue } from '../../../control/queue-control.js';
 import { listBatches } from '../../../guard/batches.js';
+import { lastReport } from '../../../preflight/store.js';
 import { readMinutes } from '../../../records/minute-counters.js';
 import { actorOf } from '../../auth/access.js';
 import { queuesStatus } from '../../routes/queues.js';
@@ -11,6 +12,7 @@ import { type Html, html, time } from '../html.js';
 import { homeOf } from '../layout.js';
 import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';
+import { preflightPanel } from './preflight.js';
 
 const HOURS = [1, 3, 6] as const;
 /** Minutes the achieved rate is averaged over (whole minutes before the current one). */
@@ -77,10 +79,11 @@ export const overviewPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) =>
       if (role !== 'viewer' && role !== 'operator') return reply.redirect(homeOf(role), 303);
       const q = request.query as { hours: number; refresh: number };
       const now = Date.now();
-      const [status, minutes, held] = await Promise.all([
+      const [status, minutes, held, preflight] = await Promise.all([
         queuesStatus(ctx),
         readMinutes(ctx.redis, ctx.prefix, q.hours * 60, now),
         listBatches(ctx, { state: 'held', limit: 1000 }),
+        lastReport(ctx.redis, ctx.prefix),
       ]);
       const { retire, throttle, circuit, pause } = status;
       const ready = (retire.waiting ?? 0) + (retire.prioritized ?? 0) + (retire.active ?? 0);
@@ -134,6 +137,8 @@ ${controls ? html`<div class="actions">${controls}</div>` : ''}
 <table><thead><tr><th scope="col">queue</th>${Object.keys(status.deadLetter).map((k) => html`<th scope="col" class="num">${k}</th>`)}</tr></thead>
 <tbody><tr><th scope="row"><a href="/console/dead-letters">dead-letter</a></th>${Object.values(status.deadLetter).map((v) => html`<td class="num">${v}</td>`)}</tr></tbody></table></div>
 <p>${held.length > 0 ? html`<a href="/console/batches"><strong>${held.length}</strong> batch(es) held for approval</a>` : html`<span class="muted">No batch is held for approval.</span>`}</p>
+
+${preflightPanel(preflight, operator, csrf)}
 
 <h2 id="chart-h">Graph calls per minute, last ${q.hours} h</h2>
 <p>${HOURS.map((h) => (h === q.hours ? html`<strong>${h} h</strong> ` : html`<a href="/console?hours=${h}">${h} h</a> `))}
