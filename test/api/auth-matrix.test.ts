@@ -88,6 +88,8 @@ function cases(): RouteCase[] {
       ok: { operator: 404 },
     },
     { method: 'GET', url: '/metrics', ok: ALL_VIEW },
+    // Operators only; without Azure settings the checks run and report the token as not configured.
+    { method: 'GET', url: '/v1/preflight', ok: { operator: 200 } },
     { method: 'GET', url: '/v1/evidence', ok: ALL_VIEW },
     { method: 'POST', url: '/v1/offboardings/no-such-job/verify', ok: { operator: 404 } },
     { method: 'GET', url: '/', ok: ALL_VIEW, basic: true },

@@ -42,6 +42,7 @@ const ACTIONS: [string, Record<string, string>][] = [
   ['/console/jobs/x/cancel', {}],
   ['/console/jobs/x/reschedule', { effectiveAt: '2030-01-01T00:00' }],
   ['/console/jobs/x/verify', {}],
+  ['/console/preflight', {}],
 ];
 const PAGES = [
   '/console',

@@ -1,6 +1,7 @@
 // `offboard preflight` as an operator runs it: the built CLI as a child process against the Graph +
 // Entra simulator and a real Redis. It passes on a good setup, names the permission the simulator
 // denies, needs the lifecycle permission once an Entra sweep exists, and sends no write anywhere.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openCircuit, resumeQueue } from '../../src/control/queue-control.js';
 import type { PreflightReport } from '../../src/preflight/types.js';
@@ -220,6 +221,28 @@ describe('offboard preflight against the simulator', () => {
     expect(check(bare, 'redis.persistence')).toMatchObject({ status: 'fail' });
     expect(check(bare, 'redis.persistence').fix).toMatch(/appendonly yes/);
     expect(check(bare, 'redis.eviction').status).toBe('pass');
+  });
+
+  it("in delegated mode reads the signed-in operator's scp, and names what it lacks", async () => {
+    const delegated = {
+      AUTH_MODE: 'delegated',
+      AZURE_CLIENT_SECRET: '',
+      TOKEN_CACHE_KEY: randomBytes(32).toString('base64'),
+    };
+    const login = await runCli(['login'], env(redis, delegated));
+    expect(login.code).toBe(0);
+    const good = json<PreflightReport>(await preflight(['--user', 'alice@contoso.com', '--json'], delegated));
+    expect(good.mode).toBe('delegated');
+    expect(check(good, 'permissions')).toMatchObject({ status: 'pass' });
+    expect(check(good, 'permissions').detail).toMatch(/^the token's scp include/);
+    expect(good.ok).toBe(true);
+
+    sim.control({ permissions: { deny: [PERMISSIONS.readDevices] } });
+    const denied = json<PreflightReport>(
+      await preflight(['--user', 'alice@contoso.com', '--json'], delegated),
+    );
+    expect(check(denied, 'permissions').detail).toContain(`scp lack ${PERMISSIONS.readDevices}`);
+    expect(check(denied, 'permissions').fix).toMatch(/offboard login/);
   });
 
   it('fails the token check with the fix for a wrong secret; exit 2 for usage and configuration errors', async () => {
