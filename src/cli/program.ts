@@ -100,7 +100,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'preflight',
     description:
-      'Check, read-only, that this configuration can go live: token, permissions, each Graph read, Redis, queues, circuit',
+      'Check read-only that this configuration can go live: token, permissions, each Graph read, Redis, queues, circuit',
     load: async () => (await import('./commands/preflight.js')).configure,
   },
   {
