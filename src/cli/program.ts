@@ -117,13 +117,16 @@ export const COMMANDS: readonly CommandEntry[] = [
 ];
 
 /** The program with every command named and described; none configured yet (see `configureFor`). */
-export function buildProgram(): Command {
+export function buildProgram(opts: { jsonErrors?: boolean } = {}): Command {
   const program = new Command('offboard')
     .description("Retire leavers' devices from Intune through a durable, throttle-aware queue")
     .version(VERSION, '-V, --version', 'print the version')
     .option('--verbose', 'print stack traces on errors')
     .showHelpAfterError()
     .exitOverride();
+  // With --json, commander's own errors (unknown option, missing argument) are not printed as text:
+  // the caller prints them as JSON (cli.ts). Set before the commands exist: they inherit it.
+  if (opts.jsonErrors) program.configureOutput({ writeErr: () => undefined, outputError: () => undefined });
   for (const entry of COMMANDS) program.command(entry.name).description(entry.description);
   return program;
 }

@@ -1,9 +1,11 @@
 // Shared plumbing for CLI commands: exit codes, one-line errors, --json output, the acting user.
 import { userInfo } from 'node:os';
+import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { type Config, type LoadOptions, loadConfig } from '../config/load.js';
 import { UsageError } from './errors.js';
 import { escapeText } from './escape.js';
+import { jsonError } from './json-error.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -18,7 +20,14 @@ export function exitCodeFor(err: unknown): number {
   return typeof code === 'number' ? code : 1;
 }
 
-/** Wraps a command action: errors become one readable line (stack only with --verbose). */
+/** Whether the command that runs was given --json (its parsed options, not a raw argv match). */
+function wantsJson(args: unknown[]): boolean {
+  const cmd = args.at(-1);
+  if (cmd instanceof Command) return cmd.optsWithGlobals().json === true;
+  return false;
+}
+
+/** Wraps a command action: errors become one readable line (stack only with --verbose), or JSON with --json. */
 export function action<A extends unknown[]>(
   fn: (...args: A) => Promise<void> | void,
 ): (...args: A) => Promise<void> {
@@ -27,9 +36,12 @@ export function action<A extends unknown[]>(
       await fn(...args);
     } catch (err) {
       const verbose = process.argv.includes('--verbose');
-      const message = err instanceof Error ? err.message : String(err);
-      process.stderr.write(`offboard: ${escapeText(message)}\n`);
-      if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+      if (wantsJson(args)) process.stderr.write(jsonError(err));
+      else {
+        const message = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`offboard: ${escapeText(message)}\n`);
+        if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+      }
       process.exitCode = exitCodeFor(err);
       // Open handles (Redis, timers) must not keep a failed command alive.
       setTimeout(() => process.exit(process.exitCode ?? 1), 50).unref();

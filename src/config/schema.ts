@@ -233,6 +233,12 @@ export function envSchema(opts: LoadOptions = {}) {
             'required with WEBHOOK_URLS: at least 16 characters (openssl rand -hex 32)',
             'WEBHOOK_SECRET',
           );
+        // whsec_ is the Standard Webhooks form: the rest must be base64 of a key receivers can decode.
+        else if (secret.startsWith('whsec_') && !isWhsecKey(secret.slice(6)))
+          issue(
+            'whsec_ secrets must be base64 of at least 16 bytes (whsec_ + openssl rand -base64 32)',
+            'WEBHOOK_SECRET',
+          );
       }
 
       const authDisabled = ok('API_AUTH') && env.API_AUTH === 'disabled';
@@ -263,4 +269,12 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   const name = issue.path[0];
   if (name === undefined || (issue.code === 'custom' && issue.params?.whole)) return issue.message;
   return `${String(name)}: ${issue.message}`;
+}
+
+/** Base64 (standard alphabet, padded) of at least 16 bytes: what src/notify/sign.ts decodes. */
+function isWhsecKey(b64: string): boolean {
+  return (
+    /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64) &&
+    Buffer.from(b64, 'base64').length >= 16
+  );
 }

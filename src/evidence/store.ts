@@ -167,6 +167,17 @@ function parseCursor(cursor: string): { score: number; jobId: string } {
   return { score, jobId };
 }
 
+/** Records in the time index within [fromMs, toMs]: the total of an export's progress (an upper
+ * bound when a batch or state filter applies, or a record expired since it was indexed). */
+export async function countEvidence(
+  redis: RedisClient,
+  prefix: string,
+  fromMs: number,
+  toMs: number,
+): Promise<number> {
+  return redis.zcount(keys.evidenceByTime(prefix), String(fromMs), String(toMs));
+}
+
 /**
  * Evidence in inventory-time order (ties by job id, Redis's order for equal scores), read a page
  * at a time so an export of a whole layoff never sits in memory. Filters on batch and state are

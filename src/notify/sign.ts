@@ -2,11 +2,51 @@
 // `X-Offboard-Signature: sha256=<hex>`, with the timestamp (unix seconds, set at each delivery
 // attempt) in `X-Offboard-Timestamp`. Binding the timestamp into the MAC lets a receiver refuse
 // replays older than its tolerance; the event id header lets it drop redeliveries it already has.
+// Each attempt also carries the Standard Webhooks headers (webhook-id, webhook-timestamp,
+// webhook-signature: `v1,<base64 HMAC-SHA256(key, id + "." + timestamp + "." + body)>`), so a receiver
+// can verify with the published `standardwebhooks` libraries instead of copying our verifier.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const EVENT_ID_HEADER = 'x-offboard-event-id';
 export const TIMESTAMP_HEADER = 'x-offboard-timestamp';
 export const SIGNATURE_HEADER = 'x-offboard-signature';
+
+/** The Standard Webhooks secret serialization: `whsec_` + base64 of the key bytes. */
+export const STANDARD_SECRET_PREFIX = 'whsec_';
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * The HMAC key of the Standard Webhooks signature. A WEBHOOK_SECRET already in the spec's form
+ * (`whsec_<base64>`) is decoded as the spec says, so receivers hand the same string to their library;
+ * any other secret is used as its UTF-8 bytes, which a receiver's library gets as
+ * `whsec_` + base64(secret) (see standardWebhooksSecret). The X-Offboard signature keeps using the
+ * secret string as it is: existing receivers see no change.
+ */
+export function standardWebhooksKey(secret: string): Buffer {
+  if (secret.startsWith(STANDARD_SECRET_PREFIX)) {
+    const b64 = secret.slice(STANDARD_SECRET_PREFIX.length);
+    if (b64.length > 0 && BASE64.test(b64)) return Buffer.from(b64, 'base64');
+  }
+  return Buffer.from(secret, 'utf8');
+}
+
+/** The `whsec_…` string a Standard Webhooks library needs to verify deliveries signed with `secret`. */
+export function standardWebhooksSecret(secret: string): string {
+  return `${STANDARD_SECRET_PREFIX}${standardWebhooksKey(secret).toString('base64')}`;
+}
+
+/** `v1,<base64>` over `id.timestamp.body`, as the Standard Webhooks specification defines. */
+export function computeStandardSignature(
+  secret: string,
+  msgId: string,
+  timestampSec: number,
+  rawBody: string | Buffer,
+): string {
+  const mac = createHmac('sha256', standardWebhooksKey(secret));
+  mac.update(`${msgId}.${timestampSec}.`);
+  mac.update(rawBody);
+  return `v1,${mac.digest('base64')}`;
+}
 
 /** `sha256=<hex>` for one timestamp and raw body. */
 export function computeSignature(secret: string, timestampSec: number, rawBody: string | Buffer): string {
@@ -16,7 +56,7 @@ export function computeSignature(secret: string, timestampSec: number, rawBody: 
   return `sha256=${mac.digest('hex')}`;
 }
 
-/** The three headers of one delivery attempt. */
+/** The signature headers of one delivery attempt: X-Offboard-* and the Standard Webhooks trio. */
 export function signedHeaders(
   secret: string,
   eventId: string,
@@ -28,6 +68,10 @@ export function signedHeaders(
     'X-Offboard-Event-Id': eventId,
     'X-Offboard-Timestamp': String(ts),
     'X-Offboard-Signature': computeSignature(secret, ts, rawBody),
+    // The event id is stable across redeliveries, which is what the spec asks of webhook-id.
+    'webhook-id': eventId,
+    'webhook-timestamp': String(ts),
+    'webhook-signature': computeStandardSignature(secret, eventId, ts, rawBody),
   };
 }
 

@@ -1,6 +1,6 @@
 // What on-call reads on /metrics (issue 11 §2): workers alive, age of the oldest ready job, time from
 // request to outcome (observed by a real worker against the Graph simulator), held batches and
-// their age, sweep health per schedule, certificate days left, build info and standard process
+// their age, sweep health per schedule, certificate expiry time, build info and standard process
 // series. Everything is written by the real product code into a real Redis and read through the API.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -248,7 +248,7 @@ describe('certificate expiry', () => {
     return path;
   }
 
-  it('shows the days left of each certificate live workers publish, and forgets a stopped worker', async () => {
+  it('shows the expiry time of each certificate live workers publish, and forgets a stopped worker', async () => {
     const soon = await certFile('soon', 20);
     const cert = loadClientCertificate(soon);
     expect(Date.parse(cert.notAfter)).toBeGreaterThan(Date.now() + 19 * 86_400_000);
@@ -271,15 +271,19 @@ describe('certificate expiry', () => {
     });
     await new Promise((r) => setTimeout(r, 50));
     let m = await scrape();
-    const soonDays = sample(
+    // The series is the expiry as Unix seconds: exactly the certificate's notAfter.
+    const soonAt = sample(
       m,
-      `offboard_certificate_days_left{thumbprint="${cert.thumbprintSha256}"}`,
+      `offboard_certificate_expiry_timestamp_seconds{thumbprint="${cert.thumbprintSha256}"}`,
     ) as number;
+    expect(soonAt).toBe(Math.floor(Date.parse(cert.notAfter) / 1000));
+    const soonDays = (soonAt - Date.now() / 1000) / 86400;
     expect(soonDays).toBeGreaterThan(19.9);
     expect(soonDays).toBeLessThan(20.1);
     expect(
-      sample(m, `offboard_certificate_days_left{thumbprint="${later.thumbprintSha256}"}`),
-    ).toBeGreaterThan(399);
+      sample(m, `offboard_certificate_expiry_timestamp_seconds{thumbprint="${later.thumbprintSha256}"}`),
+    ).toBe(Math.floor(Date.parse(later.notAfter) / 1000));
+    expect(m).not.toContain('offboard_certificate_days_left');
     await publisher?.stop();
     m = await scrape();
     expect(m).not.toContain(cert.thumbprintSha256);

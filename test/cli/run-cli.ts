@@ -84,3 +84,45 @@ export function json<T = unknown>(r: CliResult): T {
     throw new Error(`stdout is not JSON (exit ${r.code}):\n${r.stdout}\nstderr:\n${r.stderr}`);
   }
 }
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the CLI with a terminal for its standard streams (util-linux `script` allocates a pty), as a
+ * person at a shell would: stderr.isTTY is true, so progress bars are drawn. stdout and stderr arrive
+ * together on the one terminal (`output`; line ends are \r\n there).
+ */
+export async function runCliTty(
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { timeoutMs?: number } = {},
+): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ');
+  for (let attempt = 1; ; attempt++) {
+    const r = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      const child = spawn('script', ['-qefc', command, '/dev/null'], {
+        env: cliEnv(env),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString('utf8');
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        output += d.toString('utf8');
+      });
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`offboard ${args.join(' ')} (tty) did not exit in time\n${output}`));
+      }, opts.timeoutMs ?? 120_000);
+      child.once('error', reject);
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
+      child.stdin.end();
+    });
+    if (r.code === 0 || !HALF_BUILT.test(r.output) || attempt >= 5) return r;
+    await new Promise((res) => setTimeout(res, 3000));
+  }
+}

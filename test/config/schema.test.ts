@@ -114,3 +114,22 @@ describe('problems', () => {
     );
   });
 });
+
+describe('WEBHOOK_SECRET in the Standard Webhooks form', () => {
+  const base = { WEBHOOK_URLS: 'https://hooks.example.com/offboard' };
+  it('takes whsec_ + base64 of 16 bytes or more, and refuses whsec_ values that are not', () => {
+    const good = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(loadConfig({ ...base, WEBHOOK_SECRET: good }).webhooks.secret).toBe(good);
+    for (const bad of [
+      'whsec_not*base64-at-all!!',
+      `whsec_${Buffer.alloc(8, 1).toString('base64')}xx`,
+      `whsec_${Buffer.alloc(12, 1).toString('base64')}`,
+    ]) {
+      const found = problems({ ...base, WEBHOOK_SECRET: bad });
+      expect(found).toEqual([expect.stringMatching(/^WEBHOOK_SECRET: whsec_ secrets must be base64/)]);
+      expect(found.join(' ')).not.toContain(bad);
+    }
+    // Any other secret of 16+ characters is still used as it is.
+    expect(problems({ ...base, WEBHOOK_SECRET: 'plain-secret-0123456789' })).toEqual([]);
+  });
+});

@@ -97,7 +97,9 @@ describe('alert rules', () => {
     expect(expr('OffboardSweepFailing')).toMatch(
       /offboard_sweep_last_failure_timestamp_seconds\)\s+> max by \(schedule\) \(offboard_sweep_last_success_timestamp_seconds\)/,
     );
-    expect(expr('OffboardCertificateExpiring')).toMatch(/offboard_certificate_days_left\) < 30$/);
+    expect(expr('OffboardCertificateExpiring')).toMatch(
+      /^\(min by \(thumbprint\) \(offboard_certificate_expiry_timestamp_seconds\) - time\(\)\) \/ 86400 < 30$/,
+    );
     // 429s are counted once, in offboard_graph_calls_total.
     expect(expr('OffboardGraphThrottling')).toContain('offboard_graph_calls_total{status="429"}');
   });
@@ -134,6 +136,31 @@ describe('alert rules', () => {
     // Per-schedule and per-certificate series carry the labels the rules group by.
     expect(exposition).toMatch(/^offboard_sweep_last_success_timestamp_seconds\{schedule="nightly"\} \d+/m);
     expect(exposition).toMatch(/^offboard_sweep_last_failure_timestamp_seconds\{schedule="nightly"\} 0/m);
-    expect(exposition).toMatch(/^offboard_certificate_days_left\{thumbprint="[0-9a-f]{64}"\} 4\d\./m);
+    // The expiry is a Unix time in seconds (the test certificate ends in about 45 days).
+    const expiry = exposition.match(
+      /^offboard_certificate_expiry_timestamp_seconds\{thumbprint="[0-9a-f]{64}"\} (\d+)$/m,
+    );
+    const daysLeft = (Number(expiry?.[1]) - Date.now() / 1000) / 86400;
+    expect(daysLeft).toBeGreaterThan(40);
+    expect(daysLeft).toBeLessThan(50);
+    expect(exposition).not.toContain('offboard_certificate_days_left');
+  });
+
+  it('follow Prometheus naming: counters end in _total, no gauge does, times are *_timestamp_seconds', () => {
+    const types = [...exposition.matchAll(/^# TYPE (offboard_\S+) (\S+)/gm)].map(
+      (m) => [String(m[1]), String(m[2])] as const,
+    );
+    expect(types.length).toBeGreaterThan(30);
+    const wrong = types.filter(([name, type]) =>
+      type === 'counter' ? !name.endsWith('_total') : name.endsWith('_total'),
+    );
+    expect(wrong).toEqual([]);
+    // Points in time are Unix seconds named *_timestamp_seconds; nothing is published in days.
+    expect(types.filter(([name]) => /_days?(_|$)/.test(name))).toEqual([]);
+    const times = types.filter(([name]) => name.includes('timestamp'));
+    expect(times.length).toBeGreaterThan(2);
+    expect(times.filter(([name, type]) => type !== 'gauge' || !name.endsWith('_timestamp_seconds'))).toEqual(
+      [],
+    );
   });
 });

@@ -30,9 +30,22 @@ describe('Dockerfile', () => {
     expect(dockerfile.stages.length).toBeGreaterThanOrEqual(2);
     for (const stage of dockerfile.stages) {
       const base = expandArgs(stage.from, dockerfile.globalArgs);
-      // Even Node majors are LTS lines; 22 and 24 are the supported ones (engines: >=20.19).
+      // Even Node majors are LTS lines; 22 and 24 are the supported ones (engines: ^20.19 || >=22.12).
       expect(base).toMatch(/^node:(22|24)(\.\d+)*-([a-z]+-)?slim(@sha256:[0-9a-f]{64})?$/);
     }
+  });
+
+  it('ships the Node line that .ci/run also tests, within package.json engines', () => {
+    const majors = new Set(
+      dockerfile.stages.map((st) => /^node:(\d+)/.exec(expandArgs(st.from, dockerfile.globalArgs))?.[1]),
+    );
+    expect([...majors]).toEqual(['24']);
+    const ci = repoFile('.ci/run');
+    // The suite runs a second time with the registry's node@24 first on PATH.
+    expect(ci).toMatch(/npx -y -p node@24 node/);
+    expect(ci).toMatch(/PATH="\$node24_bin:\$PATH" npm test/);
+    const engines = JSON.parse(repoFile('package.json')).engines.node as string;
+    expect(engines).toBe('^20.19.0 || >=22.12.0');
   });
 
   it('builds with dev dependencies and runs with production dependencies only', () => {

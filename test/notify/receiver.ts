@@ -1,14 +1,18 @@
 // A webhook receiver for tests: a real node:http server on loopback that verifies every delivery with
-// the exported verifySignature (on the raw bytes) and answers what the test tells it to.
+// the exported verifySignature (on the raw bytes) and, as a receiver would, with the published
+// `standardwebhooks` package; it answers what the test tells it to.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import type { WebhookEvent } from '../../src/notify/events.js';
-import { verifySignature } from '../../src/notify/sign.js';
+import { standardWebhooksSecret, verifySignature } from '../../src/notify/sign.js';
 
 export interface Delivery {
   at: number;
   eventId: string;
   verified: boolean;
+  /** Verified by the `standardwebhooks` package from the webhook-* headers. */
+  standardVerified: boolean;
   /** The status this receiver answered. */
   answered: number;
   attempt: string | undefined;
@@ -27,6 +31,7 @@ export interface Receiver {
 
 export async function startReceiver(secret: string, path = '/hook'): Promise<Receiver> {
   let status = 200;
+  const standard = new Webhook(standardWebhooksSecret(secret));
   const deliveries: Delivery[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -44,6 +49,7 @@ export async function startReceiver(secret: string, path = '/hook'): Promise<Rec
         at: Date.now(),
         eventId: String(req.headers['x-offboard-event-id'] ?? ''),
         verified: verifySignature(secret, req.headers, raw),
+        standardVerified: standardVerify(standard, req.headers, raw),
         answered,
         attempt: req.headers['x-offboard-delivery-attempt'] as string | undefined,
         event,
@@ -75,4 +81,19 @@ export async function startReceiver(secret: string, path = '/hook'): Promise<Rec
         server.closeAllConnections();
       }),
   };
+}
+
+function standardVerify(
+  wh: Webhook,
+  headers: Record<string, string | string[] | undefined>,
+  raw: Buffer,
+): boolean {
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') flat[k] = v;
+  try {
+    wh.verify(raw, flat);
+    return true;
+  } catch {
+    return false;
+  }
 }

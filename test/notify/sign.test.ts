@@ -1,7 +1,13 @@
 // Webhook signatures: what a receiver checks with verifySignature, and what it must refuse.
 import { createHmac } from 'node:crypto';
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { computeSignature, signedHeaders, verifySignature } from '../../src/notify/sign.js';
+import {
+  computeSignature,
+  signedHeaders,
+  standardWebhooksSecret,
+  verifySignature,
+} from '../../src/notify/sign.js';
 
 const SECRET = 'whsec-test-0123456789abcdef';
 const BODY = JSON.stringify({ id: 'evt_1', type: 'offboarding.retired', data: { user: 'a@contoso.com' } });
@@ -63,5 +69,49 @@ describe('webhook signatures', () => {
     expect(verifySignature(SECRET, { ...headers, 'x-offboard-timestamp': '12e3' }, BODY, 300, now)).toBe(
       false,
     );
+  });
+});
+
+describe('Standard Webhooks headers, verified with the published standardwebhooks package', () => {
+  it('carry webhook-id, webhook-timestamp and v1,<base64 HMAC of id.timestamp.body> keyed by the secret bytes', () => {
+    const now = Date.now();
+    const h = signedHeaders(SECRET, 'evt_7', BODY, now);
+    const ts = String(Math.floor(now / 1000));
+    expect(h['webhook-id']).toBe('evt_7');
+    expect(h['webhook-timestamp']).toBe(ts);
+    expect(h['X-Offboard-Timestamp']).toBe(ts);
+    const plain = createHmac('sha256', Buffer.from(SECRET, 'utf8'))
+      .update(`evt_7.${ts}.${BODY}`)
+      .digest('base64');
+    expect(h['webhook-signature']).toBe(`v1,${plain}`);
+    // What a receiver does: its library gets whsec_ + base64(WEBHOOK_SECRET), or the raw format.
+    expect(standardWebhooksSecret(SECRET)).toBe(`whsec_${Buffer.from(SECRET).toString('base64')}`);
+    expect(new Webhook(standardWebhooksSecret(SECRET)).verify(BODY, h)).toEqual(JSON.parse(BODY));
+    expect(new Webhook(SECRET, { format: 'raw' }).verify(BODY, h)).toEqual(JSON.parse(BODY));
+  });
+
+  it('a whsec_ WEBHOOK_SECRET is decoded as the spec says: the library takes it verbatim', () => {
+    const whsec = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    const h = signedHeaders(whsec, 'evt_8', BODY);
+    expect(new Webhook(whsec).verify(BODY, h)).toEqual(JSON.parse(BODY));
+    expect(standardWebhooksSecret(whsec)).toBe(whsec);
+    // The X-Offboard signature still keys on the string itself, unchanged for existing receivers.
+    expect(verifySignature(whsec, h, BODY)).toBe(true);
+  });
+
+  it('the library refuses a tampered body, another secret, a changed id, a stale timestamp and a missing header', () => {
+    const lib = new Webhook(standardWebhooksSecret(SECRET));
+    const h = signedHeaders(SECRET, 'evt_9', BODY);
+    expect(() => lib.verify(BODY.replace('a@contoso.com', 'b@contoso.com'), h)).toThrow(
+      WebhookVerificationError,
+    );
+    expect(() => new Webhook(standardWebhooksSecret('another-secret-0123456789')).verify(BODY, h)).toThrow(
+      WebhookVerificationError,
+    );
+    expect(() => lib.verify(BODY, { ...h, 'webhook-id': 'evt_other' })).toThrow(WebhookVerificationError);
+    const old = signedHeaders(SECRET, 'evt_9', BODY, Date.now() - 600_000);
+    expect(() => lib.verify(BODY, old)).toThrow(/too old/);
+    const { 'webhook-signature': _s, ...noSig } = h;
+    expect(() => lib.verify(BODY, noSig)).toThrow(/Missing required headers/);
   });
 });

@@ -93,6 +93,7 @@ describe('outcome webhooks', () => {
       for (const d of mine) {
         const ev = d.event;
         expect(d.verified).toBe(true);
+        expect(d.standardVerified).toBe(true);
         expect(ev?.type).toBe(expected.get(String(ev?.data.jobId)));
         expect(d.eventId).toBe(ev?.id);
         expect(ev?.id).toBe(eventIdFor(String(ev?.data.jobId), ev?.type as never));

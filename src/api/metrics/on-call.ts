@@ -203,14 +203,15 @@ export function registerOnCallMetrics(registry: Registry, ctx: QueueContext): vo
         { labels: { schedule: w.schedule, result: 'failure' }, value: w.runs.failure },
       ]),
   );
+  // The end time itself, not days left: Prometheus convention, exact, and alerts compute with time().
   add(
-    'offboard_certificate_days_left',
-    'Days until the client certificate running workers sign in with expires, per certificate (SHA-256 thumbprint)',
+    'offboard_certificate_expiry_timestamp_seconds',
+    'When the client certificate running workers sign in with expires (Unix time), per certificate (SHA-256 thumbprint)',
     'gauge',
     (s) =>
       s.certificates.map((c) => ({
         labels: { thumbprint: c.thumbprint },
-        value: Math.round(((c.notAfterMs - s.now) / 86_400_000) * 1000) / 1000,
+        value: Math.floor(c.notAfterMs / 1000),
       })),
   );
 }

@@ -6,9 +6,19 @@ import type { QueueContext } from '../../queue/context.js';
 import { type DeadLetterView, listDeadLetters } from '../../records/dead-letter.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
+import { type ProgressOptions, startProgress } from '../progress.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
 import { textOption } from '../text-option.js';
+
+interface DlqActOptions {
+  all?: boolean;
+  reason?: string;
+  as?: string;
+  json?: boolean;
+  /** false with --no-progress */
+  progress?: boolean;
+}
 
 function reasonOption(value: string | undefined): DeadLetterReason | undefined {
   if (value === undefined) return undefined;
@@ -30,16 +40,39 @@ function row(d: DeadLetterView): string {
   return `${d.id}  ${d.original.user}  ${d.reason}  HTTP ${status}${d.graphCode ? ` ${d.graphCode}` : ''}  attempts ${d.attempts}  ${d.deadLetteredAt}${d.requestId ? `  request-id ${d.requestId}` : ''}`;
 }
 
-/** Applies `fn` to each id, continuing past failures; exit 1 if any failed. */
-async function each<T>(ids: string[], fn: (id: string) => Promise<T>, json: boolean, show: (r: T) => string) {
+/**
+ * Applies `fn` to each id, continuing past failures; exit 1 if any failed. With `progress` (only for
+ * `--all`, where the count can be large) a bar on a terminal's stderr counts them.
+ */
+async function each<T>(
+  ids: string[],
+  fn: (id: string) => Promise<T>,
+  json: boolean,
+  show: (r: T) => string,
+  progress?: ProgressOptions & { verb: string },
+) {
   const done: T[] = [];
   const failed: { id: string; error: string }[] = [];
-  for (const id of ids) {
-    try {
-      done.push(await fn(id));
-    } catch (err) {
-      failed.push({ id, error: (err as Error).message });
+  const bar = progress
+    ? startProgress(
+        progress,
+        ids.length,
+        ` {bar} {percentage}% | {value}/{total} ${progress.verb} | {failed} failed | ETA {eta_formatted}`,
+        { failed: 0 },
+      )
+    : null;
+  try {
+    for (const id of ids) {
+      try {
+        done.push(await fn(id));
+      } catch (err) {
+        failed.push({ id, error: (err as Error).message });
+      }
+      bar?.update(done.length + failed.length, { failed: failed.length });
     }
+    bar?.finish();
+  } finally {
+    bar?.stop();
   }
   if (json) printJson({ done, failed });
   else {
@@ -101,14 +134,15 @@ Examples:
     .argument('[id...]', 'dead-letter ids (dl-…)')
     .option('--all', 'every dead letter (with --reason: every one with that reason)')
     .option('--reason <reason>', 'with --all: only this reason')
+    .option('--no-progress', 'with --all: no progress bar (there is none when stderr is not a terminal)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as JSON (no progress bar; errors as JSON on stderr)')
     .addHelpText(
       'after',
       '\nExample:\n  offboard dlq redrive dl-6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --as alice',
     )
     .action(
-      action(async (ids: string[], opts: { all?: boolean; reason?: string; as?: string; json?: boolean }) => {
+      action(async (ids: string[], opts: DlqActOptions) => {
         const who = actor(opts.as);
         const reason = reasonOption(opts.reason);
         await withQueueContext(async (ctx) => {
@@ -119,6 +153,7 @@ Examples:
             !!opts.json,
             (r: RedriveResult) =>
               `redriven ${r.deadLetterId} → job ${r.jobId}${r.duplicate ? ' (already pending)' : ''}`,
+            opts.all ? { ...opts, verb: 'redriven' } : undefined,
           );
         });
       }),
@@ -131,31 +166,28 @@ Examples:
     .option('--all', 'every dead letter (with --reason: every one with that reason)')
     .option('--reason <reason>', 'with --all: only this reason')
     .option('--note <text>', 'why (kept in the audit entry)')
+    .option('--no-progress', 'with --all: no progress bar (there is none when stderr is not a terminal)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as JSON (no progress bar; errors as JSON on stderr)')
     .addHelpText(
       'after',
       '\nExample:\n  offboard dlq discard dl-6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --note "re-hired"',
     )
     .action(
-      action(
-        async (
-          ids: string[],
-          opts: { all?: boolean; reason?: string; note?: string; as?: string; json?: boolean },
-        ) => {
-          const who = actor(opts.as);
-          const reason = reasonOption(opts.reason);
-          const note = textOption(opts.note, '--note');
-          await withQueueContext(async (ctx) => {
-            const targets = await selectIds(ctx, ids, !!opts.all, reason);
-            await each(
-              targets,
-              (id) => discardDeadLetter(ctx, id, who, note),
-              !!opts.json,
-              (r: { deadLetterId: string }) => `discarded ${r.deadLetterId}`,
-            );
-          });
-        },
-      ),
+      action(async (ids: string[], opts: DlqActOptions & { note?: string }) => {
+        const who = actor(opts.as);
+        const reason = reasonOption(opts.reason);
+        const note = textOption(opts.note, '--note');
+        await withQueueContext(async (ctx) => {
+          const targets = await selectIds(ctx, ids, !!opts.all, reason);
+          await each(
+            targets,
+            (id) => discardDeadLetter(ctx, id, who, note),
+            !!opts.json,
+            (r: { deadLetterId: string }) => `discarded ${r.deadLetterId}`,
+            opts.all ? { ...opts, verb: 'discarded' } : undefined,
+          );
+        });
+      }),
     );
 }

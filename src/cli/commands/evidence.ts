@@ -13,12 +13,13 @@ import {
 } from '../../evidence/export.js';
 import { EVIDENCE_COLUMNS } from '../../evidence/rows.js';
 import { EvidenceNotFoundError, NothingToVerifyError, requestReverify } from '../../evidence/schedule.js';
-import { listUnverified } from '../../evidence/store.js';
+import { countEvidence, listUnverified } from '../../evidence/store.js';
 import { VERIFICATION_STATES, type VerificationState } from '../../interfaces.js';
 import { isValidId } from '../../queue/ids.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { outputStream, parseInstant, writeChunk } from '../export-io.js';
+import { startProgress } from '../progress.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
 
@@ -30,6 +31,7 @@ interface ExportOptions {
   format?: string;
   bom?: boolean;
   out?: string;
+  progress?: boolean;
 }
 
 function filterOf(opts: ExportOptions): ExportFilter {
@@ -62,12 +64,27 @@ async function runExport(opts: ExportOptions): Promise<void> {
     // Opened before the first read, so an existing file is a clear error, not a half-written one.
     const out: Writable = await outputStream(opts.out);
     const counts = { leavers: 0, rows: 0 };
+    // Counted per leaver read; the total is the index's count for the range (one ZCOUNT).
+    const bar = startProgress(
+      opts,
+      await countEvidence(ctx.redis, ctx.prefix, filter.fromMs, filter.toMs - 1),
+      ' {bar} {percentage}% | {value}/{total} leavers | {rows} rows | ETA {eta_formatted}',
+      { rows: 0 },
+    );
     const rows = exportRows(ctx.redis, ctx.prefix, filter, counts);
     const chunks =
       format === 'csv'
         ? csvStream(EVIDENCE_COLUMNS, rows, { bom: !!opts.bom })
         : jsonStream(filter, rows, counts);
-    for await (const chunk of chunks) await writeChunk(out, chunk);
+    try {
+      for await (const chunk of chunks) {
+        await writeChunk(out, chunk);
+        bar?.update(counts.leavers, { rows: counts.rows });
+      }
+      bar?.finish();
+    } finally {
+      bar?.stop();
+    }
     if (opts.out) {
       await new Promise<void>((resolve, reject) =>
         out.end((err?: Error | null) => (err ? reject(err) : resolve())),
@@ -104,6 +121,7 @@ Examples:
     .option('--format <format>', 'csv or json', 'csv')
     .option('--bom', 'CSV: start with a UTF-8 byte order mark (for Excel)')
     .option('--out <file>', 'write to this file instead of standard output (created, never overwritten)')
+    .option('--no-progress', 'no progress bar on standard error (there is none when it is not a terminal)')
     .addHelpText(
       'after',
       `

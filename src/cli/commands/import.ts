@@ -115,7 +115,8 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
           }
         }
         const { stream, size } = open(file);
-        const useBar = opts.progress !== false && !!process.stderr.isTTY && size > 0;
+        // No bar with --json: stderr then carries JSON errors only.
+        const useBar = opts.progress !== false && !opts.json && !!process.stderr.isTTY && size > 0;
         const bar = useBar
           ? new SingleBar({
               stream: process.stderr,
