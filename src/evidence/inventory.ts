@@ -7,7 +7,7 @@
 import type { Config } from '../config/load.js';
 import { exchangeStatus, type GraphCallContext, graphReadAll } from '../graph/call.js';
 import { managedDevicesPath, toDevices } from '../graph/devices.js';
-import { GraphError, type GraphForbiddenError } from '../graph/errors.js';
+import { type GraphBadRequestError, GraphError, type GraphForbiddenError } from '../graph/errors.js';
 import type {
   DeviceInventory,
   EvidenceRecord,
@@ -47,6 +47,20 @@ export class InventoryForbiddenError extends Error {
   override readonly name = 'InventoryForbiddenError';
   constructor(readonly graphError: GraphForbiddenError) {
     super('Graph refused to list the devices of this user (403 on the inventory read)', {
+      cause: graphError,
+    });
+  }
+}
+
+/**
+ * 400 (or another 4xx retrying cannot fix) on the inventory read. Judged per request shape: refused
+ * for a share of the users, it is the product's request (circuit `request_rejected`); else this
+ * user's dead letter `bad_request`.
+ */
+export class InventoryRejectedError extends Error {
+  override readonly name = 'InventoryRejectedError';
+  constructor(readonly graphError: GraphBadRequestError) {
+    super(`Graph refused the device inventory read of this user (${graphError.status})`, {
       cause: graphError,
     });
   }

@@ -4,12 +4,13 @@
 import {
   evidenceRecord,
   InventoryForbiddenError,
+  InventoryRejectedError,
   savedInventory,
   takeInventory,
 } from '../evidence/inventory.js';
 import { scheduleVerification } from '../evidence/schedule.js';
 import { saveEvidence } from '../evidence/store.js';
-import { GraphForbiddenError } from '../graph/errors.js';
+import { GraphBadRequestError, GraphForbiddenError } from '../graph/errors.js';
 import type { DeviceInventory, GraphSuccess, Outcome } from '../interfaces.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { QueueContext } from '../queue/context.js';
@@ -68,6 +69,7 @@ export async function inventoryOnce(
     return inventory;
   } catch (err) {
     if (err instanceof GraphForbiddenError) throw new InventoryForbiddenError(err);
+    if (err instanceof GraphBadRequestError) throw new InventoryRejectedError(err);
     throw err;
   }
 }

@@ -194,6 +194,15 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
         }
         await incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 });
         throw err;
+      case 'rejected': {
+        const verdict = await deps.circuit.recordRejected(decision.shape, run.data.user, decision.error);
+        if (verdict === 'systemic') return putBack(run, token, 'circuit: request_rejected');
+        if (verdict === 'single' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1))
+          return deadLetter(run, 'bad_request', decision.error);
+        // Too few users called yet to tell this user's 400 from the product's: ask again later.
+        await incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 });
+        throw err;
+      }
       case 'dead-letter':
         if (decision.unexpected) logUnexpected(run, err);
         return deadLetter(run, decision.reason, decision.error, decision.message);
