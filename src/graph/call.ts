@@ -252,9 +252,12 @@ export function graphRead<T = unknown>(
   ctx: GraphCallContext,
   req: Omit<GraphRequest, 'method' | 'body'>,
 ): Promise<GraphPage<T>> {
-  return paced(ctx, { ...req, method: 'GET' }, (answer, meta) =>
-    toPage<T>(answer, { baseUrl: ctx.baseUrl, ...meta }),
-  );
+  return paced(ctx, { ...req, method: 'GET' }, (answer, meta) => {
+    const page = toPage<T>(answer, meta);
+    // A server-provided nextLink is followed on GRAPH_BASE_URL's origin only: the token never leaves it.
+    if (page.nextLink !== undefined) page.nextLink = graphUrl(ctx.baseUrl, page.nextLink);
+    return page;
+  });
 }
 
 export interface GraphReadAllRequest extends Omit<GraphRequest, 'method' | 'body' | 'onExchange'> {

@@ -1,9 +1,7 @@
-// What a Graph read answers: a 2xx body turned into a page (`value`, the whole body, a nextLink checked
-// to stay on GRAPH_BASE_URL's origin) and a paged list's shape. The calls themselves (pacing, token,
-// paging loop) are src/graph/call.ts's.
+// What a Graph read answers: a 2xx body turned into a page (`value`, the whole body, the nextLink) and
+// a paged list's shape. The calls themselves (pacing, token, URLs, paging loop) are src/graph/call.ts's.
 import { GraphError } from './errors.js';
 import type { GraphAnswer } from './transport.js';
-import { graphUrl } from './url.js';
 
 export interface GraphPage<T = unknown> {
   status: number;
@@ -11,7 +9,7 @@ export interface GraphPage<T = unknown> {
   value: T[];
   /** The whole parsed body (single resources, `@odata.count`…). */
   body: Record<string, unknown>;
-  /** `@odata.nextLink`, already checked to be on GRAPH_BASE_URL's origin. */
+  /** `@odata.nextLink`: graphRead has checked it is on GRAPH_BASE_URL's origin before returning it. */
   nextLink?: string;
   requestId?: string;
   clientRequestId: string;
@@ -38,10 +36,13 @@ export class GraphPagingLimitError extends Error {
 /** Largest read body accepted by default (16 MiB); a bigger one is an error, not a silently cut list. */
 export const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 
-/** The page a 2xx read answered. Throws GraphResponseBodyError (too large, not a JSON object). */
+/**
+ * The page a 2xx read answered, its nextLink as sent (the caller checks its origin: graph/call.ts).
+ * Throws GraphResponseBodyError (too large, not a JSON object).
+ */
 export function toPage<T>(
   answer: GraphAnswer,
-  meta: { baseUrl: string; clientRequestId: string; maxBodyBytes: number },
+  meta: { clientRequestId: string; maxBodyBytes: number },
 ): GraphPage<T> {
   const { status, requestId, durationMs, text } = answer;
   const details = { status, requestId, clientRequestId: meta.clientRequestId, durationMs };
@@ -54,7 +55,7 @@ export function toPage<T>(
   }
   const value = Array.isArray(body?.value) ? (body.value as T[]) : [];
   const rawNext = body?.['@odata.nextLink'];
-  const nextLink = typeof rawNext === 'string' && rawNext ? graphUrl(meta.baseUrl, rawNext) : undefined;
+  const nextLink = typeof rawNext === 'string' && rawNext ? rawNext : undefined;
   return { ...details, value, body: body ?? {}, ...(nextLink ? { nextLink } : {}) };
 }
 

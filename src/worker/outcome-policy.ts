@@ -40,7 +40,8 @@ export type FailureDecision =
   /**
    * A 400 (or another 4xx retrying cannot fix) for this request shape: refused for a share of the
    * users → circuit `request_rejected`, nobody dead-lettered; judged as this user's own → dead letter
-   * `bad_request`; too few users called yet to tell → a durable retry (dead letter on the last attempt).
+   * `bad_request`; too few users called yet to tell → looked at once more a little later (no attempt
+   * used), then this user's dead letter.
    */
   | { kind: 'rejected'; shape: RequestShape; error: GraphBadRequestError }
   | {

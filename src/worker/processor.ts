@@ -3,7 +3,7 @@
 // because the cause is systemic (circuit) or the worker is shutting down. With evidence on, the
 // leaver's devices are read first (once per job, on the read budget): none → `no_devices`, no POST;
 // the evidence record and its verification are in Redis before the job completes.
-import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Circuit } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphTransport, graphContext } from '../graph/call.js';
@@ -197,11 +197,14 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       case 'rejected': {
         const verdict = await deps.circuit.recordRejected(decision.shape, run.data.user, decision.error);
         if (verdict === 'systemic') return putBack(run, token, 'circuit: request_rejected');
-        if (verdict === 'single' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1))
+        if (verdict === 'single' || run.progress.rejectedDeferred)
           return deadLetter(run, 'bad_request', decision.error);
-        // Too few users called yet to tell this user's 400 from the product's: ask again later.
-        await incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 });
-        throw err;
+        // Too few users called yet to tell this user's 400 from the product's: look once more a little
+        // later, without using an attempt; still undecided then, it is a lone user's own 400.
+        run.progress.rejectedDeferred = true;
+        await job.updateProgress({ ...run.progress });
+        await job.moveToDelayed(Date.now() + Math.min(cfg.forbiddenWindowMs / 4, 5000), token);
+        throw new DelayedError();
       }
       case 'dead-letter':
         if (decision.unexpected) logUnexpected(run, err);
