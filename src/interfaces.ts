@@ -227,6 +227,8 @@ export interface RetireProgress {
   firstAttemptAt?: string;
   /** With evidence on: the inventory once read, so a retry of the POST does not read again. */
   inventory?: DeviceInventory;
+  /** A 400 was put aside once because too few users had been called to judge it (request_rejected). */
+  rejectedDeferred?: boolean;
 }
 
 /** Every kind of audit entry: the one list (the CLI's `audit export --type` reads it too). */

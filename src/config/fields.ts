@@ -2,6 +2,7 @@
 // message says what is valid and echoes what was given, except for secrets (`secret: true`).
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { isLoopbackHost } from '../net/loopback.js';
 import { parseBool, parseDuration, parseRate, type RateLimit } from './parse.js';
 
 /** A string turned into T by `parse`; null means invalid, and `expected` says what is valid. */
@@ -57,11 +58,7 @@ export const oneOf = <const T extends readonly [string, ...string[]]>(values: T)
     `must be ${values.length === 2 ? values.join(' or ') : `${values.slice(0, -1).join(', ')} or ${values.at(-1)}`}`,
   );
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-}
+export { isLoopbackHost };
 
 /** An https URL (http only for loopback hosts), without trailing slashes. */
 export const httpsUrl = () =>

@@ -60,7 +60,31 @@ export interface Circuit {
    * (DeviceManagementManagedDevices.Read.All or its consent is missing). True when it is open.
    */
   recordReadForbidden(user: string): Promise<boolean>;
+  /**
+   * Counts a 400 for this user and request shape, judged like the 403s (minimum sample, share of the
+   * distinct users called in the window): `systemic` → the circuit opens with `request_rejected`
+   * naming status, Graph code and message (the product's request is wrong, not the users); `single`
+   * → enough users were called to tell: this user's own 400; `undecided` → too few users called yet.
+   * `systemic` also when the circuit is already open.
+   */
+  recordRejected(shape: RequestShape, user: string, answer: RejectedAnswer): Promise<RejectedVerdict>;
 }
+
+/** The request shapes a job sends (the judge keeps one sample per shape). */
+export type RequestShape = 'retire' | 'inventory';
+
+export interface RejectedAnswer {
+  status: number | null;
+  code?: string;
+  graphMessage?: string;
+}
+
+export type RejectedVerdict = 'systemic' | 'single' | 'undecided';
+
+const SHAPE_NAMES: Record<RequestShape, string> = {
+  retire: 'the retire action (POST removeAllDevicesFromManagement)',
+  inventory: 'the device inventory read (GET managedDevices)',
+};
 
 /** The 403 rule on its own (tested directly): minimum distinct users, then a share of the sample. */
 export function forbiddenIsSystemic(
@@ -116,6 +140,23 @@ export function createCircuit(opts: CircuitOptions): Circuit {
         reason: `Graph answered 403 to the device inventory read for ${forbidden} of the ${sample} different users read within ${secs} s: the app is probably missing DeviceManagementManagedDevices.Read.All or its admin consent (or set EVIDENCE=off)`,
       });
       return true;
+    },
+    async recordRejected(shape, user, answer) {
+      const windowKey =
+        shape === 'inventory' ? keys.readHealthWindow(ctx.prefix) : keys.healthWindow(ctx.prefix);
+      const [rejected, sample, open] = await judge(keys.rejected(ctx.prefix, shape), windowKey, user);
+      if (open === 1) return 'systemic';
+      if (forbiddenIsSystemic(rejected, sample, rule)) {
+        const secs = Math.round(opts.forbiddenWindowMs / 1000);
+        const what = [`HTTP ${answer.status ?? '-'}`, answer.code].filter(Boolean).join(' ');
+        const message = answer.graphMessage ? `: "${answer.graphMessage.slice(0, 300)}"` : '';
+        await trip({
+          code: 'request_rejected',
+          reason: `Graph answered ${what} to ${SHAPE_NAMES[shape]} for ${rejected} of the ${sample} different users called within ${secs} s${message}. The request the product sends is refused, not the users: nobody was dead-lettered; fix the cause (configuration, version), then resume`,
+        });
+        return 'systemic';
+      }
+      return sample >= rule.threshold ? 'single' : 'undecided';
     },
     async recordForbidden(user) {
       const [forbidden, sample, open] = await judge(forbiddenKey, keys.healthWindow(ctx.prefix), user);

@@ -26,12 +26,15 @@ export async function pauseQueue(
 /** Resumes the retire queue and closes the circuit if it was open (the operator fixed the cause). */
 export async function resumeQueue(ctx: QueueContext, actor: string): Promise<{ circuitWasOpen: boolean }> {
   const circuit = await getCircuit(ctx);
-  // Both 403 judges start afresh: 403s from before the fix must not count towards the next verdict.
+  // The 403 and 400 judges start afresh: answers from before the fix must not count towards the next
+  // verdict.
   await ctx.redis.del(
     keys.circuit(ctx.prefix),
     keys.pauseReason(ctx.prefix),
     keys.forbidden(ctx.prefix),
     keys.readForbidden(ctx.prefix),
+    keys.rejected(ctx.prefix, 'retire'),
+    keys.rejected(ctx.prefix, 'inventory'),
   );
   await ctx.redis.incr(keys.resumeGeneration(ctx.prefix));
   await ctx.retire.resume();

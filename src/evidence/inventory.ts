@@ -1,38 +1,27 @@
 // The inventory before the action: a leaver's managed devices read once per retire job, through the
 // READ pacer (its own budget: a read never takes a write slot) and the token provider. Every page is
 // a read call counted in the fleet metrics (`read_calls:<status>`); the read ends in one `inventory`
-// audit entry (devices, pages, request-ids, or the failure). The answer also feeds the read pace: a
-// 429 gates reads only, a 5xx or timeout slows reads only when systemic. Retrying is the caller's
-// (the retire processor's policy); this file reads once and builds the evidence record after the action.
+// audit entry (devices, pages, request-ids, or the failure). Pace, gate, feedback and the 401 refresh
+// are graphCall's (src/graph/call.ts). Retrying is the caller's (the retire processor's policy); this
+// file reads once and builds the evidence record after the action.
 import type { Config } from '../config/load.js';
-import { listManagedDevices } from '../graph/devices.js';
-import {
-  GraphBadRequestError,
-  GraphError,
-  type GraphForbiddenError,
-  GraphNetworkError,
-  GraphNotFoundError,
-  GraphThrottledError,
-  GraphTimeoutError,
-  GraphTransientError,
-} from '../graph/errors.js';
+import { exchangeStatus, type GraphCallContext, graphReadAll } from '../graph/call.js';
+import { managedDevicesPath, toDevices } from '../graph/devices.js';
+import { type GraphBadRequestError, GraphError, type GraphForbiddenError } from '../graph/errors.js';
 import type {
   DeviceInventory,
   EvidenceRecord,
   ManagedDevice,
   Outcome,
   RetireJobData,
-  TokenProvider,
 } from '../interfaces.js';
-import type { Pacer } from '../pacing/pacer.js';
-import { sleep } from '../pacing/sleep.js';
 import { type AuditContext, appendAudit } from '../records/audit.js';
 import { incrementMetrics } from '../records/metrics.js';
 
 export interface InventoryDeps {
   ctx: AuditContext & { config: Config };
-  readPacer: Pacer;
-  tokenProvider: Pick<TokenProvider, 'getToken'>;
+  /** The READ budget's call context: its pacer is the read pacer. */
+  graph: GraphCallContext;
   actor: string;
 }
 
@@ -47,8 +36,6 @@ export interface InventorySignals {
   wait?: AbortSignal;
   /** Cancellation only: aborts a read on the wire. */
   call?: AbortSignal;
-  /** Fetch the first token past the cache (after a 401). */
-  forceRefresh?: boolean;
 }
 
 /**
@@ -65,11 +52,18 @@ export class InventoryForbiddenError extends Error {
   }
 }
 
-function statusLabel(err: unknown): string {
-  if (err instanceof GraphTimeoutError) return 'timeout';
-  if (err instanceof GraphNetworkError) return 'network';
-  if (err instanceof GraphError && err.status !== null) return String(err.status);
-  return 'error';
+/**
+ * 400 (or another 4xx retrying cannot fix) on the inventory read. Judged per request shape: refused
+ * for a share of the users, it is the product's request (circuit `request_rejected`); else this
+ * user's dead letter `bad_request`.
+ */
+export class InventoryRejectedError extends Error {
+  override readonly name = 'InventoryRejectedError';
+  constructor(readonly graphError: GraphBadRequestError) {
+    super(`Graph refused the device inventory read of this user (${graphError.status})`, {
+      cause: graphError,
+    });
+  }
 }
 
 /** Reads every page of the user's devices once. Rejects with the GraphError (or pacer/token error). */
@@ -78,10 +72,9 @@ export async function takeInventory(
   target: InventoryTarget,
   signals: InventorySignals = {},
 ): Promise<DeviceInventory> {
-  const { config, redis, prefix } = deps.ctx;
+  const { redis, prefix } = deps.ctx;
   const at = new Date().toISOString();
   let calls = 0;
-  let forceRefresh = signals.forceRefresh === true;
   const audit = (details: Record<string, unknown>) =>
     appendAudit(deps.ctx, [
       {
@@ -95,44 +88,25 @@ export async function takeInventory(
       },
     ]);
   try {
-    const list = await listManagedDevices({
-      user: target.user,
-      baseUrl: config.graph.baseUrl,
-      timeoutMs: config.graph.timeoutMs,
-      signal: signals.call,
-      beforePage: async () => {
-        // Token first (as for writes): a slot spent waiting for the token endpoint lands late.
-        await deps.tokenProvider.getToken(forceRefresh ? { forceRefresh: true } : undefined);
-        forceRefresh = false;
-        await deps.readPacer.take(signals.wait);
-        // A read Retry-After this process heard after the slot was granted: wait it out, new slot.
-        while (deps.readPacer.localGateUntil() > Date.now()) {
-          await sleep(deps.readPacer.localGateUntil() - Date.now(), signals.wait);
-          await deps.readPacer.take(signals.wait);
-        }
-        return deps.tokenProvider.getToken();
-      },
-      afterPage: (r) => {
+    const list = await graphReadAll(deps.graph, {
+      path: managedDevicesPath(target.user),
+      subject: target.user,
+      ...(signals.wait ? { wait: signals.wait } : {}),
+      ...(signals.call ? { call: signals.call } : {}),
+      onExchange: (e) => {
         calls += 1;
-        const status = 'ok' in r ? String(r.ok.status) : statusLabel(r.error);
-        incrementMetrics(redis, prefix, { [`read_calls:${status}`]: 1 }).catch(() => undefined);
+        incrementMetrics(redis, prefix, { [`read_calls:${exchangeStatus(e)}`]: 1 }).catch(() => undefined);
       },
     });
-    deps.readPacer.onSuccess(target.user);
-    const inventory: DeviceInventory = {
-      at,
-      devices: list.value,
-      requestIds: list.requestIds,
-      pages: list.pages,
-    };
+    const devices = toDevices(list.value);
+    const inventory: DeviceInventory = { at, devices, requestIds: list.requestIds, pages: list.pages };
     await Promise.all([
-      audit({ devices: list.value.length, pages: list.pages, requestIds: list.requestIds }),
-      incrementMetrics(redis, prefix, { inventories: 1, devices_inventoried: list.value.length }),
+      audit({ devices: devices.length, pages: list.pages, requestIds: list.requestIds }),
+      incrementMetrics(redis, prefix, { inventories: 1, devices_inventoried: devices.length }),
     ]);
     return inventory;
   } catch (err) {
     if (err instanceof GraphError) {
-      await onReadFailure(deps, target.user, err);
       await audit({
         ok: false,
         readCalls: calls,
@@ -143,17 +117,6 @@ export async function takeInventory(
       }).catch(() => undefined);
     }
     throw err;
-  }
-}
-
-/** Feeds the read pace: 429 → read gate; systemic 5xx/timeouts → slower reads; 4xx about the user → healthy. */
-async function onReadFailure(deps: InventoryDeps, user: string, err: GraphError): Promise<void> {
-  if (err instanceof GraphThrottledError) {
-    await deps.readPacer.onThrottled(err.retryAfterMs, { slowDown: true });
-  } else if (err.retryable) {
-    await deps.readPacer.onFailure(user, err instanceof GraphTransientError ? err.retryAfterMs : undefined);
-  } else if (err instanceof GraphNotFoundError || err instanceof GraphBadRequestError) {
-    deps.readPacer.onSuccess(user);
   }
 }
 

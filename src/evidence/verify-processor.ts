@@ -5,6 +5,7 @@
 // Everything that matters is in Redis between checks (the record and the delayed job), so a worker
 // stopped in the middle of the window loses nothing: another one picks the job up when it is due.
 import { DelayedError, type Job } from 'bullmq';
+import { graphContext } from '../graph/call.js';
 import type {
   EvidenceRecord,
   RetireJobData,
@@ -101,11 +102,8 @@ export function createVerifyProcessor(deps: VerifyDeps): VerifyProcessor {
         {
           redis: ctx.redis,
           prefix: ctx.prefix,
-          baseUrl: config.graph.baseUrl,
-          timeoutMs: config.graph.timeoutMs,
-          readPacer: deps.readPacer,
-          tokenProvider: deps.tokenProvider,
-          signal: deps.shutdown,
+          graph: graphContext(config, deps.tokenProvider, deps.readPacer),
+          ...(deps.shutdown ? { signal: deps.shutdown } : {}),
         },
         user,
       );

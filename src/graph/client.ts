@@ -1,8 +1,9 @@
-// The one Graph call this product makes: POST …/users/{user}/removeAllDevicesFromManagement.
-import { randomUUID } from 'node:crypto';
+// The retire action: POST …/users/{user}/removeAllDevicesFromManagement. The worker sends it through
+// graphCall (paced, on the write budget); this one-off form with a fixed token and no pacer is for
+// the simulator's own tests and tools.
 import type { GraphSuccess } from '../interfaces.js';
-import { graphExchange } from './transport.js';
-import { checkedBaseUrl, userActionUrl } from './url.js';
+import { fixedToken, type GraphTransport, graphCall } from './call.js';
+import { userActionPath } from './url.js';
 
 export interface RetireCallOptions {
   /** e.g. `https://graph.microsoft.com/v1.0`; https only, except loopback hosts. */
@@ -15,32 +16,37 @@ export interface RetireCallOptions {
   timeoutMs: number;
   /** Sent as `client-request-id` so support can correlate; default a random UUID. */
   clientRequestId?: string;
-  /** Caller cancellation (e.g. worker shutdown). Its abort reason is rethrown as is. */
+  /** Caller cancellation. Its abort reason is rethrown as is. */
   signal?: AbortSignal;
+  transport?: GraphTransport;
 }
 
 /**
- * Performs the call once (no retry: callers own retry policy). Resolves on any 2xx; rejects with a
- * GraphError subclass for every HTTP failure, timeout or connection error, or with the caller's
- * abort reason when `signal` fired. Throws InsecureGraphUrlError before sending anything to a
+ * Performs the call once, unpaced, with the given token (no retry, no refresh). Resolves on any 2xx;
+ * rejects with a GraphError subclass, or InsecureGraphUrlError before sending anything to a
  * non-https, non-loopback base URL.
  */
 export async function removeAllDevicesFromManagement(opts: RetireCallOptions): Promise<GraphSuccess> {
-  checkedBaseUrl(opts.baseUrl);
-  const clientRequestId = opts.clientRequestId ?? randomUUID();
-  const answer = await graphExchange({
-    method: 'POST',
-    url: userActionUrl(opts.baseUrl, opts.user),
-    token: opts.token,
-    timeoutMs: opts.timeoutMs,
-    clientRequestId,
-    signal: opts.signal,
-    maxBodyBytes: 0,
-  });
+  const res = await graphCall(
+    {
+      baseUrl: opts.baseUrl,
+      timeoutMs: opts.timeoutMs,
+      tokenProvider: fixedToken(opts.token),
+      ...(opts.transport ? { transport: opts.transport } : {}),
+    },
+    {
+      method: 'POST',
+      path: userActionPath(opts.user),
+      subject: opts.user,
+      refreshOn401: false,
+      ...(opts.clientRequestId ? { clientRequestId: opts.clientRequestId } : {}),
+      ...(opts.signal ? { call: opts.signal } : {}),
+    },
+  );
   return {
-    status: answer.status,
-    requestId: answer.requestId,
-    clientRequestId,
-    durationMs: answer.durationMs,
+    status: res.status,
+    requestId: res.requestId,
+    clientRequestId: res.clientRequestId,
+    durationMs: res.durationMs,
   };
 }

@@ -1,7 +1,9 @@
 // A leaver's Intune managed devices: GET …/users/{user}/managedDevices with the fields the evidence
 // keeps, every page (permission DeviceManagementManagedDevices.Read.All).
 import type { ManagedDevice } from '../interfaces.js';
-import { type GraphGetAllOptions, type GraphList, graphGetAll } from './read.js';
+import { fixedToken, graphReadAll } from './call.js';
+import type { GraphList } from './read.js';
+import { userSegment } from './url.js';
 
 /** The `$select` of the inventory (issue 12): what an auditor needs per device, nothing more. */
 export const DEVICE_FIELDS = [
@@ -20,34 +22,43 @@ export const DEVICE_FIELDS = [
 ] as const satisfies readonly (keyof ManagedDevice)[];
 
 /**
- * `users/{user}/managedDevices?$select=…`, relative to GRAPH_BASE_URL. A UPN starting with `$` takes
- * the key form `users('…')` (as for the retire action, url.ts).
+ * `users/{user}/managedDevices?$select=…`, relative to GRAPH_BASE_URL (a UPN starting with `$` takes
+ * the key form, url.ts).
  */
 export function managedDevicesPath(user: string): string {
-  const encoded = encodeURIComponent(user);
-  const segment = user.startsWith('$') ? `users('${encoded.replaceAll("'", "''")}')` : `users/${encoded}`;
-  return `${segment}/managedDevices?$select=${DEVICE_FIELDS.join(',')}`;
+  return `${userSegment(user)}/managedDevices?$select=${DEVICE_FIELDS.join(',')}`;
 }
 
-export interface ListDevicesOptions extends Omit<GraphGetAllOptions, 'url' | 'beforePage'> {
+/** The devices of a managedDevices list: only the DEVICE_FIELDS of each, entries without an id dropped. */
+export function toDevices(raw: readonly unknown[]): ManagedDevice[] {
+  return raw.filter(isDevice).map(pick);
+}
+
+export interface ListDevicesOptions {
+  baseUrl: string;
   /** Object id (GUID) or userPrincipalName, already normalised. */
   user: string;
-  /** A fixed token, or a hook run before each page (take a read slot, then return the token). */
-  token?: string;
-  beforePage?: GraphGetAllOptions['beforePage'];
+  /** Bearer access token. Never logged. */
+  token: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
 }
 
-/** Every managed device of the user, only the DEVICE_FIELDS of each, with the request-id of each page. */
+/**
+ * Every managed device of the user, unpaced, with a fixed token: the simulator's own tests and tools.
+ * The worker reads through graphReadAll on the read budget (evidence/inventory.ts).
+ */
 export async function listManagedDevices(opts: ListDevicesOptions): Promise<GraphList<ManagedDevice>> {
-  const { user, token, beforePage, ...rest } = opts;
-  const before = beforePage ?? (async () => token ?? '');
-  if (!beforePage && !token) throw new TypeError('listManagedDevices needs a token or a beforePage hook');
-  const list = await graphGetAll<Record<string, unknown>>({
-    ...rest,
-    url: managedDevicesPath(user),
-    beforePage: before,
-  });
-  return { ...list, value: list.value.filter(isDevice).map(pick) };
+  const list = await graphReadAll(
+    { baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, tokenProvider: fixedToken(opts.token) },
+    {
+      path: managedDevicesPath(opts.user),
+      subject: opts.user,
+      refreshOn401: false,
+      ...(opts.signal ? { call: opts.signal } : {}),
+    },
+  );
+  return { ...list, value: toDevices(list.value) };
 }
 
 function isDevice(v: unknown): v is Record<string, unknown> & { id: string } {

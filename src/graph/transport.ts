@@ -1,4 +1,4 @@
-// One HTTP exchange with Graph, shared by the retire call (client.ts) and the reads (read.ts): undici's
+// One HTTP exchange with Graph, under every call of src/graph/call.ts (writes and reads): undici's
 // request() (the same connection pool and global dispatcher as fetch, so the proxy agent of
 // src/net/proxy.ts applies, without WHATWG streams and header conversions per call), one timer covering
 // connect, headers and body, the caller's abort reason rethrown as is, redirects never followed (a
@@ -6,6 +6,7 @@
 // branch on.
 import { EventEmitter } from 'node:events';
 import { type Dispatcher, request } from 'undici';
+import { readCapped } from '../net/read-capped.js';
 import { classifyResponse } from './classify.js';
 import { GraphNetworkError, GraphTimeoutError } from './errors.js';
 
@@ -19,6 +20,8 @@ export interface GraphExchange {
   clientRequestId: string;
   /** Extra request headers (e.g. `ConsistencyLevel: eventual`). */
   headers?: Record<string, string>;
+  /** A JSON body (POST only, e.g. the Lifecycle Workflows resume); none = a bodiless POST. */
+  body?: string;
   /** Caller cancellation. Its abort reason is rethrown as is. */
   signal?: AbortSignal;
   /** Largest 2xx body read; 0 = read none (the body is drained so the socket is reused). */
@@ -76,8 +79,13 @@ export async function graphExchange(x: GraphExchange): Promise<GraphAnswer> {
           'return-client-request-id': 'true',
           accept: 'application/json',
           // Graph wants a length on a bodiless POST.
-          ...(x.method === 'POST' ? { 'content-length': '0' } : {}),
+          ...(x.method === 'POST'
+            ? x.body === undefined
+              ? { 'content-length': '0' }
+              : { 'content-type': 'application/json' }
+            : {}),
         },
+        ...(x.body === undefined ? {} : { body: x.body }),
         signal: abort,
       });
     } catch (err) {
@@ -120,23 +128,4 @@ export async function graphExchange(x: GraphExchange): Promise<GraphAnswer> {
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-async function readCapped(
-  body: Dispatcher.ResponseData['body'],
-  limit: number,
-): Promise<{ text: string; cut: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = chunk as Buffer;
-    chunks.push(buf);
-    size += buf.byteLength;
-    if (size > limit) {
-      // Past the cap the rest is not worth reading: drop it (this socket is not reused).
-      body.destroy();
-      return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), cut: true };
-    }
-  }
-  return { text: Buffer.concat(chunks).toString('utf8'), cut: false };
 }

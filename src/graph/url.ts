@@ -1,16 +1,9 @@
 // Where the retire action lives for a user, and which base URLs we are willing to send a token to.
+import { isLoopbackHost } from '../net/loopback.js';
 
 /** The base URL would send a bearer token over plain http to a non-loopback host. */
 export class InsecureGraphUrlError extends Error {
   override readonly name = 'InsecureGraphUrlError';
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
-
-/** True for hosts that never leave the machine: plain http is acceptable there (tests, the simulator). */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase();
-  return LOOPBACK_HOSTS.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
 /**
@@ -26,6 +19,11 @@ export function checkGraphBaseUrl(baseUrl: string): URL {
   );
 }
 
+/** A nextLink (or a URL given by the caller) points away from GRAPH_BASE_URL's origin: not followed. */
+export class ForeignGraphUrlError extends Error {
+  override readonly name = 'ForeignGraphUrlError';
+}
+
 const checked = new Set<string>();
 
 /**
@@ -39,13 +37,38 @@ export function checkedBaseUrl(baseUrl: string): void {
 }
 
 /**
- * `{base}/users/{user}/removeAllDevicesFromManagement`. A UPN starting with `$` would be read by
- * Graph as an OData segment (`$count`, `$ref`…), so it takes the key form `/users('…')` where a
- * single quote is escaped by doubling it.
+ * `users/{user}` for a path. A UPN starting with `$` would be read by Graph as an OData segment
+ * (`$count`, `$ref`…), so it takes the key form `users('…')` where a single quote is escaped by
+ * doubling it.
  */
-export function userActionUrl(baseUrl: string, user: string): string {
-  const base = baseUrl.replace(/\/+$/, '');
+export function userSegment(user: string): string {
   const encoded = encodeURIComponent(user);
-  const segment = user.startsWith('$') ? `users('${encoded.replaceAll("'", "''")}')` : `users/${encoded}`;
-  return `${base}/${segment}/removeAllDevicesFromManagement`;
+  return user.startsWith('$') ? `users('${encoded.replaceAll("'", "''")}')` : `users/${encoded}`;
+}
+
+/** `users/{user}/removeAllDevicesFromManagement`, relative to GRAPH_BASE_URL. */
+export function userActionPath(user: string): string {
+  return `${userSegment(user)}/removeAllDevicesFromManagement`;
+}
+
+/**
+ * THE Graph URL builder (only src/graph/call.ts calls it): a path below baseUrl (`users/x/…`, a leading
+ * slash is taken below baseUrl's path too, never from the host root), or an absolute URL that must stay
+ * on baseUrl's origin (a server-provided nextLink). Throws InsecureGraphUrlError for a base URL that
+ * is not https (or http to loopback), ForeignGraphUrlError for another origin.
+ */
+export function graphUrl(baseUrl: string, pathOrUrl: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(pathOrUrl)) {
+    // The hot path (every retire call): a checked base and a string join, no URL parsing per call.
+    checkedBaseUrl(baseUrl);
+    return `${baseUrl.replace(/\/+$/, '')}/${pathOrUrl.replace(/^\/+/, '')}`;
+  }
+  const base = checkGraphBaseUrl(baseUrl);
+  const resolved = new URL(pathOrUrl);
+  if (resolved.origin !== base.origin) {
+    throw new ForeignGraphUrlError(
+      `refusing to follow a Graph URL on ${resolved.origin}: only ${base.origin} (GRAPH_BASE_URL) is called`,
+    );
+  }
+  return resolved.href;
 }

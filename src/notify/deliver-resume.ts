@@ -1,21 +1,21 @@
 // Resumes a waiting Lifecycle Workflows task: POST {GRAPH_BASE_URL}{callbackUriPath} with the app's
 // Graph token (permission LifecycleWorkflows.ReadWrite.All), body
 // {data:{operationStatus}, source:"offboard", type:"lifecycleEvent"}; Graph answers 204.
+// The call is graphCall's (src/graph/call.ts) on the write budget, like the retire POST.
 // 429, 5xx, 403 (a permission not granted yet), timeouts and token failures are retried with backoff;
 // 400, 404, 409 and 410 mean the task cannot take this resume (already resumed, timed out, gone): stop.
-import { checkGraphBaseUrl } from '../graph/url.js';
+import { TokenAcquisitionError } from '../entra/errors.js';
+import { type GraphCallContext, graphCall, retryAfterOf } from '../graph/call.js';
+import { GraphError, GraphNetworkError, GraphTimeoutError } from '../graph/errors.js';
 import { isCallbackPath } from '../intake/callback-path.js';
-import type { TokenProvider } from '../interfaces.js';
 import { DeliveryError } from './errors.js';
-import { postJson } from './http.js';
 import type { ResumeJobData } from './queue.js';
 
 const PERMANENT = new Set([400, 404, 409, 410]);
 
 export interface ResumeSettings {
-  graphBaseUrl: string;
-  tokenProvider: TokenProvider;
-  timeoutMs?: number;
+  /** The write budget's call context (the notify worker's: the circuit does not hold a resume). */
+  graph: GraphCallContext;
 }
 
 export interface ResumeDelivery {
@@ -45,54 +45,36 @@ export async function deliverResume(job: ResumeJobData, s: ResumeSettings): Prom
       'invalid_path',
     );
   }
-  const base = checkGraphBaseUrl(s.graphBaseUrl).href.replace(/\/+$/, '');
-  const url = `${base}${job.callbackUriPath}`;
-  const body = resumeBody(job.operationStatus);
-  let forceRefresh = false;
-  for (let round = 0; ; round++) {
-    let token: string;
-    try {
-      token = await s.tokenProvider.getToken(forceRefresh ? { forceRefresh } : undefined);
-    } catch (err) {
-      throw new DeliveryError(
-        `token acquisition failed: ${(err as Error)?.name ?? 'error'}`,
-        null,
-        false,
-        undefined,
-        'token',
-      );
-    }
-    const res = await postJson(
-      url,
-      {
-        authorization: `Bearer ${token}`,
-        accept: 'application/json',
-        'client-request-id': job.eventId,
-      },
-      body,
-      s.timeoutMs,
-    );
-    if (res.status >= 200 && res.status < 300) return { status: res.status, requestId: res.requestId };
-    // One refresh for a token Graph no longer takes (revoked, rotated), as the retire worker does.
-    if (res.status === 401 && round === 0) {
-      forceRefresh = true;
-      continue;
-    }
-    const code = graphCode(res.body);
-    throw new DeliveryError(
-      `Graph answered ${res.status}${code ? ` (${code})` : ''}`,
-      res.status,
-      PERMANENT.has(res.status),
-      res.retryAfterMs,
-    );
+  try {
+    // One refresh for a token Graph no longer takes (revoked, rotated): graphCall's, as for every call.
+    const res = await graphCall(s.graph, {
+      method: 'POST',
+      path: job.callbackUriPath,
+      subject: job.user,
+      body: resumeBody(job.operationStatus),
+      clientRequestId: job.eventId,
+    });
+    return { status: res.status, ...(res.requestId ? { requestId: res.requestId } : {}) };
+  } catch (err) {
+    throw asDeliveryError(err);
   }
 }
 
-function graphCode(body: string): string | undefined {
-  try {
-    const code = (JSON.parse(body) as { error?: { code?: unknown } })?.error?.code;
-    return typeof code === 'string' ? code.slice(0, 80) : undefined;
-  } catch {
-    return undefined;
+function asDeliveryError(err: unknown): unknown {
+  if (err instanceof TokenAcquisitionError) {
+    return new DeliveryError(`token acquisition failed: ${err.name}`, null, false, undefined, 'token');
   }
+  if (err instanceof GraphTimeoutError) {
+    return new DeliveryError(err.message, null, false, undefined, 'timeout');
+  }
+  if (err instanceof GraphNetworkError) return new DeliveryError(err.message, null, false);
+  if (err instanceof GraphError && err.status !== null) {
+    return new DeliveryError(
+      `Graph answered ${err.status}${err.code ? ` (${err.code.slice(0, 80)})` : ''}`,
+      err.status,
+      PERMANENT.has(err.status),
+      retryAfterOf(err),
+    );
+  }
+  return err;
 }

@@ -1,8 +1,9 @@
-// One outbound POST for a notification, with a hard timeout covering connect, headers and body.
+// One outbound POST for a webhook notification (the Lifecycle Workflows resume is a Graph call: graph/call.ts), with a hard timeout covering connect, headers and body.
 // fetch goes through the process's global dispatcher, so HTTPS_PROXY / NO_PROXY apply as for every
 // other outbound call (src/net/proxy.ts installs it at start-up). Redirects are not followed: a
 // signed event or a bearer token must go only where it was configured to go.
 import { parseRetryAfter } from '../graph/retry-after.js';
+import { readCapped } from '../net/read-capped.js';
 import { DeliveryError } from './errors.js';
 
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 10_000;
@@ -46,7 +47,7 @@ export async function postJson(
     }
     let text = '';
     try {
-      text = await readCapped(res);
+      ({ text } = await readCapped(res.body, MAX_BODY));
     } catch {
       // The status is what counts; a body cut short by the timeout changes nothing.
     }
@@ -59,22 +60,4 @@ export async function postJson(
   } finally {
     clearTimeout(timer);
   }
-}
-
-async function readCapped(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (size < MAX_BODY) chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  return Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY);
 }

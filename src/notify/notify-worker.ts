@@ -5,8 +5,11 @@
 // on the queue as failed (the notify dead letters, counted on /metrics and GET /v1/queues), audited
 // `notify-failed`; a delivered one is audited `notified`.
 import { type BackoffStrategy, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { graphContext } from '../graph/call.js';
 import type { AuditEntry, TokenProvider } from '../interfaces.js';
 import type { Logger } from '../log.js';
+import type { Pacer } from '../pacing/pacer.js';
+import { createWritePacer } from '../pacing/write-pacer.js';
 import type { QueueContext } from '../queue/context.js';
 import { NOTIFY_QUEUE } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
@@ -21,6 +24,11 @@ export interface NotifyWorkerOptions {
   logger: Logger;
   /** Graph tokens for the resume calls (the worker's own provider). */
   tokenProvider: TokenProvider;
+  /**
+   * The write budget's pacer for the resume calls. Default one from config that the circuit does not
+   * hold: a resume reports an outcome already decided, and must not wait for an operator.
+   */
+  pacer?: Pacer;
   /** Audit actor, e.g. `worker:<id>`. */
   actor: string;
   /** Deliveries at once in this process. Default 8. */
@@ -102,8 +110,15 @@ function wellFormed(data: unknown): data is NotifyJobData {
 
 export function startNotifyWorker(ctx: QueueContext, opts: NotifyWorkerOptions): NotifyWorkerHandle {
   const { logger, actor } = opts;
-  const { webhooks, graph, retention } = ctx.config;
+  const { webhooks, retention } = ctx.config;
   const timeoutMs = opts.timeoutMs;
+  const pacer =
+    opts.pacer ??
+    createWritePacer({ redis: ctx.redis, prefix: ctx.prefix, config: ctx.config, tuning: { holdKey: null } });
+  const resumeGraph = {
+    ...graphContext(ctx.config, opts.tokenProvider, pacer),
+    ...(timeoutMs ? { timeoutMs } : {}),
+  };
 
   const audit = (type: AuditEntry['type'], d: ReturnType<typeof describe>, extra: object) =>
     appendAudit(ctx, {
@@ -129,11 +144,7 @@ export function startNotifyWorker(ctx: QueueContext, opts: NotifyWorkerOptions):
       const res =
         data.kind === 'webhook'
           ? await deliverWebhook(data, { urls: webhooks.urls, secret: webhooks.secret, timeoutMs, attempt })
-          : await deliverResume(data, {
-              graphBaseUrl: graph.baseUrl,
-              tokenProvider: opts.tokenProvider,
-              timeoutMs,
-            });
+          : await deliverResume(data, { graph: resumeGraph });
       await Promise.all([
         audit('notified', d, {
           status: res.status,

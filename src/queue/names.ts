@@ -32,6 +32,8 @@ export const keys = {
   readHealthWindow: (prefix: string) => ownKey(prefix, 'health', 'read', 'calls'),
   /** Sorted set user → time of its last 403 on a device read: the `read_permission_missing` judge. */
   readForbidden: (prefix: string) => ownKey(prefix, 'forbidden', 'read'),
+  /** Sorted set user → time of its last 400 for one request shape: the `request_rejected` judge. */
+  rejected: (prefix: string, shape: string) => ownKey(prefix, 'rejected', shape),
   batches: (prefix: string) => ownKey(prefix, 'batches'),
   batch: (prefix: string, id: string) => ownKey(prefix, 'batch', id),
   /** List of a bulk submission's validated items (JSON), so a 100 000-row import never sits in memory. */

@@ -1,21 +1,19 @@
 // Reads leavers from Entra ID: users whose employeeLeaveDateTime falls in the tick's window, every
-// page of the advanced query (ConsistencyLevel: eventual, $count=true), each page through the read
-// pacer and with a token from the worker's provider. A read is all or nothing: any page failing
-// throws EntraReadError and the caller changes nothing (a partial list would look like withdrawals).
-import { GraphError, GraphThrottledError, GraphTransientError } from '../graph/errors.js';
-import { graphGet, graphGetAll } from '../graph/read.js';
+// page of the advanced query (ConsistencyLevel: eventual, $count=true), each page one graphCall on the
+// read budget (pace, gate, feedback and 401 refresh as for every Graph call). A read is all or
+// nothing: any page failing throws EntraReadError and the caller changes nothing (a partial list
+// would look like withdrawals).
+import { type GraphCallContext, graphRead, graphReadAll } from '../graph/call.js';
+import { GraphError } from '../graph/errors.js';
 import { normaliseUser } from '../intake/user.js';
-import type { TokenProvider } from '../interfaces.js';
-import type { Pacer } from '../pacing/pacer.js';
 import { SweepSourceError } from './errors.js';
 
-/** What reading Entra needs: GRAPH_BASE_URL, the worker's token provider and the read pacer. */
+/** The pace's subject for directory reads: they are about no one user. */
+const SUBJECT = 'entra:users';
+
+/** What reading Entra needs: the READ budget's call context (the worker's token provider). */
 export interface EntraReader {
-  baseUrl: string;
-  tokenProvider: TokenProvider;
-  readPacer: Pacer;
-  /** Per-page timeout (GRAPH_TIMEOUT). */
-  timeoutMs: number;
+  graph: GraphCallContext;
   /** Users per page ($top, at most 999). Default 999: fewer paced calls than Graph's default 100. */
   pageSize?: number;
   signal?: AbortSignal;
@@ -99,37 +97,19 @@ function describe(err: unknown, page: number): EntraReadError {
   );
 }
 
-/** Feeds a page's answer back into the read pacer: 429 gates reads, 5xx counts toward systemic failure. */
-async function report(pacer: Pacer, outcome: { ok: true } | { error: unknown }): Promise<void> {
-  if ('ok' in outcome) return pacer.onSuccess('entra:users');
-  const err = outcome.error;
-  if (err instanceof GraphThrottledError) await pacer.onThrottled(err.retryAfterMs);
-  else if (err instanceof GraphTransientError) await pacer.onFailure('entra:users', err.retryAfterMs);
-}
-
-async function paced(reader: EntraReader): Promise<string> {
-  await reader.readPacer.take(reader.signal);
-  const gate = reader.readPacer.localGateUntil() - Date.now();
-  if (gate > 0) await new Promise((r) => setTimeout(r, gate));
-  return reader.tokenProvider.getToken();
-}
-
 /** Every user with a leave date in the window, all pages or EntraReadError. */
 export async function readLeavers(reader: EntraReader, w: LeaveWindow): Promise<EntraRead> {
   let failedPage = 0;
-  let list: Awaited<ReturnType<typeof graphGetAll<Record<string, unknown>>>>;
+  let list: Awaited<ReturnType<typeof graphReadAll<Record<string, unknown>>>>;
   try {
-    list = await graphGetAll<Record<string, unknown>>({
-      baseUrl: reader.baseUrl,
-      url: leaversPath(w, reader.pageSize),
-      timeoutMs: reader.timeoutMs,
+    list = await graphReadAll<Record<string, unknown>>(reader.graph, {
+      path: leaversPath(w, reader.pageSize),
+      subject: SUBJECT,
       headers: { ConsistencyLevel: 'eventual' },
-      ...(reader.signal ? { signal: reader.signal } : {}),
-      beforePage: async (page) => {
-        failedPage = page;
-        return paced(reader);
+      ...(reader.signal ? { wait: reader.signal, call: reader.signal } : {}),
+      onExchange: (e) => {
+        failedPage = e.page;
       },
-      afterPage: (r) => report(reader.readPacer, 'ok' in r ? { ok: true } : { error: r.error }),
     });
   } catch (err) {
     throw describe(err, failedPage);
@@ -179,21 +159,16 @@ function toLeaver(raw: Record<string, unknown>): EntraLeaver | null {
  * Throws EntraReadError for any other failure.
  */
 export async function readLeaveDate(reader: EntraReader, id: string): Promise<string | null | undefined> {
-  const token = await paced(reader);
   try {
-    const page = await graphGet<unknown>({
-      baseUrl: reader.baseUrl,
-      url: `users/${encodeURIComponent(id)}?$select=id,employeeLeaveDateTime`,
-      token,
-      timeoutMs: reader.timeoutMs,
-      ...(reader.signal ? { signal: reader.signal } : {}),
+    const page = await graphRead<unknown>(reader.graph, {
+      path: `users/${encodeURIComponent(id)}?$select=id,employeeLeaveDateTime`,
+      subject: SUBJECT,
+      ...(reader.signal ? { wait: reader.signal, call: reader.signal } : {}),
     });
-    await report(reader.readPacer, { ok: true });
     const v = page.body.employeeLeaveDateTime;
     const ms = typeof v === 'string' ? Date.parse(v) : Number.NaN;
     return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
   } catch (err) {
-    await report(reader.readPacer, { error: err });
     if (err instanceof GraphError && err.status === 404) return undefined;
     const e = describe(err, 0);
     throw new EntraReadError(

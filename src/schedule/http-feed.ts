@@ -2,6 +2,7 @@
 // comes from the OFFBOARD_FEED_TOKEN_* variable the schedule names; it is sent, never stored or logged.
 // Redirects are refused (a token must not follow a redirect to another host), the body is capped
 // and the call times out.
+import { readCapped } from '../net/read-capped.js';
 import { FEED_TOKEN_PREFIX, feedUrlProblem, isFeedTokenEnv } from './definition.js';
 import { SweepSourceError } from './errors.js';
 
@@ -54,7 +55,15 @@ export async function fetchFeed(
     await res.body?.cancel().catch(() => {});
     throw new SweepSourceError(`feed ${where} is larger than ${maxBytes} bytes`);
   }
-  const text = await readCapped(res, maxBytes, where, signal);
+  let read: { text: string; cut: boolean };
+  try {
+    read = await readCapped(res.body, maxBytes);
+  } catch (err) {
+    const why = signal.aborted ? 'timed out' : (err as Error).message;
+    throw new SweepSourceError(`feed ${where} could not be read: ${why}`);
+  }
+  if (read.cut) throw new SweepSourceError(`feed ${where} is larger than ${maxBytes} bytes`);
+  const text = read.text;
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -74,36 +83,6 @@ function pick(item: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const f of FIELDS) if (o[f] !== undefined && o[f] !== null) out[f] = o[f];
   return out;
-}
-
-async function readCapped(
-  res: Response,
-  maxBytes: number,
-  where: string,
-  signal: AbortSignal,
-): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new SweepSourceError(`feed ${where} is larger than ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
-  } catch (err) {
-    if (err instanceof SweepSourceError) throw err;
-    throw new SweepSourceError(
-      `feed ${where} could not be read: ${signal.aborted ? 'timed out' : (err as Error).message}`,
-    );
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The feed's origin and path for messages: a query string may carry secrets. */

@@ -2,6 +2,7 @@
 // job to exactly one of the listening processes, so running many workers never runs a sweep
 // twice. Concurrency 1: sweeps are rare and must not compete with each other for the feed.
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { graphContext } from '../graph/call.js';
 import { expireBatches } from '../guard/batches.js';
 import type { TokenProvider } from '../interfaces.js';
 import type { Logger } from '../log.js';
@@ -88,11 +89,11 @@ export function startSweepWorker(ctx: QueueContext, opts: SweepWorkerOptions): S
   const { logger } = opts;
   const connection = createRedis(ctx.config.redis, { blocking: true, name: 'offboard-sweep' });
   const entra: EntraReader | undefined = opts.tokenProvider && {
-    baseUrl: ctx.config.graph.baseUrl,
-    tokenProvider: opts.tokenProvider,
-    readPacer:
+    graph: graphContext(
+      ctx.config,
+      opts.tokenProvider,
       opts.readPacer ?? createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config: ctx.config }),
-    timeoutMs: ctx.config.graph.timeoutMs,
+    ),
     ...(opts.entraPageSize ? { pageSize: opts.entraPageSize } : {}),
   };
   const worker = new Worker(SWEEP_QUEUE, (job) => processSweepJob(ctx, job, logger, entra), {

@@ -129,6 +129,7 @@ function applyDeviceControl(state: SimState, p: SimControl): void {
   if (p.retireDelayMs !== undefined) book.retireDelayMs = p.retireDelayMs;
   if (p.devicesPageSize !== undefined) book.pageSize = p.devicesPageSize;
   if (p.readLimit !== undefined) book.readLimit = p.readLimit;
+  if (p.refuseSelect !== undefined) book.refusedFields = new Set(p.refuseSelect ?? []);
   for (const [user, spec] of Object.entries(p.devices ?? {})) book.setDevices(user, spec);
   for (const [key, behaviour] of Object.entries(p.deviceBehaviour ?? {})) book.setBehaviour(key, behaviour);
   if (p.readScript) book.script(p.readScript);

@@ -124,6 +124,8 @@ export interface SimControl {
   retireDelayMs?: number;
   /** Devices per page when a read has no `$top`. */
   devicesPageSize?: number;
+  /** Fields the device read refuses in `$select` (400, as an unknown property); null = accept all. */
+  refuseSelect?: string[] | null;
   /** Sliding window of device reads per app (429 past it); null = unlimited. */
   readLimit?: AppLimit | null;
   /** Answers for device reads of specific users, consumed in order (e.g. 503, 429, 403, 404). */

@@ -2,30 +2,14 @@
 // audit entry and bumps the fleet metrics, because a POST that timed out may have been applied anyway
 // and support needs its request-id. The job's progress (its counters in BullMQ) is written only when
 // the call failed, i.e. when another processing run may need it: after a 2xx the record returned to
-// BullMQ carries the same counts. The answer also feeds the pace: a 429 always slows the fleet, a 5xx,
-// timeout or connection error only when it is systemic (pacer.onFailure), a healthy answer regains it.
-import { randomUUID } from 'node:crypto';
+// BullMQ carries the same counts. Pacing, the gate, the pace feedback and the 401 refresh are
+// graphCall's (src/graph/call.ts), the same for every Graph call of the product.
 import type { Job } from 'bullmq';
 import type { Config } from '../config/load.js';
-import { removeAllDevicesFromManagement } from '../graph/client.js';
-import {
-  GraphBadRequestError,
-  GraphError,
-  GraphNetworkError,
-  GraphNotFoundError,
-  GraphThrottledError,
-  GraphTimeoutError,
-} from '../graph/errors.js';
-import type {
-  AuditEntry,
-  GraphSuccess,
-  RetireJobData,
-  RetireProgress,
-  RetireRecord,
-  TokenProvider,
-} from '../interfaces.js';
-import type { Pacer } from '../pacing/pacer.js';
-import { sleep } from '../pacing/sleep.js';
+import { type Exchange, exchangeStatus, type GraphCallContext, graphCall } from '../graph/call.js';
+import { GraphError, GraphThrottledError } from '../graph/errors.js';
+import { userActionPath } from '../graph/url.js';
+import type { AuditEntry, GraphSuccess, RetireJobData, RetireProgress, RetireRecord } from '../interfaces.js';
 import { type AuditContext, appendAudit } from '../records/audit.js';
 import {
   bufferHashIncrement,
@@ -40,17 +24,12 @@ import {
   MINUTE_RETENTION_MINUTES,
   minuteKey,
 } from '../records/minute-counters.js';
-import { retryAfterOf } from './retry-policy.js';
-
-export type GraphCall = typeof removeAllDevicesFromManagement;
 
 export interface AttemptDeps {
   ctx: AuditContext & { config: Config };
-  pacer: Pacer;
-  tokenProvider: TokenProvider;
+  /** The write budget's call context (pacer, token provider, circuit, transport). */
+  graph: GraphCallContext;
   actor: string;
-  /** The Graph call; the real client unless a caller substitutes another transport. */
-  graphCall?: GraphCall;
 }
 
 /** What one processing run of a job carries between calls. */
@@ -58,8 +37,6 @@ export interface JobRun {
   job: Job<RetireJobData, RetireRecord>;
   data: RetireJobData;
   progress: RetireProgress;
-  /** Set after a 401: the next token is fetched past the cache, once. */
-  forceRefresh: boolean;
   /**
    * The `attempt` entry of a 2xx call, written by the processor in the same pipeline as the outcome
    * entry that follows at once (one round trip instead of two on the success path).
@@ -76,98 +53,50 @@ export interface CallSignals {
   call?: AbortSignal;
 }
 
-/** Takes a pacer slot, gets a token and calls Graph once. Resolves on 2xx, rethrows the typed error. */
+/**
+ * The retire POST once through graphCall (token, write slot, gate, feedback, one 401 refresh), every
+ * exchange recorded. Resolves on 2xx, rethrows the typed error.
+ */
 export async function attemptCall(
   deps: AttemptDeps,
   run: JobRun,
   signals: CallSignals,
 ): Promise<GraphSuccess> {
-  const { config } = deps.ctx;
-  // Token first: a slot taken and then spent waiting for the token endpoint would land the call late,
-  // bunched with the next slot's call. After the wait the token comes from the cache (a long gate
-  // may have let it near expiry, and the provider renews it then).
-  await deps.tokenProvider.getToken(run.forceRefresh ? { forceRefresh: true } : undefined);
-  run.forceRefresh = false;
-  await deps.pacer.take(signals.wait);
-  let token = await deps.tokenProvider.getToken();
-  // A Retry-After this process heard after the slot was granted: wait it out and take a new slot.
-  while (deps.pacer.localGateUntil() > Date.now()) {
-    await sleep(deps.pacer.localGateUntil() - Date.now(), signals.wait);
-    await deps.pacer.take(signals.wait);
-    token = await deps.tokenProvider.getToken();
-  }
-  const clientRequestId = randomUUID();
-  const at = new Date().toISOString();
-  const started = performance.now();
-  try {
-    const res = await (deps.graphCall ?? removeAllDevicesFromManagement)({
-      baseUrl: config.graph.baseUrl,
-      user: run.data.user,
-      token,
-      timeoutMs: config.graph.timeoutMs,
-      clientRequestId,
-      signal: signals.call,
-    });
-    deps.pacer.onSuccess(run.data.user);
-    run.actionAt = at;
-    await recordCall(deps, run, {
-      at,
-      status: res.status,
-      requestId: res.requestId,
-      clientRequestId,
-      durationMs: res.durationMs,
-    });
-    return res;
-  } catch (err) {
-    if (!(err instanceof GraphError)) {
-      const durationMs = Math.round(performance.now() - started);
-      await recordCall(deps, run, {
-        at,
-        status: null,
-        clientRequestId,
-        durationMs,
-        error: (err as Error)?.name ?? 'Error',
-      });
-      throw err;
-    }
-    const retryAfterMs = retryAfterOf(err);
-    const throttled = err instanceof GraphThrottledError;
-    // The gate goes up before anything else so other processes stop starting calls at once.
-    if (throttled) {
-      // A 429 is about the app's budget: always an overload signal.
-      await deps.pacer.onThrottled(retryAfterMs, { slowDown: true });
-    } else if (err.retryable) {
-      // A 5xx, timeout or connection error of one user says nothing about the budget: the fleet slows
-      // down (and honours its Retry-After globally) only when failures are systemic across users.
-      await deps.pacer.onFailure(run.data.user, retryAfterMs);
-    } else if (err instanceof GraphNotFoundError || err instanceof GraphBadRequestError) {
-      // Graph answered; the problem is the user, not the service.
-      deps.pacer.onSuccess(run.data.user);
-    }
-    const wait = throttled && retryAfterMs !== undefined;
-    if (wait) run.progress.throttledWaits += 1;
-    await recordCall(
-      deps,
-      run,
-      {
-        at,
-        status: err.status,
-        requestId: err.requestId,
-        clientRequestId,
-        durationMs: err.durationMs,
-        error: err.name,
-        code: err.code,
-        metricStatus:
-          err instanceof GraphTimeoutError
-            ? 'timeout'
-            : err instanceof GraphNetworkError
-              ? 'network'
-              : undefined,
-      },
-      wait ? { retryAfterMs } : undefined,
-    );
-    throw err;
-  }
+  const res = await graphCall(deps.graph, {
+    method: 'POST',
+    path: userActionPath(run.data.user),
+    subject: run.data.user,
+    ...(signals.wait ? { wait: signals.wait } : {}),
+    ...(signals.call ? { call: signals.call } : {}),
+    onExchange: (e) => recordExchange(deps, run, e),
+  });
+  run.actionAt = res.at;
+  return {
+    status: res.status,
+    requestId: res.requestId,
+    clientRequestId: res.clientRequestId,
+    durationMs: res.durationMs,
+  };
+}
+
+function recordExchange(deps: AttemptDeps, run: JobRun, e: Exchange): Promise<void> {
+  const { error: err, ...facts } = e;
+  if (err === undefined) return recordCall(deps, run, { ...facts, metricStatus: exchangeStatus(e) });
+  const g = err instanceof GraphError ? err : undefined;
+  // A 429 with Retry-After is a throttled wait (the gate makes the next try wait), not a failure.
+  const wait = err instanceof GraphThrottledError && err.retryAfterMs !== undefined;
+  if (wait) run.progress.throttledWaits += 1;
+  return recordCall(
+    deps,
+    run,
+    {
+      ...facts,
+      error: (err as Error)?.name ?? 'Error',
+      ...(g?.code ? { code: g.code } : {}),
+      metricStatus: exchangeStatus(e),
+    },
+    wait ? { retryAfterMs: (err as GraphThrottledError).retryAfterMs } : undefined,
+  );
 }
 
 /** The `attempt` entry's details, in the order readers show them; no conditional spreads (hot path). */
@@ -189,7 +118,7 @@ interface CallFacts {
   durationMs: number;
   error?: string;
   code?: string;
-  metricStatus?: 'timeout' | 'network';
+  metricStatus: number | 'timeout' | 'network';
 }
 
 async function recordCall(
@@ -217,7 +146,7 @@ async function recordCall(
       details: callDetails(p.graphCalls, facts),
     },
   ];
-  const metricStatus = facts.metricStatus ?? facts.status ?? 'network';
+  const { metricStatus } = facts;
   const ok = facts.status !== null && facts.status >= 200 && facts.status < 300;
   const fields: MetricFields = graphCallFields(metricStatus, facts.durationMs / 1000);
   if (throttledWait) {

@@ -1,12 +1,11 @@
-// The loop around one Graph exchange of a job, shared by the retire POST (processor.ts) and the device
+// The loop around one Graph call of a job, shared by the retire POST (processor.ts) and the device
 // inventory read (inventory-step.ts): in-call retries for transient errors (the retry policy), a 429
 // with Retry-After goes round again (the pacer's gate makes the next try wait) until the caller's cap
-// says stop, and a 401 gets one fresh token before it counts as systemic (the circuit).
-import pRetry from 'p-retry';
+// says stop, and a 401 that a fresh token did not cure (graphCall refreshes once) is systemic.
 import type { Config } from '../config/load.js';
 import { SystemicFailureError } from '../control/circuit.js';
 import { GraphThrottledError, GraphUnauthorizedError } from '../graph/errors.js';
-import { inCallRetryOptions } from './retry-policy.js';
+import { retryInCall } from './retry-policy.js';
 
 export interface CallLoopOptions {
   cfg: Config['worker'];
@@ -20,32 +19,14 @@ export interface CallLoopOptions {
   unauthorizedReason: string;
 }
 
-/** Runs `attempt` until it answers; `attempt(true)` must fetch a fresh token (after a 401). */
-export async function untilAnswered<T>(
-  attempt: (forceRefresh: boolean) => Promise<T>,
-  opts: CallLoopOptions,
-): Promise<T> {
-  let refreshed = false;
-  let forceRefresh = false;
+/** Runs `attempt` until it answers, a cap ends it or the failure is not transient. */
+export async function untilAnswered<T>(attempt: () => Promise<T>, opts: CallLoopOptions): Promise<T> {
   for (;;) {
     try {
-      return await pRetry(
-        () => {
-          // Only the first try after a 401 skips the token cache.
-          const force = forceRefresh;
-          forceRefresh = false;
-          return attempt(force);
-        },
-        inCallRetryOptions(opts.cfg, { signal: opts.signal, onRetry: opts.onRetry }),
-      );
+      return await retryInCall(attempt, opts.cfg, { signal: opts.signal, onRetry: opts.onRetry });
     } catch (err) {
       if (err instanceof GraphThrottledError && err.retryAfterMs !== undefined) {
         opts.onThrottledWait(err);
-        continue;
-      }
-      if (err instanceof GraphUnauthorizedError && !refreshed) {
-        refreshed = true;
-        forceRefresh = true;
         continue;
       }
       if (err instanceof GraphUnauthorizedError) {

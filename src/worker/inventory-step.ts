@@ -4,12 +4,13 @@
 import {
   evidenceRecord,
   InventoryForbiddenError,
+  InventoryRejectedError,
   savedInventory,
   takeInventory,
 } from '../evidence/inventory.js';
 import { scheduleVerification } from '../evidence/schedule.js';
 import { saveEvidence } from '../evidence/store.js';
-import { GraphForbiddenError } from '../graph/errors.js';
+import { GraphBadRequestError, GraphForbiddenError } from '../graph/errors.js';
 import type { DeviceInventory, GraphSuccess, Outcome } from '../interfaces.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { QueueContext } from '../queue/context.js';
@@ -19,19 +20,20 @@ import { untilAnswered } from './call-loop.js';
 
 export interface InventoryStepDeps {
   ctx: QueueContext;
-  /** The processor's attempt deps: its token provider (resume-aware) and actor. */
+  /** The processor's attempt deps: its call context (resume-aware token provider) and actor. */
   attemptDeps: AttemptDeps;
+  /** The READ budget's pacer. */
+  reads: Pacer;
 }
 
 /**
  * The leaver's devices, read once per job: an earlier run's inventory (kept in the job's progress) is
  * reused, so a retried POST never reads again. In-call retries for transient read failures; a read
  * 429 waits on the READ gate (never counted as a throttled wait of the write budget); one 401 refresh,
- * then the circuit; a 403 becomes InventoryForbiddenError (judged by the read-permission circuit).
+ * then the circuit (graphCall refreshes once); a 403 becomes InventoryForbiddenError (judged by the read-permission circuit).
  */
 export async function inventoryOnce(
   deps: InventoryStepDeps,
-  reads: Pacer,
   run: JobRun,
   signals: { wait?: AbortSignal; cancel?: AbortSignal } = {},
 ): Promise<DeviceInventory> {
@@ -43,12 +45,13 @@ export async function inventoryOnce(
     return saved;
   }
   const target = { jobId: run.job.id ?? '', user: run.data.user, correlationId: run.data.correlationId };
-  const inventoryDeps = { ...deps.attemptDeps, readPacer: reads };
+  const { attemptDeps } = deps;
+  // The write context with the read pacer: same token provider, circuit and transport.
+  const inventoryDeps = { ...attemptDeps, graph: { ...attemptDeps.graph, pacer: deps.reads } };
   let throttled = 0;
   try {
     const inventory = await untilAnswered(
-      (forceRefresh) =>
-        takeInventory(inventoryDeps, target, { wait: signals.wait, call: signals.cancel, forceRefresh }),
+      () => takeInventory(inventoryDeps, target, { wait: signals.wait, call: signals.cancel }),
       {
         cfg,
         signal: signals.wait,
@@ -66,6 +69,7 @@ export async function inventoryOnce(
     return inventory;
   } catch (err) {
     if (err instanceof GraphForbiddenError) throw new InventoryForbiddenError(err);
+    if (err instanceof GraphBadRequestError) throw new InventoryRejectedError(err);
     throw err;
   }
 }

@@ -61,5 +61,6 @@ export function readProgress(raw: unknown): RetireProgress {
   };
   if (typeof p.lastRequestId === 'string') out.lastRequestId = p.lastRequestId;
   if (typeof p.firstAttemptAt === 'string') out.firstAttemptAt = p.firstAttemptAt;
+  if (p.rejectedDeferred === true) out.rejectedDeferred = true;
   return out;
 }

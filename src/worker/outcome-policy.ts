@@ -2,9 +2,9 @@
 // processor carries the decision out (circuit, put back, dead letter, durable retry); this file only
 // decides, so the table is tested row by row without Redis or Graph.
 
-import { SystemicFailureError } from '../control/circuit.js';
+import { type RequestShape, SystemicFailureError } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
-import { InventoryForbiddenError } from '../evidence/inventory.js';
+import { InventoryForbiddenError, InventoryRejectedError } from '../evidence/inventory.js';
 import {
   GraphBadRequestError,
   GraphError,
@@ -37,6 +37,13 @@ export type FailureDecision =
    * durable retry (a dead letter `forbidden` only on the last attempt).
    */
   | { kind: 'read-forbidden'; error: GraphForbiddenError }
+  /**
+   * A 400 (or another 4xx retrying cannot fix) for this request shape: refused for a share of the
+   * users → circuit `request_rejected`, nobody dead-lettered; judged as this user's own → dead letter
+   * `bad_request`; too few users called yet to tell → looked at once more a little later (no attempt
+   * used), then this user's dead letter.
+   */
+  | { kind: 'rejected'; shape: RequestShape; error: GraphBadRequestError }
   | {
       kind: 'dead-letter';
       reason: DeadLetterReason;
@@ -70,7 +77,9 @@ export function decideFailure(err: unknown, c: FailureContext): FailureDecision 
   if (err instanceof ThrottleCapError)
     return { kind: 'dead-letter', reason: 'throttled_exhausted', error: err.last };
   if (err instanceof GraphNotFoundError) return { kind: 'dead-letter', reason: 'not_found', error: err };
-  if (err instanceof GraphBadRequestError) return { kind: 'dead-letter', reason: 'bad_request', error: err };
+  if (err instanceof GraphBadRequestError) return { kind: 'rejected', shape: 'retire', error: err };
+  if (err instanceof InventoryRejectedError)
+    return { kind: 'rejected', shape: 'inventory', error: err.graphError };
   if (err instanceof GraphForbiddenError) return { kind: 'forbidden', error: err };
   if (err instanceof InventoryForbiddenError) return { kind: 'read-forbidden', error: err.graphError };
   // Not a Graph answer and not a known transient failure: a bug or a surprise, worth an error log.

@@ -3,11 +3,19 @@
 // because the cause is systemic (circuit) or the worker is shutting down. With evidence on, the
 // leaver's devices are read first (once per job, on the read budget): none → `no_devices`, no POST;
 // the evidence record and its verification are in Redis before the job completes.
-import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Circuit } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
+import { type GraphTransport, graphContext } from '../graph/call.js';
 import type { GraphError } from '../graph/errors.js';
-import type { DeadLetterReason, GraphSuccess, Outcome, RetireJobData, RetireRecord } from '../interfaces.js';
+import type {
+  DeadLetterReason,
+  GraphSuccess,
+  Outcome,
+  RetireJobData,
+  RetireRecord,
+  TokenProvider,
+} from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { emitOutcome, mayNotify } from '../notify/emit.js';
 import { deadLetterOutcomeEvent, retireOutcomeEvent } from '../notify/events.js';
@@ -24,8 +32,14 @@ import { inventoryOnce, keepEvidence } from './inventory-step.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
 import { deadLetterInfo, decideFailure, ThrottleCapError } from './outcome-policy.js';
 
-export interface ProcessorDeps extends Omit<AttemptDeps, 'ctx'> {
+export interface ProcessorDeps {
   ctx: QueueContext;
+  /** The write budget's pacer (the retire POSTs). */
+  pacer: Pacer;
+  tokenProvider: TokenProvider;
+  actor: string;
+  /** The HTTP exchange; default graph/transport's (benchmarks comparing transports pass another). */
+  transport?: GraphTransport;
   circuit: Circuit;
   logger: Logger;
   /** Aborted on shutdown: jobs not in a Graph call go back to the queue without losing an attempt. */
@@ -67,14 +81,20 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
   let failedInGeneration: number | null = null;
   const generation = async () => Number((await ctx.redis.get(keys.resumeGeneration(ctx.prefix))) ?? 0);
   const attemptDeps: AttemptDeps = {
-    ...deps,
-    tokenProvider: {
-      getToken(opts) {
-        // The common case (no token failure since the last resume): no async wrapper, no Redis read.
-        if (failedInGeneration === null) return deps.tokenProvider.getToken(opts).catch(noteFailure);
-        return afterFailure(opts);
+    ctx,
+    actor: deps.actor,
+    graph: graphContext(
+      ctx.config,
+      {
+        getToken(opts) {
+          // The common case (no token failure since the last resume): no async wrapper, no Redis read.
+          if (failedInGeneration === null) return deps.tokenProvider.getToken(opts).catch(noteFailure);
+          return afterFailure(opts);
+        },
       },
-    },
+      deps.pacer,
+      deps.transport,
+    ),
   };
   async function noteFailure(err: unknown): Promise<never> {
     if (err instanceof TokenAcquisitionError && failedInGeneration === null) {
@@ -90,7 +110,6 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     }
     return deps.tokenProvider.getToken(opts).catch(noteFailure);
   }
-  const stepDeps = { ctx, attemptDeps };
 
   return async (job, token) => {
     const startedMs = Date.now();
@@ -101,13 +120,13 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       if (!(err instanceof InvalidJobError)) throw err;
       const raw = (job.data ?? {}) as RetireJobData;
       return deadLetter(
-        { job, data: raw, progress: readProgress(job.progress), forceRefresh: false },
+        { job, data: raw, progress: readProgress(job.progress) },
         'invalid_job',
         null,
         err.message,
       );
     }
-    const run: JobRun = { job, data, progress: readProgress(job.progress), forceRefresh: false };
+    const run: JobRun = { job, data, progress: readProgress(job.progress) };
     const dryRun = data.dryRun || cfg.dryRun;
     if (!readPacer && dryRun) return finish(run, 'dry_run', startedMs);
 
@@ -116,7 +135,7 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     try {
       if (readPacer) {
         // A dry run is inventoried too: it shows what WOULD be retired.
-        const inventory = await inventoryOnce(stepDeps, readPacer, run, { wait });
+        const inventory = await inventoryOnce({ ctx, attemptDeps, reads: readPacer }, run, { wait });
         if (dryRun) return await finish(run, 'dry_run', startedMs);
         if (inventory.devices.length === 0 && !evidence.retireWhenNoDevices) {
           return await finish(run, 'no_devices', startedMs);
@@ -131,23 +150,17 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
 
   /** The POST until Graph answers: in-call retries, throttled waits (capped), one 401 refresh. */
   function callUntilDone(run: JobRun, wait?: AbortSignal): Promise<GraphSuccess> {
-    return untilAnswered(
-      (forceRefresh) => {
-        if (forceRefresh) run.forceRefresh = true;
-        return attemptCall(attemptDeps, run, { wait });
+    return untilAnswered(() => attemptCall(attemptDeps, run, { wait }), {
+      cfg,
+      signal: wait,
+      onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 }),
+      onThrottledWait: (err) => {
+        // The pacer's gate makes the next attempt wait; only the cap on waits can end this.
+        if (run.progress.throttledWaits > cfg.throttleWaitCap) throw new ThrottleCapError(err);
       },
-      {
-        cfg,
-        signal: wait,
-        onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 }),
-        onThrottledWait: (err) => {
-          // The pacer's gate makes the next attempt wait; only the cap on waits can end this.
-          if (run.progress.throttledWaits > cfg.throttleWaitCap) throw new ThrottleCapError(err);
-        },
-        unauthorizedReason:
-          'Graph answered 401 even with a freshly acquired token (credential, tenant or consent problem)',
-      },
-    );
+      unauthorizedReason:
+        'Graph answered 401 even with a freshly acquired token (credential, tenant or consent problem)',
+    });
   }
 
   async function handleFailure(run: JobRun, err: unknown, token?: string): Promise<RetireRecord> {
@@ -181,6 +194,18 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
         }
         await incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 });
         throw err;
+      case 'rejected': {
+        const verdict = await deps.circuit.recordRejected(decision.shape, run.data.user, decision.error);
+        if (verdict === 'systemic') return putBack(run, token, 'circuit: request_rejected');
+        if (verdict === 'single' || run.progress.rejectedDeferred)
+          return deadLetter(run, 'bad_request', decision.error);
+        // Too few users called yet to tell this user's 400 from the product's: look once more a little
+        // later, without using an attempt; still undecided then, it is a lone user's own 400.
+        run.progress.rejectedDeferred = true;
+        await job.updateProgress({ ...run.progress });
+        await job.moveToDelayed(Date.now() + Math.min(cfg.forbiddenWindowMs / 4, 5000), token);
+        throw new DelayedError();
+      }
       case 'dead-letter':
         if (decision.unexpected) logUnexpected(run, err);
         return deadLetter(run, decision.reason, decision.error, decision.message);

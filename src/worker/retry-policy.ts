@@ -1,11 +1,16 @@
 // THE one place that decides how long to wait before trying a failed Graph call again: in-call
-// retries (p-retry) and durable BullMQ attempts share the same full-jitter curve, and a server's
-// Retry-After is a floor no delay may go under.
+// retries (retryInCall) and durable BullMQ attempts share the same full-jitter curve, and a server's
+// Retry-After is a floor no delay may go under. The in-call loop is ours, not p-retry's: p-retry
+// (7.1.1, the newest major on Node 20) computes its delay itself (`minTimeout·factor^n`, randomised
+// by 1–2×), which can express neither full jitter nor a per-answer Retry-After floor (README,
+// "How retries, throttling and dead letters work").
 import type { BackoffStrategy } from 'bullmq';
-import type { Options as RetryOptions } from 'p-retry';
 import { TokenAcquisitionError } from '../entra/errors.js';
-import { GraphError, GraphThrottledError, GraphTransientError } from '../graph/errors.js';
+import { retryAfterOf } from '../graph/call.js';
+import { GraphError, GraphThrottledError } from '../graph/errors.js';
 import { sleep } from '../pacing/sleep.js';
+
+export { retryAfterOf };
 
 export const BACKOFF_TYPE = 'offboard';
 
@@ -17,7 +22,7 @@ export interface BackoffSettings {
 }
 
 export interface RetrySettings extends BackoffSettings {
-  /** p-retry retries inside one BullMQ attempt (RETRY_IN_CALL, default 2). */
+  /** Retries inside one BullMQ attempt (RETRY_IN_CALL, default 2). */
   inCallRetries: number;
 }
 
@@ -41,12 +46,6 @@ export function retryDelay(
   return Math.max(fullJitter(retry, s, random), retryAfterMs ?? 0);
 }
 
-/** Retry-After carried by a throttled or 5xx answer, when Graph sent one. */
-export function retryAfterOf(err: unknown): number | undefined {
-  if (err instanceof GraphThrottledError || err instanceof GraphTransientError) return err.retryAfterMs;
-  return undefined;
-}
-
 /**
  * Failures a later identical call may fix without anybody changing anything. A 429 WITH Retry-After
  * is not in this list: it is a throttled wait (global gate, own cap), not a failure.
@@ -59,33 +58,32 @@ export function isTransient(err: unknown): boolean {
 }
 
 export interface InCallRetryHooks {
-  /** Aborts a pending backoff wait (shutdown, lost lock); p-retry then rejects with the reason. */
+  /** Aborts a pending backoff wait (shutdown, lost lock): the loop rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Called before each backoff wait, e.g. to count retries. */
   onRetry?: (info: { error: unknown; retry: number; delayMs: number }) => void | Promise<void>;
 }
 
 /**
- * p-retry options for transient errors inside one BullMQ attempt. p-retry's own exponential delay
- * is switched off (minTimeout 0) because it has no full jitter; the wait happens in shouldRetry,
- * which p-retry only consults when a retry is left. The signal is deliberately NOT given to p-retry:
- * it checks it after a successful call too, and a shutdown must never discard a call Graph applied.
+ * Runs `call` and retries transient failures inside one BullMQ attempt, at most `inCallRetries`
+ * times, waiting retryDelay between tries. The signal only cuts a wait short: a call that Graph
+ * answered is never discarded because a shutdown began meanwhile.
  */
-export function inCallRetryOptions(s: RetrySettings, hooks: InCallRetryHooks = {}): RetryOptions {
-  return {
-    retries: s.inCallRetries,
-    minTimeout: 0,
-    maxTimeout: 0,
-    factor: 1,
-    randomize: false,
-    shouldRetry: async ({ error, retriesConsumed }) => {
-      if (!isTransient(error)) return false;
-      const delayMs = retryDelay(retriesConsumed, s, retryAfterOf(error));
-      await hooks.onRetry?.({ error, retry: retriesConsumed, delayMs });
+export async function retryInCall<T>(
+  call: () => Promise<T>,
+  s: RetrySettings,
+  hooks: InCallRetryHooks = {},
+): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (retry >= s.inCallRetries || !isTransient(error)) throw error;
+      const delayMs = retryDelay(retry, s, retryAfterOf(error));
+      await hooks.onRetry?.({ error, retry, delayMs });
       await sleep(delayMs, hooks.signal);
-      return true;
-    },
-  };
+    }
+  }
 }
 
 /**

@@ -5,20 +5,20 @@ import type { Config } from '../config/load.js';
 import { createCircuit } from '../control/circuit.js';
 import { createTokenProvider } from '../entra/provider.js';
 import { startVerifyWorker } from '../evidence/verify-worker.js';
+import type { GraphTransport } from '../graph/call.js';
 import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.js';
 import { createLogger, type Logger } from '../log.js';
 import { emitOutcome } from '../notify/emit.js';
 import { deadLetterOutcomeEvent } from '../notify/events.js';
 import { type NotifyWorkerOptions, startNotifyWorker } from '../notify/notify-worker.js';
-import { createPacer } from '../pacing/pacer.js';
 import { createReadPacer } from '../pacing/read-pacer.js';
+import { createWritePacer } from '../pacing/write-pacer.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
 import { deadLetterId, RETIRE_QUEUE } from '../queue/names.js';
 import { moveToDeadLetter } from '../records/dead-letter.js';
 import { incrementMetrics, MetricsBuffer } from '../records/metrics.js';
 import { createRedis } from '../redis/connection.js';
 import { startSweepWorker } from '../schedule/worker.js';
-import type { GraphCall } from './attempt.js';
 import { publishCertificateExpiry } from './certificate-expiry.js';
 import { startHeartbeat, workerId } from './heartbeat.js';
 import { readProgress } from './job-data.js';
@@ -33,8 +33,8 @@ export interface StartWorkerOptions {
   tokenProvider?: TokenProvider;
   /** Jobs processed at once by this process. Default config.worker.concurrency (WORKER_CONCURRENCY). */
   concurrency?: number;
-  /** Replaces the real Graph client (benchmarks comparing transports). Default the real client. */
-  graphCall?: GraphCall;
+  /** Replaces the HTTP exchange of the retire calls (benchmarks comparing transports). Default graph/transport. */
+  transport?: GraphTransport;
   /** Heartbeat period. Default 10 s. */
   heartbeatMs?: number;
   /** How often buffered fleet counters are written to Redis. Default 1 s. */
@@ -74,18 +74,7 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
   const tokenProvider = opts.tokenProvider ?? createTokenProvider(config, { redis: ctx.redis, logger });
   // Fleet counters: one pipeline per second instead of several per job; flushed on close.
   const metrics = new MetricsBuffer(ctx.redis, ctx.prefix, opts.metricsFlushMs);
-  const pacer = createPacer({
-    redis: ctx.redis,
-    prefix: ctx.prefix,
-    rate: config.graph.rateLimit,
-    headroom: config.graph.rateHeadroom,
-    failure: {
-      windowMs: config.worker.failureWindowMs,
-      share: config.worker.failureShare,
-      minUsers: config.worker.failureMinUsers,
-    },
-    healthKeepMs: config.worker.forbiddenWindowMs,
-  });
+  const pacer = createWritePacer({ redis: ctx.redis, prefix: ctx.prefix, config });
   // Reads (inventory, verification, Entra sweeps) have their own budget, keys and 429 gate.
   const readPacer = createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config });
   const circuit = createCircuit({
@@ -105,7 +94,7 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
     tokenProvider,
     actor,
     shutdown: shutdown.signal,
-    graphCall: opts.graphCall,
+    ...(opts.transport ? { transport: opts.transport } : {}),
     readPacer,
   });
 

@@ -1,10 +1,12 @@
 // The inventory before the action, against a real Redis and the simulator: paging (3 devices, page
 // size 2), the audit entry and read metrics, the evidence record the worker keeps, one read per job
 // even when the POST is retried durably, and dry runs inventoried without a POST.
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InventoryForbiddenError, takeInventory } from '../../src/evidence/inventory.js';
 import { verifyJobId, verifyQueue } from '../../src/evidence/schedule.js';
 import { getEvidence } from '../../src/evidence/store.js';
+import { graphContext } from '../../src/graph/call.js';
 import { createReadPacer } from '../../src/pacing/read-pacer.js';
 import type { QueueContext } from '../../src/queue/context.js';
 import { keys } from '../../src/queue/names.js';
@@ -57,7 +59,11 @@ describe('inventory', () => {
     const token = await fetchAppToken(sim);
     const readPacer = createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config });
     const inventory = await takeInventory(
-      { ctx, readPacer, tokenProvider: { getToken: async () => token }, actor: 'test' },
+      {
+        ctx,
+        graph: graphContext(config, { getToken: async () => token }, readPacer),
+        actor: 'test',
+      },
       { jobId: 'job-1', user: 'paged@contoso.com', correlationId: 'c-1' },
     );
     expect(inventory.devices).toHaveLength(3);
@@ -85,7 +91,11 @@ describe('inventory', () => {
     const token = await fetchAppToken(sim);
     const readPacer = createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config });
     const err = await takeInventory(
-      { ctx, readPacer, tokenProvider: { getToken: async () => token }, actor: 'test' },
+      {
+        ctx,
+        graph: graphContext(config, { getToken: async () => token }, readPacer),
+        actor: 'test',
+      },
       { jobId: 'job-2', user: 'denied@contoso.com' },
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 403 });

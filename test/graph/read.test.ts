@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fixedToken, type GraphCallContext, graphRead, graphReadAll } from '../../src/graph/call.js';
 import { listManagedDevices, managedDevicesPath } from '../../src/graph/devices.js';
 import {
   GraphForbiddenError,
@@ -11,15 +12,8 @@ import {
   GraphTimeoutError,
   GraphTransientError,
 } from '../../src/graph/errors.js';
-import {
-  ForeignGraphUrlError,
-  GraphPagingLimitError,
-  GraphResponseBodyError,
-  graphGet,
-  graphGetAll,
-  resolveGraphUrl,
-} from '../../src/graph/read.js';
-import { InsecureGraphUrlError } from '../../src/graph/url.js';
+import { GraphPagingLimitError, GraphResponseBodyError } from '../../src/graph/read.js';
+import { ForeignGraphUrlError, graphUrl, InsecureGraphUrlError } from '../../src/graph/url.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let server: Server;
@@ -45,6 +39,14 @@ beforeEach(() => {
   seen.length = 0;
 });
 
+/** An unpaced context with a fixed token (the paced path is test/graph/call-feedback's). */
+const ctxOf = (timeoutMs = 2000, token = 't'): GraphCallContext => ({
+  baseUrl: base,
+  timeoutMs,
+  tokenProvider: fixedToken(token),
+});
+const graphGet = (timeoutMs = 2000) => graphRead(ctxOf(timeoutMs), { path: 'x', subject: 'u' });
+
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Handler {
   return (_req, res) => {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -67,17 +69,19 @@ describe('graphGet / graphGetAll', () => {
     };
     const before: number[] = [];
     const after: string[] = [];
-    const out = await graphGetAll<{ id: string }>({
+    let tokens = 0;
+    const ctx: GraphCallContext = {
       baseUrl: base,
-      url: 'things',
       timeoutMs: 2000,
+      tokenProvider: { getToken: async () => `tok-${tokens++}` },
+    };
+    const out = await graphReadAll<{ id: string }>(ctx, {
+      path: 'things',
+      subject: 'u',
       headers: { ConsistencyLevel: 'eventual' },
-      beforePage: async (page) => {
-        before.push(page);
-        return `tok-${page}`;
-      },
-      afterPage: (r) => {
-        after.push('ok' in r ? `ok:${r.ok.status}` : 'error');
+      onExchange: (e) => {
+        before.push(e.page);
+        after.push(e.error === undefined ? `ok:${e.status}` : 'error');
       },
     });
     expect(out.value.map((d) => d.id)).toEqual(['d0', 'd1', 'd2']);
@@ -95,24 +99,24 @@ describe('graphGet / graphGetAll', () => {
       value: [{ id: 'a' }],
       '@odata.nextLink': 'https://evil.example.com/v1.0/things?p=2',
     });
-    await expect(
-      graphGetAll({ baseUrl: base, url: 'things', timeoutMs: 2000, beforePage: async () => 't' }),
-    ).rejects.toBeInstanceOf(ForeignGraphUrlError);
+    await expect(graphReadAll(ctxOf(), { path: 'things', subject: 'u' })).rejects.toBeInstanceOf(
+      ForeignGraphUrlError,
+    );
     expect(seen).toHaveLength(1);
-    expect(() => resolveGraphUrl(base, 'http://127.0.0.2:1/v1.0/x')).toThrow(ForeignGraphUrlError);
-    expect(() => resolveGraphUrl('http://graph.example.com/v1.0', 'x')).toThrow(InsecureGraphUrlError);
-    expect(resolveGraphUrl(base, '/users/x').href).toBe(`${base}/users/x`);
+    expect(() => graphUrl(base, 'http://127.0.0.2:1/v1.0/x')).toThrow(ForeignGraphUrlError);
+    expect(() => graphUrl('http://graph.example.com/v1.0', 'x')).toThrow(InsecureGraphUrlError);
+    expect(graphUrl(base, '/users/x')).toBe(`${base}/users/x`);
   });
 
   it('stops on a nextLink loop', async () => {
     handler = json(200, { value: [], '@odata.nextLink': `${base}/things` });
-    await expect(
-      graphGetAll({ baseUrl: base, url: `${base}/things`, timeoutMs: 2000, beforePage: async () => 't' }),
-    ).rejects.toBeInstanceOf(GraphPagingLimitError);
+    await expect(graphReadAll(ctxOf(), { path: `${base}/things`, subject: 'u' })).rejects.toBeInstanceOf(
+      GraphPagingLimitError,
+    );
   });
 
-  it('classifies failures like the retire call: 429 with Retry-After, 403, 404, 503; afterPage sees the error', async () => {
-    const get = () => graphGet({ baseUrl: base, url: 'x', token: 't', timeoutMs: 2000 });
+  it('classifies failures like the retire call: 429 with Retry-After, 403, 404, 503; onExchange sees the error', async () => {
+    const get = () => graphGet();
     handler = json(
       429,
       { error: { code: 'TooManyRequests', message: 'slow down' } },
@@ -132,13 +136,11 @@ describe('graphGet / graphGetAll', () => {
     handler = json(503, { error: { code: 'ServiceUnavailable', message: '' } });
     const errors: unknown[] = [];
     await expect(
-      graphGetAll({
-        baseUrl: base,
-        url: 'x',
-        timeoutMs: 2000,
-        beforePage: async () => 't',
-        afterPage: (r) => {
-          if ('error' in r) errors.push(r.error);
+      graphReadAll(ctxOf(), {
+        path: 'x',
+        subject: 'u',
+        onExchange: (e) => {
+          if (e.error !== undefined) errors.push(e.error);
         },
       }),
     ).rejects.toBeInstanceOf(GraphTransientError);
@@ -149,16 +151,12 @@ describe('graphGet / graphGetAll', () => {
     handler = (_req, res) => {
       setTimeout(() => json(200, { value: [] })(_req, res), 500);
     };
-    await expect(graphGet({ baseUrl: base, url: 'x', token: 't', timeoutMs: 100 })).rejects.toBeInstanceOf(
-      GraphTimeoutError,
-    );
+    await expect(graphGet(100)).rejects.toBeInstanceOf(GraphTimeoutError);
     handler = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"value": [');
     };
-    await expect(graphGet({ baseUrl: base, url: 'x', token: 't', timeoutMs: 2000 })).rejects.toBeInstanceOf(
-      GraphResponseBodyError,
-    );
+    await expect(graphGet()).rejects.toBeInstanceOf(GraphResponseBodyError);
   });
 
   it('listManagedDevices asks for the issue’s exact $select and keeps only those fields', async () => {

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkGraphBaseUrl,
-  InsecureGraphUrlError,
-  isLoopbackHost,
-  userActionUrl,
-} from '../../src/graph/url.js';
+import { checkGraphBaseUrl, graphUrl, InsecureGraphUrlError, userActionPath } from '../../src/graph/url.js';
+import { isLoopbackHost } from '../../src/net/loopback.js';
 
 const BASE = 'https://graph.microsoft.com/v1.0';
+/** The retire action's URL as graphCall builds it. */
+const userActionUrl = (base: string, user: string) => graphUrl(base, userActionPath(user));
 
 describe('userActionUrl', () => {
   it('uses the plain path for a GUID and a UPN', () => {
@@ -52,5 +50,7 @@ describe('checkGraphBaseUrl', () => {
     expect(isLoopbackHost('127.10.0.1')).toBe(true);
     expect(isLoopbackHost('127.0.0.1.evil.com')).toBe(false);
     expect(isLoopbackHost('10.0.0.1')).toBe(false);
+    // One list for every check, in any letter case (config's copy did not lower-case).
+    expect(isLoopbackHost('LocalHost')).toBe(true);
   });
 });

@@ -126,10 +126,12 @@ describe('mass withdrawal cap of an entra schedule', () => {
     providers.push(setupTokens);
     const first = await runSweep(setup, def, {
       entra: {
-        baseUrl: setupConfig.graph.baseUrl,
-        tokenProvider: setupTokens,
-        readPacer: createReadPacer({ redis: setup.redis, prefix: setup.prefix, config: setupConfig }),
-        timeoutMs: setupConfig.graph.timeoutMs,
+        graph: {
+          baseUrl: setupConfig.graph.baseUrl,
+          tokenProvider: setupTokens,
+          pacer: createReadPacer({ redis: setup.redis, prefix: setup.prefix, config: setupConfig }),
+          timeoutMs: setupConfig.graph.timeoutMs,
+        },
       },
     });
     expect(first).toMatchObject({ new: PENDING + 1, withdrawn: 0, held: null });
@@ -229,10 +231,12 @@ describe('mass withdrawal cap of an entra schedule', () => {
     const tokens = createTokenProvider(config, { redis: ctx.redis });
     providers.push(tokens);
     const entra = {
-      baseUrl: config.graph.baseUrl,
-      tokenProvider: tokens,
-      readPacer: createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config }),
-      timeoutMs: config.graph.timeoutMs,
+      graph: {
+        baseUrl: config.graph.baseUrl,
+        tokenProvider: tokens,
+        pacer: createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config }),
+        timeoutMs: config.graph.timeoutMs,
+      },
     };
     const def = validateSchedule({
       name: 'few',

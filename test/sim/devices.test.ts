@@ -1,9 +1,9 @@
 // The simulator's managed devices over real HTTP: deterministic 0–3 devices, $select, paging, the
 // read-only permission, read throttling apart from writes, and what a retire does to the devices.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fixedToken, graphRead } from '../../src/graph/call.js';
 import { listManagedDevices } from '../../src/graph/devices.js';
 import { GraphForbiddenError, GraphNotFoundError, GraphThrottledError } from '../../src/graph/errors.js';
-import { graphGet } from '../../src/graph/read.js';
 import { defaultDevices } from '../../src/sim/graph/devices.js';
 import { PERMISSIONS } from '../../src/sim/tokens.js';
 import { fetchAppToken, postRetire, startTestSimulator, type TestSimulator } from '../helpers/sim.js';
@@ -55,12 +55,10 @@ describe('simulator managed devices', () => {
 
   it('honours $select and pages with $top / @odata.nextLink (page size set by control)', async () => {
     sim.control({ devices: { 'pat@contoso.com': 3 }, devicesPageSize: 2 });
-    const page = await graphGet<Record<string, unknown>>({
-      baseUrl: sim.graphBaseUrl,
-      url: 'users/pat%40contoso.com/managedDevices?$select=id,deviceName',
-      token,
-      timeoutMs: 5000,
-    });
+    const page = await graphRead<Record<string, unknown>>(
+      { baseUrl: sim.graphBaseUrl, timeoutMs: 5000, tokenProvider: fixedToken(token) },
+      { path: 'users/pat%40contoso.com/managedDevices?$select=id,deviceName', subject: 'pat' },
+    );
     expect(page.value).toHaveLength(2);
     expect(Object.keys(page.value[0] ?? {}).sort()).toEqual(['deviceName', 'id']);
     expect(page.nextLink).toContain('$skiptoken=2');

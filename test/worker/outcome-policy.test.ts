@@ -1,8 +1,10 @@
 // The failure decision table, row by row (README, "How retries, throttling and dead letters work"),
 // and the one dead-letter record builder. Pure functions: no Redis, no Graph.
+
 import { describe, expect, it } from 'vitest';
 import { SystemicFailureError } from '../../src/control/circuit.js';
 import { TokenAcquisitionError } from '../../src/entra/errors.js';
+import { InventoryRejectedError } from '../../src/evidence/inventory.js';
 import {
   GraphBadRequestError,
   GraphForbiddenError,
@@ -67,7 +69,14 @@ describe('decideFailure', () => {
       { kind: 'dead-letter', reason: 'throttled_exhausted' },
     ],
     ['404', new GraphNotFoundError(d(404)), mid, { kind: 'dead-letter', reason: 'not_found' }],
-    ['400', new GraphBadRequestError(d(400)), mid, { kind: 'dead-letter', reason: 'bad_request' }],
+    // A 400 is judged per request shape (circuit request_rejected, or this user's dead letter).
+    ['400 on the retire', new GraphBadRequestError(d(400)), mid, { kind: 'rejected', shape: 'retire' }],
+    [
+      '400 on the inventory read',
+      new InventoryRejectedError(new GraphBadRequestError(d(400))),
+      mid,
+      { kind: 'rejected', shape: 'inventory' },
+    ],
     ['403', new GraphForbiddenError(d(403)), mid, { kind: 'forbidden' }],
     [
       '503, budget left',

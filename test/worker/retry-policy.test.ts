@@ -14,10 +14,10 @@ import {
 import {
   createBackoffStrategy,
   fullJitter,
-  inCallRetryOptions,
   isTransient,
   retryAfterOf,
   retryDelay,
+  retryInCall,
 } from '../../src/worker/retry-policy.js';
 
 const s = { backoffBaseMs: 1000, backoffCapMs: 10_000, inCallRetries: 2 };
@@ -75,27 +75,60 @@ describe('retry policy', () => {
     }
   });
 
-  it('p-retry options: retries only transient errors, with the policy delay, abortable', async () => {
+  it('retryInCall: retries only transient errors, at most inCallRetries times, with the policy delay, abortable', async () => {
     const seen: number[] = [];
-    const opts = inCallRetryOptions(
-      { ...s, backoffBaseMs: 10 },
+    let calls = 0;
+    // A 404 is not retried: one call.
+    await expect(
+      retryInCall(
+        async () => {
+          calls++;
+          throw new GraphNotFoundError(d(404));
+        },
+        { ...s, backoffBaseMs: 10 },
+      ),
+    ).rejects.toBeInstanceOf(GraphNotFoundError);
+    expect(calls).toBe(1);
+    // A 503 twice then a 2xx: three calls, two waits under the full-jitter ceiling.
+    calls = 0;
+    const out = await retryInCall(
+      async () => {
+        if (++calls < 3) throw new GraphTransientError(d(503), undefined);
+        return 'ok';
+      },
+      { ...s, inCallRetries: 2, backoffBaseMs: 10 },
       { onRetry: (i) => void seen.push(i.delayMs) },
     );
-    const ctx = (error: unknown, retriesConsumed: number) =>
-      ({
-        error,
-        attemptNumber: retriesConsumed + 1,
-        retriesLeft: 2 - retriesConsumed,
-        retriesConsumed,
-      }) as never;
-    expect(await opts.shouldRetry?.(ctx(new GraphNotFoundError(d(404)), 0))).toBe(false);
-    expect(await opts.shouldRetry?.(ctx(new GraphTransientError(d(503), undefined), 1))).toBe(true);
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toBeLessThan(20);
+    expect(out).toBe('ok');
+    expect(calls).toBe(3);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBeLessThan(10);
+    expect(seen[1]).toBeLessThan(20);
+    // The retries run out: the last error is rethrown.
+    calls = 0;
+    await expect(
+      retryInCall(
+        async () => {
+          calls++;
+          throw new GraphTransientError(d(503), undefined);
+        },
+        { ...s, inCallRetries: 1, backoffBaseMs: 1 },
+      ),
+    ).rejects.toBeInstanceOf(GraphTransientError);
+    expect(calls).toBe(2);
+    // Retry-After is the floor of the wait, and a shutdown cuts the wait short.
     const ac = new AbortController();
-    const aborting = inCallRetryOptions({ ...s, backoffBaseMs: 60_000 }, { signal: ac.signal });
-    const pending = aborting.shouldRetry?.(ctx(new GraphTransientError(d(503), 60_000), 0));
+    const delays: number[] = [];
+    const pending = retryInCall(
+      async () => {
+        throw new GraphTransientError(d(503), 60_000);
+      },
+      { ...s, backoffBaseMs: 1 },
+      { signal: ac.signal, onRetry: (i) => void delays.push(i.delayMs) },
+    );
+    await new Promise((r) => setTimeout(r, 20));
     ac.abort(new Error('shutdown'));
     await expect(pending).rejects.toThrow('shutdown');
+    expect(delays).toEqual([60_000]);
   });
 });

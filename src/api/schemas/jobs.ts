@@ -170,7 +170,11 @@ export const queuesView = {
       additionalProperties: true,
       properties: {
         open: { type: 'boolean' },
-        code: { type: 'string' },
+        code: {
+          type: 'string',
+          description:
+            'Why it opened: unauthorized, forbidden_many, read_permission_missing, request_rejected, token_endpoint_unavailable, or a token endpoint error code (invalid_client, consent_required, …)',
+        },
         reason: { type: 'string' },
         openedAt: { type: 'string' },
         openedBy: { type: 'string' },

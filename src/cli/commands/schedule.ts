@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createTokenProvider } from '../../entra/provider.js';
+import { graphContext } from '../../graph/call.js';
 import { createReadPacer } from '../../pacing/read-pacer.js';
 import {
   formatDuration,
@@ -250,14 +251,11 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
               ...(tokenProvider
                 ? {
                     entra: {
-                      baseUrl: ctx.config.graph.baseUrl,
-                      tokenProvider,
-                      readPacer: createReadPacer({
-                        redis: ctx.redis,
-                        prefix: ctx.prefix,
-                        config: ctx.config,
-                      }),
-                      timeoutMs: ctx.config.graph.timeoutMs,
+                      graph: graphContext(
+                        ctx.config,
+                        tokenProvider,
+                        createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config: ctx.config }),
+                      ),
                     },
                   }
                 : {}),

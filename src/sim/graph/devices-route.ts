@@ -50,7 +50,9 @@ async function handleDevices(
   }
   const q = url.searchParams;
   const select = (q.get('$select') ?? DEVICE_FIELDS.join(',')).split(',').map((f) => f.trim());
-  const unknown = select.find((f) => !(DEVICE_FIELDS as readonly string[]).includes(f));
+  const unknown = select.find(
+    (f) => !(DEVICE_FIELDS as readonly string[]).includes(f) || book.refusedFields.has(f),
+  );
   const top = q.get('$top') === null ? book.pageSize : Number(q.get('$top'));
   const offset = Number(q.get('$skiptoken') ?? '0');
   if (unknown || !Number.isInteger(top) || top < 1 || top > 999 || !Number.isInteger(offset) || offset < 0) {

@@ -57,6 +57,8 @@ export const deviceControlShape = {
   deviceBehaviour: z.record(userKey, z.enum(DEVICE_BEHAVIOURS).nullable()).optional(),
   retireDelayMs: z.number().int().min(0).max(86_400_000).optional(),
   devicesPageSize: z.number().int().min(1).max(999).optional(),
+  /** Fields the device read refuses in `$select` (400, as for an unknown property); null = accept all. */
+  refuseSelect: z.array(z.string().min(1).max(64)).max(50).nullable().optional(),
   readLimit: z
     .strictObject({
       limit: z.number().int().min(1),
@@ -105,6 +107,8 @@ export class DeviceBook {
   retireDelayMs: number;
   pageSize: number;
   readLimit: AppLimit | null;
+  /** Fields a `$select` may not name (answered 400 like an unknown property): a Graph that refuses the read. */
+  refusedFields = new Set<string>();
 
   constructor(opts: { retireDelayMs?: number; pageSize?: number; readLimit?: AppLimit | null } = {}) {
     this.retireDelayMs = opts.retireDelayMs ?? 2000;
