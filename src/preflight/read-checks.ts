@@ -2,9 +2,10 @@
 // are the product's own: the Entra sweep's leaversPath, the inventory's managedDevicesPath), one page
 // only, through the read pacer so the check spends the read budget like any other read. GETs only.
 import type { Config } from '../config/load.js';
+import { fixedToken, graphContext, graphRead } from '../graph/call.js';
 import { managedDevicesPath } from '../graph/devices.js';
-import { GraphError, GraphThrottledError } from '../graph/errors.js';
-import { type GraphPage, graphGet } from '../graph/read.js';
+import { GraphError } from '../graph/errors.js';
+import type { GraphPage } from '../graph/read.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { leaversPath, leaveWindow } from '../schedule/entra-source.js';
 import { PERMISSION } from './permissions.js';
@@ -17,25 +18,16 @@ export interface ReadEnv {
   signal?: AbortSignal;
 }
 
-/** One paced GET: a read slot first, a 429 reported so every process respects its Retry-After. */
-async function pacedGet(env: ReadEnv, url: string, headers?: Record<string, string>): Promise<GraphPage> {
-  const { config, pacer, signal } = env;
-  await pacer.take(signal ?? AbortSignal.timeout(config.graph.timeoutMs));
-  const gate = pacer.localGateUntil() - Date.now();
-  if (gate > 0) await new Promise((r) => setTimeout(r, gate));
-  try {
-    return await graphGet({
-      baseUrl: config.graph.baseUrl,
-      url,
-      token: env.token,
-      timeoutMs: config.graph.timeoutMs,
-      ...(headers ? { headers } : {}),
-      ...(signal ? { signal } : {}),
-    });
-  } catch (err) {
-    if (err instanceof GraphThrottledError) await pacer.onThrottled(err.retryAfterMs);
-    throw err;
-  }
+/** One paced GET through the one Graph call path (read slot, gate, feedback; a 429 gates every process). */
+function pacedGet(env: ReadEnv, url: string, headers?: Record<string, string>): Promise<GraphPage> {
+  const ctx = graphContext(env.config, fixedToken(env.token), env.pacer);
+  return graphRead(ctx, {
+    path: url,
+    subject: 'preflight',
+    refreshOn401: false,
+    ...(headers ? { headers } : {}),
+    ...(env.signal ? { wait: env.signal, call: env.signal } : {}),
+  });
 }
 
 /** "HTTP 403 Authorization_RequestDenied: Insufficient privileges… (request-id …)". */
