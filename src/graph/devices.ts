@@ -2,8 +2,13 @@
 // keeps, every page (permission DeviceManagementManagedDevices.Read.All).
 import type { ManagedDevice } from '../interfaces.js';
 import { type GraphGetAllOptions, type GraphList, graphGetAll } from './read.js';
+import { managedDevicesRequest } from './requests.js';
 
-/** The `$select` of the inventory (issue 12): what an auditor needs per device, nothing more. */
+/**
+ * The `$select` of the inventory (issue 12): what an auditor needs per device, nothing more. Graph v1.0
+ * names only (src/graph/contract): ownership is `managedDeviceOwnerType`; the beta name `ownerType`
+ * makes real Graph refuse the whole read with 400 (issue 18).
+ */
 export const DEVICE_FIELDS = [
   'id',
   'deviceName',
@@ -13,20 +18,18 @@ export const DEVICE_FIELDS = [
   'manufacturer',
   'serialNumber',
   'managementState',
-  'ownerType',
+  'managedDeviceOwnerType',
   'complianceState',
   'lastSyncDateTime',
   'enrolledDateTime',
 ] as const satisfies readonly (keyof ManagedDevice)[];
 
 /**
- * `users/{user}/managedDevices?$select=…`, relative to GRAPH_BASE_URL. A UPN starting with `$` takes
- * the key form `users('…')` (as for the retire action, url.ts).
+ * `users/{user}/managedDevices?$select=…`, relative to GRAPH_BASE_URL (the key form `users('…')` for a
+ * UPN starting with `$`): built by requests.ts, where the contract test sees it.
  */
 export function managedDevicesPath(user: string): string {
-  const encoded = encodeURIComponent(user);
-  const segment = user.startsWith('$') ? `users('${encoded.replaceAll("'", "''")}')` : `users/${encoded}`;
-  return `${segment}/managedDevices?$select=${DEVICE_FIELDS.join(',')}`;
+  return managedDevicesRequest(user, DEVICE_FIELDS).path;
 }
 
 export interface ListDevicesOptions extends Omit<GraphGetAllOptions, 'url' | 'beforePage'> {

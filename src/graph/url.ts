@@ -1,4 +1,5 @@
 // Where the retire action lives for a user, and which base URLs we are willing to send a token to.
+import { retireRequest } from './requests.js';
 
 /** The base URL would send a bearer token over plain http to a non-loopback host. */
 export class InsecureGraphUrlError extends Error {
@@ -39,13 +40,9 @@ export function checkedBaseUrl(baseUrl: string): void {
 }
 
 /**
- * `{base}/users/{user}/removeAllDevicesFromManagement`. A UPN starting with `$` would be read by
- * Graph as an OData segment (`$count`, `$ref`…), so it takes the key form `/users('…')` where a
- * single quote is escaped by doubling it.
+ * `{base}/users/{user}/removeAllDevicesFromManagement` (requests.ts builds the path; a UPN starting with
+ * `$` takes the key form `/users('…')`, or Graph would read it as an OData segment such as `$count`).
  */
 export function userActionUrl(baseUrl: string, user: string): string {
-  const base = baseUrl.replace(/\/+$/, '');
-  const encoded = encodeURIComponent(user);
-  const segment = user.startsWith('$') ? `users('${encoded.replaceAll("'", "''")}')` : `users/${encoded}`;
-  return `${base}/${segment}/removeAllDevicesFromManagement`;
+  return `${baseUrl.replace(/\/+$/, '')}/${retireRequest(user).path}`;
 }

@@ -3,6 +3,7 @@
 // {data:{operationStatus}, source:"offboard", type:"lifecycleEvent"}; Graph answers 204.
 // 429, 5xx, 403 (a permission not granted yet), timeouts and token failures are retried with backoff;
 // 400, 404, 409 and 410 mean the task cannot take this resume (already resumed, timed out, gone): stop.
+import { resumeBody } from '../graph/requests.js';
 import { checkGraphBaseUrl } from '../graph/url.js';
 import { isCallbackPath } from '../intake/callback-path.js';
 import type { TokenProvider } from '../interfaces.js';
@@ -23,16 +24,8 @@ export interface ResumeDelivery {
   requestId?: string;
 }
 
-export function resumeBody(status: ResumeJobData['operationStatus']): string {
-  return JSON.stringify({
-    data: {
-      '@odata.type': 'microsoft.graph.identityGovernance.customTaskExtensionCallbackData',
-      operationStatus: status,
-    },
-    source: 'offboard',
-    type: 'lifecycleEvent',
-  });
-}
+// The body is built in src/graph/requests.ts, where the contract test checks it.
+export { resumeBody };
 
 export async function deliverResume(job: ResumeJobData, s: ResumeSettings): Promise<ResumeDelivery> {
   // Checked again here: the job came out of Redis, and the token must only ever go to this shape.

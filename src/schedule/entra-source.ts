@@ -4,6 +4,7 @@
 // throws EntraReadError and the caller changes nothing (a partial list would look like withdrawals).
 import { GraphError, GraphThrottledError, GraphTransientError } from '../graph/errors.js';
 import { graphGet, graphGetAll } from '../graph/read.js';
+import { leaveDatePath, leaversPath } from '../graph/requests.js';
 import { normaliseUser } from '../intake/user.js';
 import type { TokenProvider } from '../interfaces.js';
 import type { Pacer } from '../pacing/pacer.js';
@@ -50,15 +51,8 @@ export function leaveWindow(lastReadMs: number | null, now: number, lookaheadMs:
   return { fromMs: Math.floor(from / 1000) * 1000, toMs: Math.ceil((now + lookaheadMs) / 1000) * 1000 };
 }
 
-export const USER_FIELDS = 'id,userPrincipalName,employeeLeaveDateTime,accountEnabled';
-
-const literal = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-/** `users?$filter=…&$select=…&$count=true&$top=…`, relative to GRAPH_BASE_URL. */
-export function leaversPath(w: LeaveWindow, pageSize = 999): string {
-  const filter = `employeeLeaveDateTime ge ${literal(w.fromMs)} and employeeLeaveDateTime le ${literal(w.toMs)}`;
-  return `users?$filter=${encodeURIComponent(filter)}&$select=${USER_FIELDS}&$count=true&$top=${pageSize}`;
-}
+// The request paths live in src/graph/requests.ts, where the contract test checks them.
+export { leaversPath, USER_FIELDS } from '../graph/requests.js';
 
 export interface EntraLeaver {
   /** Object id, normalised (lower-case GUID): the job's user. */
@@ -183,7 +177,7 @@ export async function readLeaveDate(reader: EntraReader, id: string): Promise<st
   try {
     const page = await graphGet<unknown>({
       baseUrl: reader.baseUrl,
-      url: `users/${encodeURIComponent(id)}?$select=id,employeeLeaveDateTime`,
+      url: leaveDatePath(id),
       token,
       timeoutMs: reader.timeoutMs,
       ...(reader.signal ? { signal: reader.signal } : {}),
