@@ -14,9 +14,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-# tsc does not copy .lua files: `npm run build` copies the Lua scripts (src/lua) next to
-# the compiled modules that load them; the image build stops here if any is missing.
-RUN npm run build && ls dist/lua/*/*.lua > /dev/null
+# tsc does not copy .lua or .json files: `npm run build` copies the Lua scripts (src/lua) and the Graph
+# v1.0 contract (src/graph/contract, read by the simulator) next to the compiled modules that load
+# them; the image build stops here if any is missing.
+RUN npm run build && ls dist/lua/*/*.lua dist/graph/contract/v1.0-subset.json dist/graph/contract/v1.0-paths.json > /dev/null
 
 # ---- deps: production dependencies only ----
 FROM ${NODE_IMAGE} AS deps

@@ -119,8 +119,8 @@ export interface ManagedDevice {
   serialNumber?: string | null;
   /** e.g. managed, retirePending, retireIssued, retireFailed, retireCanceled. */
   managementState?: string | null;
-  /** company, personal, unknown. */
-  ownerType?: string | null;
+  /** Graph v1.0 `managedDeviceOwnerType`: company, personal, unknown (the evidence CSV's `ownerType` column). */
+  managedDeviceOwnerType?: string | null;
   complianceState?: string | null;
   lastSyncDateTime?: string | null;
   enrolledDateTime?: string | null;

@@ -5,6 +5,8 @@ import type { EvidenceRecord } from '../interfaces.js';
 export interface Row {
   user: string;
   expect: string;
+  /** The outcome this leaver must end with (DemoLeaver.outcome). */
+  want?: string;
   id: string;
   done: boolean;
   outcome: string;
@@ -28,6 +30,11 @@ export interface SimFigures {
 }
 
 const FINISHED = new Set(['retired', 'no_devices', 'dry_run']);
+
+/** Leavers that did not end as the demo expects (or not at all): any fails the demo. */
+export function unexpected(rows: Row[]): Row[] {
+  return rows.filter((r) => !r.done || (r.want !== undefined && r.outcome !== r.want));
+}
 
 /** A leaver whose verification is still reading devices. */
 export function verifying(r: Row): boolean {
@@ -101,6 +108,11 @@ export function printFinal(
       `${sim.graph.insideRetryAfterWindow} sent inside an announced Retry-After window` +
       (sim.reads ? `; ${sim.reads.calls} device reads (${sim.reads.throttled} answered 429)` : ''),
   );
+  const off = unexpected(rows);
+  if (off.length > 0) {
+    say(`NOT AS EXPECTED: ${off.length} leaver(s)`);
+    for (const r of off.slice(0, 10)) say(`  ${r.user}: ${r.outcome}, expected ${r.want ?? 'an outcome'}`);
+  }
 }
 
 /** Per leaver with evidence: each device before the action → what the verification found after. */
@@ -110,7 +122,7 @@ function printDevices(say: (line?: string) => void, rows: Row[], w: number): voi
   say('');
   say('devices before the action → after it (the evidence)');
   say(
-    `${'user'.padEnd(w)}  ${'device'.padEnd(20)}  ${'os'.padEnd(8)}  ${'serial'.padEnd(12)}  before → after                   result`,
+    `${'user'.padEnd(w)}  ${'device'.padEnd(20)}  ${'os'.padEnd(8)}  ${'serial'.padEnd(12)}  ${'owner'.padEnd(8)}  before → after                   result`,
   );
   for (const r of withDevices) {
     const e = r.evidence as EvidenceRecord;
@@ -123,7 +135,9 @@ function printDevices(say: (line?: string) => void, rows: Row[], w: number): voi
           .slice(0, 20)
           .padEnd(20)}  ${String(d.operatingSystem ?? '-').padEnd(8)}  ${String(d.serialNumber ?? '-')
           .slice(0, 12)
-          .padEnd(12)}  ${`${d.managementState ?? '-'} → ${after}`.padEnd(31)}  ${c?.result ?? '-'}`,
+          .padEnd(
+            12,
+          )}  ${String(d.managedDeviceOwnerType ?? '-').padEnd(8)}  ${`${d.managementState ?? '-'} → ${after}`.padEnd(31)}  ${c?.result ?? '-'}`,
       );
     }
   }

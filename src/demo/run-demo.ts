@@ -128,7 +128,7 @@ export async function runDemo(
     cleanups.push(() => closeQueueContext(ctx));
     const results = await enqueueMany(
       ctx,
-      leavers.map(({ expect: _e, devices: _d, ...req }) => req),
+      leavers.map(({ expect: _e, outcome: _o, devices: _d, ...req }) => req),
       { requestedBy: 'demo', source: 'demo' },
     );
     const ids = results.map((r) => (r.status === 'invalid' ? '' : r.id));
@@ -205,10 +205,11 @@ async function collectRows(
   return Promise.all(
     leavers.map(async (l, i): Promise<Row> => {
       const id = ids[i] ?? '';
-      if (!id) return { user: l.user, expect: l.expect, id, done: true, outcome: 'invalid' };
+      if (!id) return { user: l.user, expect: l.expect, want: l.outcome, id, done: true, outcome: 'invalid' };
       const base = {
         user: l.user,
         expect: l.expect,
+        want: l.outcome,
         id,
         evidence: await getEvidence(ctx.redis, ctx.prefix, id),
       };

@@ -71,7 +71,9 @@ export function evidenceRows(record: EvidenceRecord): EvidenceRow[] {
       operatingSystem: text(d.operatingSystem),
       osVersion: text(d.osVersion),
       serialNumber: text(d.serialNumber),
-      ownerType: text(d.ownerType),
+      // The column keeps its name (exports and auditors' spreadsheets read it); Graph v1.0 calls the
+      // property managedDeviceOwnerType, which is what the inventory now reads (issue 18).
+      ownerType: text(d.managedDeviceOwnerType),
       stateBefore: text(d.managementState),
       stateAfter: check ? check.stateAfter : null,
       deviceResult: check?.result ?? null,

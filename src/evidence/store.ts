@@ -49,11 +49,25 @@ function stateScore(record: EvidenceRecord, now: number): number {
 function parse(raw: string | null): EvidenceRecord | null {
   if (!raw) return null;
   try {
-    return JSON.parse(raw) as EvidenceRecord;
+    return upgradeDevices(JSON.parse(raw) as EvidenceRecord);
   } catch {
     // A damaged record must not break an export of thousands.
     return null;
   }
+}
+
+/**
+ * Records written before issue 18 keep the device's ownership under Graph beta's name `ownerType`:
+ * read as v1.0's `managedDeviceOwnerType`, so every reader (export, API, console) knows one name.
+ */
+function upgradeDevices(record: EvidenceRecord): EvidenceRecord {
+  if (!Array.isArray(record?.devices) || !record.devices.some((d) => d && 'ownerType' in d)) return record;
+  const devices = record.devices.map((d) => {
+    if (!d || !('ownerType' in d)) return d;
+    const { ownerType, ...rest } = d as typeof d & { ownerType?: string | null };
+    return { ...rest, managedDeviceOwnerType: rest.managedDeviceOwnerType ?? ownerType ?? null };
+  });
+  return { ...record, devices };
 }
 
 /** Writes (or overwrites) a job's evidence and its index entries. */

@@ -4,6 +4,11 @@
 import type { DeviceCheck, EvidenceRecord, ManagedDevice, Outcome, Verification } from '../interfaces.js';
 
 export interface DeviceEvidence extends ManagedDevice {
+  /**
+   * Deprecated: managedDeviceOwnerType under the name this view had before issue 18, kept so API
+   * clients reading it do not break (the public contract is extended, never renamed).
+   */
+  ownerType?: string | null;
   /** The latest verification check of this device; null until the first one. */
   after: Omit<DeviceCheck, 'deviceId'> | null;
 }
@@ -34,9 +39,10 @@ export function evidenceView(record: EvidenceRecord): EvidenceView {
       : null,
     devices: record.devices.map((d) => {
       const check = checks.get(d.id);
-      if (!check) return { ...d, after: null };
+      const device = { ...d, ownerType: d.managedDeviceOwnerType ?? null };
+      if (!check) return { ...device, after: null };
       const { deviceId: _id, ...after } = check;
-      return { ...d, after };
+      return { ...device, after };
     }),
     verification,
   };

@@ -3,9 +3,13 @@
 import type { ManagedDevice } from '../interfaces.js';
 import { fixedToken, graphReadAll } from './call.js';
 import type { GraphList } from './read.js';
-import { userSegment } from './url.js';
+import { managedDevicesRequest } from './requests.js';
 
-/** The `$select` of the inventory (issue 12): what an auditor needs per device, nothing more. */
+/**
+ * The `$select` of the inventory (issue 12): what an auditor needs per device, nothing more. Graph v1.0
+ * names only (src/graph/contract): ownership is `managedDeviceOwnerType`; the beta name `ownerType`
+ * makes real Graph refuse the whole read with 400 (issue 18).
+ */
 export const DEVICE_FIELDS = [
   'id',
   'deviceName',
@@ -15,18 +19,18 @@ export const DEVICE_FIELDS = [
   'manufacturer',
   'serialNumber',
   'managementState',
-  'ownerType',
+  'managedDeviceOwnerType',
   'complianceState',
   'lastSyncDateTime',
   'enrolledDateTime',
 ] as const satisfies readonly (keyof ManagedDevice)[];
 
 /**
- * `users/{user}/managedDevices?$select=…`, relative to GRAPH_BASE_URL (a UPN starting with `$` takes
- * the key form, url.ts).
+ * `users/{user}/managedDevices?$select=…`, relative to GRAPH_BASE_URL (the key form `users('…')` for a
+ * UPN starting with `$`): built by requests.ts, where the contract test sees it.
  */
 export function managedDevicesPath(user: string): string {
-  return `${userSegment(user)}/managedDevices?$select=${DEVICE_FIELDS.join(',')}`;
+  return managedDevicesRequest(user, DEVICE_FIELDS).path;
 }
 
 /** The devices of a managedDevices list: only the DEVICE_FIELDS of each, entries without an id dropped. */

@@ -1,5 +1,8 @@
 // Where the retire action lives for a user, and which base URLs we are willing to send a token to.
 import { isLoopbackHost } from '../net/loopback.js';
+import { retireRequest, userSegment } from './requests.js';
+
+export { userSegment };
 
 /** The base URL would send a bearer token over plain http to a non-loopback host. */
 export class InsecureGraphUrlError extends Error {
@@ -36,19 +39,9 @@ export function checkedBaseUrl(baseUrl: string): void {
   if (checked.size < 16) checked.add(baseUrl);
 }
 
-/**
- * `users/{user}` for a path. A UPN starting with `$` would be read by Graph as an OData segment
- * (`$count`, `$ref`…), so it takes the key form `users('…')` where a single quote is escaped by
- * doubling it.
- */
-export function userSegment(user: string): string {
-  const encoded = encodeURIComponent(user);
-  return user.startsWith('$') ? `users('${encoded.replaceAll("'", "''")}')` : `users/${encoded}`;
-}
-
 /** `users/{user}/removeAllDevicesFromManagement`, relative to GRAPH_BASE_URL. */
 export function userActionPath(user: string): string {
-  return `${userSegment(user)}/removeAllDevicesFromManagement`;
+  return retireRequest(user).path;
 }
 
 /**

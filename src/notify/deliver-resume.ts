@@ -7,6 +7,7 @@
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphCallContext, graphCall, retryAfterOf } from '../graph/call.js';
 import { GraphError, GraphNetworkError, GraphTimeoutError } from '../graph/errors.js';
+import { resumeBody } from '../graph/requests.js';
 import { isCallbackPath } from '../intake/callback-path.js';
 import { DeliveryError } from './errors.js';
 import type { ResumeJobData } from './queue.js';
@@ -23,16 +24,8 @@ export interface ResumeDelivery {
   requestId?: string;
 }
 
-export function resumeBody(status: ResumeJobData['operationStatus']): string {
-  return JSON.stringify({
-    data: {
-      '@odata.type': 'microsoft.graph.identityGovernance.customTaskExtensionCallbackData',
-      operationStatus: status,
-    },
-    source: 'offboard',
-    type: 'lifecycleEvent',
-  });
-}
+// The body is built in src/graph/requests.ts, where the contract test checks it.
+export { resumeBody };
 
 export async function deliverResume(job: ResumeJobData, s: ResumeSettings): Promise<ResumeDelivery> {
   // Checked again here: the job came out of Redis, and the token must only ever go to this shape.

@@ -6,6 +6,7 @@ import { fixedToken, graphContext, graphRead } from '../graph/call.js';
 import { managedDevicesPath } from '../graph/devices.js';
 import { GraphError } from '../graph/errors.js';
 import type { GraphPage } from '../graph/read.js';
+import { anyUserPath } from '../graph/requests.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { leaversPath, leaveWindow } from '../schedule/entra-source.js';
 import { PERMISSION } from './permissions.js';
@@ -78,7 +79,7 @@ export async function checkEntraSweepRead(env: ReadEnv, lookaheadMs: number): Pr
 /** One user of the directory, for the inventory check when no `--user` was given. */
 async function someUser(env: ReadEnv): Promise<string | { error: unknown } | null> {
   try {
-    const page = await pacedGet(env, 'users?$select=id,userPrincipalName&$top=1');
+    const page = await pacedGet(env, anyUserPath());
     const first = page.value[0] as { id?: unknown } | undefined;
     return typeof first?.id === 'string' ? first.id.toLowerCase() : null;
   } catch (err) {
@@ -110,7 +111,7 @@ export async function checkInventoryRead(env: ReadEnv, user?: string): Promise<P
     return {
       id: 'read.inventory',
       status: 'pass',
-      detail: `GET users/${target}/managedDevices with the inventory's $select: HTTP ${page.status}, ${page.value.length} device(s) on the first page`,
+      detail: `GET ${path.split('?')[0]} with the inventory's $select: HTTP ${page.status}, ${page.value.length} device(s) on the first page`,
     };
   } catch (err) {
     const notFound = err instanceof GraphError && err.status === 404;

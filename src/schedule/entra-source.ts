@@ -5,6 +5,7 @@
 // would look like withdrawals).
 import { type GraphCallContext, graphRead, graphReadAll } from '../graph/call.js';
 import { GraphError } from '../graph/errors.js';
+import { leaveDatePath, leaversPath } from '../graph/requests.js';
 import { normaliseUser } from '../intake/user.js';
 import { SweepSourceError } from './errors.js';
 
@@ -48,15 +49,8 @@ export function leaveWindow(lastReadMs: number | null, now: number, lookaheadMs:
   return { fromMs: Math.floor(from / 1000) * 1000, toMs: Math.ceil((now + lookaheadMs) / 1000) * 1000 };
 }
 
-export const USER_FIELDS = 'id,userPrincipalName,employeeLeaveDateTime,accountEnabled';
-
-const literal = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-/** `users?$filter=…&$select=…&$count=true&$top=…`, relative to GRAPH_BASE_URL. */
-export function leaversPath(w: LeaveWindow, pageSize = 999): string {
-  const filter = `employeeLeaveDateTime ge ${literal(w.fromMs)} and employeeLeaveDateTime le ${literal(w.toMs)}`;
-  return `users?$filter=${encodeURIComponent(filter)}&$select=${USER_FIELDS}&$count=true&$top=${pageSize}`;
-}
+// The request paths live in src/graph/requests.ts, where the contract test checks them.
+export { leaversPath, USER_FIELDS } from '../graph/requests.js';
 
 export interface EntraLeaver {
   /** Object id, normalised (lower-case GUID): the job's user. */
@@ -161,7 +155,7 @@ function toLeaver(raw: Record<string, unknown>): EntraLeaver | null {
 export async function readLeaveDate(reader: EntraReader, id: string): Promise<string | null | undefined> {
   try {
     const page = await graphRead<unknown>(reader.graph, {
-      path: `users/${encodeURIComponent(id)}?$select=id,employeeLeaveDateTime`,
+      path: leaveDatePath(id),
       subject: SUBJECT,
       ...(reader.signal ? { wait: reader.signal, call: reader.signal } : {}),
     });

@@ -40,7 +40,7 @@ function record(jobId: string, over: Partial<EvidenceRecord> = {}): EvidenceReco
         operatingSystem: 'Windows',
         osVersion: '10.0.22631',
         serialNumber: 'SN-1',
-        ownerType: 'company',
+        managedDeviceOwnerType: 'company',
         managementState: 'managed',
       },
     ],
@@ -363,6 +363,9 @@ describe('evidence on the job and on the status page', () => {
           deviceName: 'LAPTOP-1',
           serialNumber: 'SN-1',
           managementState: 'managed',
+          // Graph v1.0's name, and the name this view had before issue 18 (deprecated, same value).
+          managedDeviceOwnerType: 'company',
+          ownerType: 'company',
           after: { result: 'retired', stateAfter: null, checkedAt: iso(now) },
         },
       ],

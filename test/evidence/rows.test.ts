@@ -21,7 +21,7 @@ function record(over: Partial<EvidenceRecord> = {}): EvidenceRecord {
         operatingSystem: 'Windows',
         osVersion: '10.0.22631',
         serialNumber: 'SN1',
-        ownerType: 'company',
+        managedDeviceOwnerType: 'company',
         managementState: 'managed',
       },
       { id: 'd-2', deviceName: "Ann's iPhone", operatingSystem: 'iOS', managementState: 'managed' },

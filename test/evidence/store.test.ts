@@ -3,6 +3,7 @@
 // filters and cursors, the operators' unverified list, counts and retention pruning.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evidenceRows } from '../../src/evidence/rows.js';
 import {
   countByVerificationState,
   EvidenceConflictError,
@@ -209,5 +210,26 @@ describe('evidence store', () => {
     expect(await collect(listEvidence(client, prefix))).toEqual([fresh.jobId]);
     // Counting within a retention ignores entries older than it.
     expect((await countByVerificationState(client, prefix, 5 * DAY)).pending).toBe(1);
+  });
+});
+
+describe('records written before issue 18', () => {
+  it('read a device’s beta-named ownerType as v1.0 managedDeviceOwnerType, for every reader', async () => {
+    const r = record({ at: Date.now() });
+    const legacy = {
+      ...r,
+      devices: [
+        { id: 'old-1', deviceName: 'OLD', managementState: 'managed', ownerType: 'personal' },
+        { id: 'new-1', deviceName: 'NEW', managementState: 'managed', managedDeviceOwnerType: 'company' },
+      ],
+    };
+    // Written raw, as a version before the rename stored it.
+    await client.set(keys.evidence('legacy', r.jobId), JSON.stringify(legacy));
+    const read = await getEvidence(client, 'legacy', r.jobId);
+    expect(read?.devices).toEqual([
+      { id: 'old-1', deviceName: 'OLD', managementState: 'managed', managedDeviceOwnerType: 'personal' },
+      { id: 'new-1', deviceName: 'NEW', managementState: 'managed', managedDeviceOwnerType: 'company' },
+    ]);
+    expect(evidenceRows(read as EvidenceRecord).map((row) => row.ownerType)).toEqual(['personal', 'company']);
   });
 });

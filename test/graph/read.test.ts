@@ -174,7 +174,7 @@ describe('graphGet / graphGetAll', () => {
     });
     expect(out.value).toEqual([{ id: 'd1', deviceName: 'PC', managementState: 'managed' }]);
     expect(decodeURIComponent(seen[0]?.url ?? '')).toBe(
-      '/v1.0/users/ann@contoso.com/managedDevices?$select=id,deviceName,operatingSystem,osVersion,model,manufacturer,serialNumber,managementState,ownerType,complianceState,lastSyncDateTime,enrolledDateTime',
+      '/v1.0/users/ann@contoso.com/managedDevices?$select=id,deviceName,operatingSystem,osVersion,model,manufacturer,serialNumber,managementState,managedDeviceOwnerType,complianceState,lastSyncDateTime,enrolledDateTime',
     );
     expect(managedDevicesPath("$x'y@contoso.com")).toMatch(
       /^users\('%24x''y%40contoso\.com'\)\/managedDevices\?/,

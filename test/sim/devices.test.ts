@@ -46,7 +46,7 @@ describe('simulator managed devices', () => {
     for (const d of first.value) {
       expect(['Windows', 'iOS', 'Android', 'macOS']).toContain(d.operatingSystem);
       expect(d.managementState).toBe('managed');
-      expect(['company', 'personal']).toContain(d.ownerType);
+      expect(['company', 'personal']).toContain(d.managedDeviceOwnerType);
       expect(d.serialNumber).toMatch(/^[0-9A-F]{12}$/);
       expect(Date.parse(d.enrolledDateTime ?? '')).toBeLessThan(Date.now());
     }

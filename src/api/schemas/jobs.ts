@@ -28,7 +28,11 @@ export const evidenceView = {
           deviceName: nullableString,
           operatingSystem: nullableString,
           serialNumber: nullableString,
-          ownerType: nullableString,
+          managedDeviceOwnerType: {
+            ...nullableString,
+            description: 'company, personal or unknown (Graph v1.0)',
+          },
+          ownerType: { ...nullableString, deprecated: true, description: 'Same as managedDeviceOwnerType' },
           managementState: { ...nullableString, description: 'State before the action' },
           after: {
             type: ['object', 'null'],

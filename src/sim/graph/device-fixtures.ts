@@ -1,9 +1,14 @@
 // Realistic simulated Intune devices: 0–3 per user derived from a hash of the user (`nodevices-…`
 // users have none), or one device from any seed for explicit counts. Deterministic, so tests and the
-// demo see the same devices every run (bar the sync time, which follows the calendar day).
+// demo see the same devices every run (bar the sync time, which follows the calendar day). Each device
+// is a Graph v1.0 `managedDevice` as Intune lists it, with v1.0 property names only (the contract
+// test checks every key and enum value against src/graph/contract): never shaped after what the
+// product happens to $select, so a wrong $select cannot be confirmed by a fake built from it.
 import { createHash } from 'node:crypto';
-import type { ManagedDevice } from '../../interfaces.js';
 import { stableGuid } from '../tokens.js';
+
+/** A simulated `microsoft.graph.managedDevice`: v1.0 property name → JSON value. */
+export type SimDevice = { id: string } & Record<string, string | number | boolean | null>;
 
 const OS = ['Windows', 'iOS', 'Android', 'macOS'] as const;
 const HARDWARE: Record<(typeof OS)[number], [string, string, string][]> = {
@@ -32,7 +37,7 @@ const HARDWARE: Record<(typeof OS)[number], [string, string, string][]> = {
 const DAY = 86_400_000;
 
 /** 0–3 devices for a user, always the same ones (bar the sync time, which follows the calendar day). */
-export function defaultDevices(user: string, now = Date.now()): ManagedDevice[] {
+export function defaultDevices(user: string, now = Date.now()): SimDevice[] {
   const local = user.includes('@') ? user.slice(0, user.lastIndexOf('@')) : user;
   if (local.startsWith('nodevices-')) return [];
   const count = (createHash('sha256').update(`devices:${user}`).digest()[0] as number) % 4;
@@ -40,7 +45,7 @@ export function defaultDevices(user: string, now = Date.now()): ManagedDevice[] 
 }
 
 /** One realistic device of a user, derived from the user and a seed. */
-export function makeDevice(user: string, seed: string, now = Date.now()): ManagedDevice {
+export function makeDevice(user: string, seed: string, now = Date.now()): SimDevice {
   const local = user.includes('@') ? user.slice(0, user.lastIndexOf('@')) : user;
   const who = (local.split(/[.\-_]/)[0] || 'user').replace(/^\w/, (c) => c.toUpperCase());
   const d = createHash('sha256').update(`device:${user}:${seed}`).digest();
@@ -57,16 +62,36 @@ export function makeDevice(user: string, seed: string, now = Date.now()): Manage
           ? `${who}'s ${model.startsWith('iPad') ? 'iPad' : 'iPhone'}`
           : `${model}_${serial.slice(0, 4)}`;
   const mobile = os === 'iOS' || os === 'Android';
+  const owner = mobile && b(8) % 2 === 1 ? 'personal' : 'company';
+  const apple = os === 'iOS' || os === 'macOS';
   return {
     id: stableGuid(`device:${user}:${seed}`),
+    userPrincipalName: user.includes('@') ? user : null,
     deviceName,
+    managedDeviceName: `${user.split('@')[0]}_${os}_${serial.slice(0, 6)}`,
     operatingSystem: os,
     osVersion,
     model,
     manufacturer,
     serialNumber: serial,
     managementState: 'managed',
-    ownerType: mobile && b(8) % 2 === 1 ? 'personal' : 'company',
+    managedDeviceOwnerType: owner,
+    deviceEnrollmentType:
+      os === 'Windows'
+        ? 'windowsAzureADJoin'
+        : owner === 'personal'
+          ? apple
+            ? 'appleUserEnrollment'
+            : 'userEnrollment'
+          : apple
+            ? 'appleBulkWithUser'
+            : 'deviceEnrollmentManager',
+    isSupervised: apple && owner === 'company',
+    managementAgent: 'mdm',
+    deviceRegistrationState: 'registered',
+    azureADRegistered: true,
+    azureADDeviceId: stableGuid(`entra-device:${user}:${seed}`),
+    isEncrypted: b(13) % 7 !== 0,
     complianceState: b(9) % 5 === 0 ? 'noncompliant' : 'compliant',
     lastSyncDateTime: iso(Math.floor(now / DAY) * DAY - (b(10) % 48) * 3_600_000),
     enrolledDateTime: iso(Date.UTC(2023, 0, 1) + ((b(11) * 256 + b(12)) % 17_520) * 3_600_000),

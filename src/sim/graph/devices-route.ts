@@ -1,20 +1,23 @@
 // GET /v1.0/users/{user}/managedDevices (also the users('…') form): auth, the read permission
 // (DeviceManagementManagedDevices.Read.All), announced read Retry-After windows, outage, the read
-// limiter, scripted read answers, unknown users (404); then $select, $top and @odata.nextLink paging
-// over what the DeviceBook (devices.ts) lists now. Also `/_sim/devices?user=` for tests.
+// limiter, scripted read answers, unknown users (404); then the query held to Graph's v1.0 contract
+// ($select, $filter, $orderby naming only managedDevice properties, refused as Graph refuses them:
+// refusal.ts), $top and @odata.nextLink paging over what the DeviceBook (devices.ts) lists now. Also
+// `/_sim/devices?user=` for tests.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ManagedDevice } from '../../interfaces.js';
+import { checkQuery } from '../../graph/contract/check.js';
 import { delay, readBody, sendJson } from '../http.js';
 import type { SimState } from '../state.js';
 import { PERMISSIONS } from '../tokens.js';
-import { DEVICE_FIELDS } from './devices.js';
+import { refusal } from './refusal.js';
 import { type ReplyIds, replyError, replyHeaders } from './responses.js';
 import type { SimRoute } from './server.js';
 import { userFromPath, userPathPattern } from './user-path.js';
 import { formatRetryAfter } from './windows.js';
 
 const PATH = userPathPattern('managedDevices');
+const TYPE = 'microsoft.graph.managedDevice';
 
 /** The user of a managedDevices path (lower-cased), or undefined. */
 export function parseDevicesPath(rawPath: string): string | undefined {
@@ -38,35 +41,51 @@ async function handleDevices(
   const book = state.devices;
   const now = Date.now();
   const answer = decideRead(state, user ?? '', header(req, 'authorization'), now);
+  const q = url.searchParams;
+  // Graph parses the query of an authorised request before reading anything: a property v1.0 lacks
+  // refuses the whole read, whoever the user.
+  const violation = answer.status === 200 ? checkQuery(TYPE, q)[0] : undefined;
+  const status = violation ? 400 : answer.status;
   await delay(state.latencyMs + (answer.delayMs ?? 0));
   if (answer.announceMs !== undefined) book.windows.announce(Date.now(), Date.now() + answer.announceMs);
-  book.counted(user ?? '', answer.status);
+  book.counted(user ?? '', status);
   if (user === undefined) return replyError(res, 400, ids, { code: 'BadRequest', message: 'Invalid user.' });
+  if (violation) {
+    const { code, message } = refusal(violation);
+    return replyError(res, 400, ids, { code, message });
+  }
+  // The control's `refuseSelect`: refuse a v1.0 property as if it were unknown (a systemic-400 drill).
+  const refused = (q.get('$select') ?? '').split(',').find((f) => book.refusedFields.has(f.trim()));
+  if (refused && answer.status === 200) {
+    return replyError(res, 400, ids, {
+      code: 'BadRequest',
+      message: `Parsing OData Select and Expand failed: Could not find a property named '${refused.trim()}' on type 'microsoft.graph.managedDevice'.`,
+    });
+  }
   if (answer.status !== 200) {
     return replyError(res, answer.status, ids, {
       ...(answer.code ? { code: answer.code } : {}),
       ...(answer.retryAfter ? { retryAfter: answer.retryAfter } : {}),
     });
   }
-  const q = url.searchParams;
-  const select = (q.get('$select') ?? DEVICE_FIELDS.join(',')).split(',').map((f) => f.trim());
-  const unknown = select.find(
-    (f) => !(DEVICE_FIELDS as readonly string[]).includes(f) || book.refusedFields.has(f),
-  );
+  const selectText = q.get('$select');
+  const select = selectText === null ? null : selectText.split(',').map((f) => f.trim());
   const top = q.get('$top') === null ? book.pageSize : Number(q.get('$top'));
   const offset = Number(q.get('$skiptoken') ?? '0');
-  if (unknown || !Number.isInteger(top) || top < 1 || top > 999 || !Number.isInteger(offset) || offset < 0) {
+  if (!Number.isInteger(top) || top < 1 || top > 999 || !Number.isInteger(offset) || offset < 0) {
+    return replyError(res, 400, ids, { code: 'BadRequest', message: 'Invalid $top or $skiptoken.' });
+  }
+  if (q.has('$filter') || q.has('$orderby')) {
+    // Valid v1.0 properties, but this fake does not evaluate them: say so rather than ignore them.
     return replyError(res, 400, ids, {
       code: 'BadRequest',
-      message: unknown
-        ? `Could not find a property named '${unknown}' on type 'microsoft.graph.managedDevice'.`
-        : 'Invalid $top or $skiptoken.',
+      message: 'The simulator does not evaluate $filter or $orderby on managedDevices.',
     });
   }
   const all = book.list(user, Date.now());
   const page = all.slice(offset, offset + top);
   const body: Record<string, unknown> = {
-    '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${user}')/managedDevices(${select.join(',')})`,
+    '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users('${user}')/managedDevices${select ? `(${select.join(',')})` : ''}`,
   };
   if (offset + top < all.length) {
     // Graph keeps the `$` of system query options literal in its nextLinks.
@@ -75,9 +94,8 @@ async function handleDevices(
     const query = [...next].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
     body['@odata.nextLink'] = `http://${header(req, 'host') ?? '127.0.0.1'}${url.pathname}?${query}`;
   }
-  body.value = page.map((d) =>
-    Object.fromEntries(select.map((f) => [f, d[f as keyof ManagedDevice] ?? null])),
-  );
+  // Without $select Graph lists every property it has for the device.
+  body.value = page.map((d) => (select ? Object.fromEntries(select.map((f) => [f, d[f] ?? null])) : d));
   sendJson(res, 200, body, replyHeaders(ids));
 }
 

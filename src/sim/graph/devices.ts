@@ -4,21 +4,20 @@
 // `retireDelayMs`, except those that never check in (stay retirePending) or fail (retireFailed). Users
 // get 0–3 devices derived from a hash of the user (device-fixtures.ts), or what a control sets.
 import { z } from 'zod';
-import { DEVICE_FIELDS } from '../../graph/devices.js';
-import type { ManagedDevice } from '../../interfaces.js';
+import { enumMembers, propertiesOf } from '../../graph/contract/load.js';
 import { stableGuid } from '../tokens.js';
 import type { AppLimit, ScriptStep } from '../types.js';
-import { defaultDevices, iso, makeDevice } from './device-fixtures.js';
+import { defaultDevices, iso, makeDevice, type SimDevice } from './device-fixtures.js';
 import { Limiter } from './limiter.js';
 import { AnnouncedWindows } from './windows.js';
 
-export { defaultDevices, makeDevice } from './device-fixtures.js';
+export { defaultDevices, makeDevice, type SimDevice } from './device-fixtures.js';
 
 export const DEVICE_BEHAVIOURS = ['normal', 'neverChecksIn', 'fails'] as const;
 export type DeviceBehaviour = (typeof DEVICE_BEHAVIOURS)[number];
 
-/** A device as a control sets it: every field optional (the id is derived when absent). */
-export type SimDeviceInput = Partial<ManagedDevice> & { behaviour?: DeviceBehaviour };
+/** A device as a control sets it: v1.0 properties, every one optional (the id is derived when absent). */
+export type SimDeviceInput = Partial<SimDevice> & { behaviour?: DeviceBehaviour };
 
 export interface ReadStats {
   calls: number;
@@ -33,18 +32,37 @@ export interface ReadStats {
 export interface DeviceView {
   user: string;
   retiredAt: string | null;
-  devices: ManagedDevice[];
+  devices: SimDevice[];
 }
 
-// The fields the fake knows are the inventory's $select (one list: src/graph/devices.ts).
-export { DEVICE_FIELDS };
-
-const text = z.string().max(256).nullable().optional();
-const deviceInput = z.strictObject({
-  ...Object.fromEntries(DEVICE_FIELDS.map((f) => [f, text])),
-  id: z.string().min(1).max(64).optional(),
-  behaviour: z.enum(DEVICE_BEHAVIOURS).optional(),
-});
+/**
+ * A control's device: any v1.0 `managedDevice` property of a plain type (strings, booleans, numbers,
+ * enums by their members), nothing else. The fields come from Microsoft's metadata, never from the
+ * product's $select: a beta name such as `ownerType` is refused here as Graph would refuse it.
+ */
+function deviceSchema() {
+  const fields: Record<string, z.ZodType> = {};
+  for (const [name, type] of Object.entries(propertiesOf('managedDevice') ?? {})) {
+    const members = enumMembers(type);
+    const plain =
+      type === 'Edm.String' || type === 'Edm.DateTimeOffset'
+        ? z.string().max(256)
+        : type === 'Edm.Boolean'
+          ? z.boolean()
+          : type === 'Edm.Int32' || type === 'Edm.Int64'
+            ? z.number().int()
+            : members
+              ? z.enum(members as [string, ...string[]])
+              : undefined;
+    if (plain) fields[name] = plain.nullable().optional();
+  }
+  return z.strictObject({
+    ...fields,
+    id: z.string().min(1).max(64).optional(),
+    behaviour: z.enum(DEVICE_BEHAVIOURS).optional(),
+  });
+}
+const deviceInput = deviceSchema();
 const userKey = z.string().min(1).max(256);
 
 /** The device controls (part of the simulator's control schema, control.ts). */
@@ -97,7 +115,7 @@ function behaviourByPrefix(user: string): DeviceBehaviour {
 
 /** Every device of the simulated tenant and what retires did to them; the read limiter and counters. */
 export class DeviceBook {
-  private explicit = new Map<string, (ManagedDevice & { behaviour?: DeviceBehaviour })[]>();
+  private explicit = new Map<string, (SimDevice & { behaviour?: DeviceBehaviour })[]>();
   private behaviours = new Map<string, DeviceBehaviour>();
   private retired = new Map<string, number>();
   private scripts = new Map<string, ScriptStep[]>();
@@ -138,11 +156,14 @@ export class DeviceBook {
     const list =
       typeof spec === 'number'
         ? Array.from({ length: spec }, (_, i) => makeDevice(key, `n${i}`))
-        : spec.map((d, i) => ({
-            ...makeDevice(key, `l${i}`),
-            ...d,
-            id: d.id ?? stableGuid(`device:${key}:l${i}`),
-          }));
+        : spec.map(
+            (d, i) =>
+              ({
+                ...makeDevice(key, `l${i}`),
+                ...d,
+                id: d.id ?? stableGuid(`device:${key}:l${i}`),
+              }) as SimDevice & { behaviour?: DeviceBehaviour },
+          );
     this.explicit.set(key, list);
   }
 
@@ -169,13 +190,13 @@ export class DeviceBook {
   }
 
   /** The devices a read lists now, with the managementState a retire gave them. */
-  list(user: string, now = Date.now()): ManagedDevice[] {
+  list(user: string, now = Date.now()): SimDevice[] {
     const key = user.toLowerCase();
     const base = this.explicit.get(key) ?? defaultDevices(key, now);
     const retiredAt = this.retired.get(key);
-    const out: ManagedDevice[] = [];
+    const out: SimDevice[] = [];
     for (const device of base) {
-      const { behaviour: own, ...d } = device as ManagedDevice & { behaviour?: DeviceBehaviour };
+      const { behaviour: own, ...d } = device as SimDevice & { behaviour?: DeviceBehaviour };
       if (retiredAt === undefined) {
         out.push(d);
         continue;

@@ -3,13 +3,18 @@
 // taskProcessingResults/{id}/microsoft.graph.identityGovernance.resume with a bearer token and
 // {data:{operationStatus:"completed"|"failed"}, source, type:"lifecycleEvent"} → 204. Every call that
 // got through is recorded (GET /_sim/lifecycle, Simulator.lifecycle()), so tests see what a workflow got.
+// The body is held to the v1.0 `resume` action first (its parameters, the callback data's properties,
+// the operationStatus enum): what the contract refuses is answered as Graph does (refusal.ts).
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { readBody, sendJson } from '../http.js';
+import { checkRequest } from '../../graph/contract/check.js';
+import { readBody } from '../http.js';
 import type { SimState } from '../state.js';
 import { PERMISSIONS } from '../tokens.js';
+import { refusal } from './refusal.js';
+import { replyError } from './responses.js';
 import type { SimRoute } from './server.js';
 
 const GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
@@ -65,14 +70,9 @@ const body = z.object({
   type: z.literal('lifecycleEvent'),
 });
 
+/** Graph's error body, innerError with request-id, date and client-request-id (responses.ts). */
 function error(res: ServerResponse, status: number, code: string, message: string): void {
-  const requestId = randomUUID();
-  sendJson(
-    res,
-    status,
-    { error: { code, message, innerError: { 'request-id': requestId, date: new Date().toISOString() } } },
-    { 'request-id': requestId },
-  );
+  replyError(res, status, { requestId: randomUUID() }, { code, message });
 }
 
 export const lifecycleRoute: SimRoute = {
@@ -97,9 +97,24 @@ export const lifecycleRoute: SimRoute = {
         'Insufficient privileges to complete the operation.',
       );
     }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw ?? '');
+    } catch {
+      json = undefined;
+    }
+    const violation = checkRequest({
+      method: 'POST',
+      path: url.pathname.replace(/^\/v1\.0/, ''),
+      body: json,
+    })[0];
+    if (violation) {
+      const r = refusal(violation);
+      return error(res, r.status, r.code, r.message);
+    }
     let parsed: z.infer<typeof body>;
     try {
-      parsed = body.parse(JSON.parse(raw ?? ''));
+      parsed = body.parse(json);
     } catch {
       return error(
         res,

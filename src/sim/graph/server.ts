@@ -1,12 +1,14 @@
 // The Graph fake (plain http on loopback): the retire action, plus the /_sim control and stats API.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { checkRequest } from '../../graph/contract/check.js';
 import { applyControl, InvalidControlError, resetState } from '../control.js';
 import { delay, readBody, sendJson } from '../http.js';
 import type { SimState } from '../state.js';
 import { decide } from './decide.js';
 import { devicesRoute, devicesView } from './devices-route.js';
 import { lifecycleRoute } from './lifecycle.js';
+import { refusal } from './refusal.js';
 import { replyError, replySuccess } from './responses.js';
 import { userFromPath, userPathPattern } from './user-path.js';
 import { userRoute, usersRoute } from './users.js';
@@ -76,7 +78,15 @@ async function handle(state: SimState, req: IncomingMessage, res: ServerResponse
   res.on('close', () => finish(res.writableFinished ? res.statusCode : 0));
 
   const decision = decide(state, user, headerValue(req, 'authorization'), at);
-  await readBody(req, 64 * 1024).catch(() => '');
+  const raw = await readBody(req, 64 * 1024).catch(() => '');
+  // removeAllDevicesFromManagement takes no parameters (v1.0 metadata): a body naming one is refused
+  // as Graph refuses it, before anything happens to the user's devices.
+  const violation =
+    decision.status >= 200 && decision.status < 300 ? actionViolation(rawPath, raw) : undefined;
+  if (violation) {
+    await delay(state.latencyMs);
+    return replyError(res, 400, ids, violation);
+  }
   await delay(state.latencyMs + (decision.delayMs ?? 0));
   if (decision.announce) {
     const sentAt = Date.now();
@@ -140,6 +150,17 @@ async function handleControl(
     return sendJson(res, 200, { ok: true });
   }
   sendJson(res, 404, { error: { code: 'not_found', message: `no route for ${req.method} ${url.pathname}` } });
+}
+
+function actionViolation(rawPath: string, raw: string): { code: string; message: string } | undefined {
+  let body: unknown;
+  try {
+    body = raw.trim() === '' ? undefined : JSON.parse(raw);
+  } catch {
+    return { code: 'BadRequest', message: 'The request body is not valid JSON.' };
+  }
+  const violation = checkRequest({ method: 'POST', path: rawPath.replace(/^\/v1\.0\//, ''), body })[0];
+  return violation ? refusal(violation) : undefined;
 }
 
 export function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -1,5 +1,9 @@
-// Reading a GET /v1.0/users query the way Graph does: the leave-date $filter (comparisons joined by
-// `and`, evaluated for real), $select, $top and the skip token, each refused with Graph's 400 codes.
+// Reading a GET /v1.0/users query the way Graph does: first the contract (every property named in
+// $select, $filter, $orderby must be a v1.0 `user` property: refusal.ts words the 400), then the
+// leave-date $filter (comparisons joined by `and`, evaluated for real), $top and the skip token, each
+// refused with Graph's 400 codes.
+import { checkQuery } from '../../graph/contract/check.js';
+import { refusal } from './refusal.js';
 import type { SimUser } from './users.js';
 
 /** Graph's DateTimeOffset literal in $filter: unquoted, with seconds optional and an offset or Z. */
@@ -79,24 +83,26 @@ export function matchesLeave(user: SimUser, clauses: readonly Clause[]): boolean
   );
 }
 
-const SELECTABLE = ['id', 'userPrincipalName', 'displayName', 'accountEnabled', 'employeeLeaveDateTime'];
 /** Without $select Graph returns its default set, which does not include the leave date. */
 const DEFAULT_SELECT = ['id', 'userPrincipalName', 'displayName'];
 export const KNOWN_OPTIONS = new Set(['$filter', '$select', '$count', '$top', '$skiptoken']);
 const DEFAULT_TOP = 100;
+export const USER_TYPE = 'microsoft.graph.user';
 
+/** Refuses a query naming what v1.0's `user` lacks (a property, an option), as Graph does. */
+export function checkUserQuery(query: URLSearchParams): void {
+  const violation = checkQuery(USER_TYPE, query)[0];
+  if (violation) {
+    const r = refusal(violation);
+    throw new QueryError(r.code, r.message, r.status);
+  }
+}
+
+/** The $select fields (any v1.0 user property: checkUserQuery ran first), or Graph's default set. */
 export function parseSelect(raw: string | null): string[] {
   if (raw === null) return DEFAULT_SELECT;
-  const fields = raw.split(',').map((f) => f.trim());
-  for (const f of fields) {
-    if (!SELECTABLE.includes(f)) {
-      throw new QueryError(
-        'Request_BadRequest',
-        `Could not find a property named '${f}' on type 'microsoft.graph.user'.`,
-      );
-    }
-  }
-  return fields;
+  checkUserQuery(new URLSearchParams({ $select: raw }));
+  return raw.split(',').map((f) => f.trim());
 }
 
 export function parseTop(raw: string | null): number {

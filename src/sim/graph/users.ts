@@ -11,6 +11,7 @@ import { PERMISSIONS, stableGuid } from '../tokens.js';
 import { type ReplyIds, replyError, replyHeaders } from './responses.js';
 import type { SimRoute } from './server.js';
 import {
+  checkUserQuery,
   FILTERABLE,
   KNOWN_OPTIONS,
   matchesLeave,
@@ -159,6 +160,7 @@ export async function handleUsers(
   let top: number;
   const count = q.get('$count');
   try {
+    checkUserQuery(q);
     for (const key of q.keys()) {
       if (key.startsWith('$') && !KNOWN_OPTIONS.has(key)) {
         throw new QueryError('Request_BadRequest', `Query option '${key}' is not supported.`);
@@ -198,9 +200,14 @@ export async function handleUsers(
   };
   if (count === 'true') body['@odata.count'] = total;
   if (offset + top < total) body['@odata.nextLink'] = nextLink(req, url, offset + top);
-  body.value = page.map((u) => Object.fromEntries(select.map((f) => [f, u[f as keyof SimUser]])));
+  body.value = page.map((u) => pick(u, select));
   state.directory.reads.ok++;
   sendJson(res, 200, body, replyHeaders(ids));
+}
+
+/** The selected properties; a v1.0 property this directory does not keep reads as null, as unset ones do. */
+function pick(u: SimUser, select: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(select.map((f) => [f, (u as unknown as Record<string, unknown>)[f] ?? null]));
 }
 
 /** The same query on this host with a skip token for the next page (other options kept, as Graph does). */
@@ -243,6 +250,7 @@ export async function handleUser(
   let select: string[];
   try {
     key = decodeURIComponent(ONE_USER.exec(url.pathname)?.[1] ?? '');
+    checkUserQuery(url.searchParams);
     select = parseSelect(selectText);
   } catch (err) {
     if (err instanceof QueryError) return fail(err);
@@ -264,7 +272,7 @@ export async function handleUser(
     200,
     {
       '@odata.context': `https://graph.microsoft.com/v1.0/$metadata#users(${select.join(',')})/$entity`,
-      ...Object.fromEntries(select.map((f) => [f, user[f as keyof SimUser]])),
+      ...pick(user, select),
     },
     replyHeaders(ids),
   );

@@ -157,7 +157,7 @@ inventory ${time(e.inventoriedAt)}${e.action ? html` · action ${time(e.action.a
   const rows = e.devices.map(
     (
       d,
-    ) => html`<tr><td class="mono">${d.id}</td><td>${d.deviceName ?? '–'}</td><td>${d.operatingSystem ?? '–'} ${d.osVersion ?? ''}</td><td class="mono">${d.serialNumber ?? '–'}</td><td>${d.ownerType ?? '–'}</td><td>${d.managementState ?? '–'}</td>
+    ) => html`<tr><td class="mono">${d.id}</td><td>${d.deviceName ?? '–'}</td><td>${d.operatingSystem ?? '–'} ${d.osVersion ?? ''}</td><td class="mono">${d.serialNumber ?? '–'}</td><td>${d.managedDeviceOwnerType ?? '–'}</td><td>${d.managementState ?? '–'}</td>
 <td>${d.after ? (d.after.stateAfter ?? html`<span class="muted">gone</span>`) : html`<span class="muted">not checked yet</span>`}</td><td class="${RESULT_CLASS[d.after?.result ?? ''] ?? ''}">${d.after?.result ?? '–'}</td><td>${time(d.after?.checkedAt)}</td></tr>`,
   );
   return html`${summary}<div class="wrap"><table><caption class="visually-hidden">Devices before and after</caption>
