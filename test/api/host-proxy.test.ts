@@ -6,6 +6,7 @@
 // - /readyz stays ready while the circuit is open; the circuit is reported elsewhere.
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownAddresses } from '../../src/api/auth/host.js';
 import type { RunningApi } from '../../src/api/server.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { openCircuit } from '../../src/control/queue-control.js';
@@ -174,7 +175,10 @@ describe('item 3: Host allowlist (DNS rebinding)', () => {
       expect(r.status, host).toBe(421);
     }
     expect(await ctx.retire.count()).toBe(0);
-    for (const host of ['offboard.contoso.com', 'offboard.contoso.com:443', 'offboard-api:8080']) {
+    // The pod's own IP (what Prometheus and kubelet send) is served: rebinding needs a name.
+    const own = ownAddresses().find((a) => !a.startsWith('127.') && a !== '[::1]');
+    const mine = own ? [`${own}:${port}`] : [];
+    for (const host of ['offboard.contoso.com', 'offboard.contoso.com:443', 'offboard-api:8080', ...mine]) {
       const r = await call(a.url, 'GET', '/v1/queues', { headers: { host, ...bearer(KEYS.viewer) } });
       expect(r.status, host).toBe(200);
     }

@@ -1,9 +1,12 @@
 // DNS rebinding defence: a page on attacker.example whose name is re-pointed at 127.0.0.1 (or at
 // the ingress) reaches the API from the victim's browser as a same-origin caller, so Origin and
 // Sec-Fetch-Site look innocent. What it cannot change is the Host header: it names the attacker's
-// domain. So every request must name an allowed host: the loopback names, plus API_PUBLIC_HOSTS.
+// domain. So every request must name an allowed host: the loopback names, API_PUBLIC_HOSTS, or an
+// IP address of this machine's own interfaces (kubelet probes and Prometheus scrape the pod IP;
+// rebinding needs a name, and a page served from the API's own IP is the API itself).
 // This runs first, in every auth mode (API_AUTH=disabled included), on every route except the
 // probes below.
+import { networkInterfaces } from 'node:os';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { normaliseHostName } from '../../config/net-fields.js';
 import { errorBody } from '../errors.js';
@@ -29,10 +32,22 @@ export function hostOf(header: string | undefined): string | null {
   return normaliseHostName(m[1]);
 }
 
+/** This machine's interface addresses as hostOf() writes them (IPv6 in brackets, no zone). */
+export function ownAddresses(): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      const name = normaliseHostName(a.family === 'IPv6' ? `[${a.address.split('%')[0]}]` : a.address);
+      if (name) out.push(name);
+    }
+  }
+  return out;
+}
+
 /** The allowlist as a predicate: true when the request's Host names this API. */
-export function hostAllowed(header: string | undefined, publicHosts: readonly string[]): boolean {
+export function hostAllowed(header: string | undefined, allowed: ReadonlySet<string>): boolean {
   const host = hostOf(header);
-  return host !== null && (LOOPBACK_NAMES.includes(host) || publicHosts.includes(host));
+  return host !== null && allowed.has(host);
 }
 
 function pathOf(request: FastifyRequest): string {
@@ -48,8 +63,10 @@ function pathOf(request: FastifyRequest): string {
  */
 export function registerHostAllowlist(app: FastifyInstance, opts: HostAllowlistOptions): void {
   const exempt = new Set(opts.exempt ?? PROBES);
+  // Read once: a pod's or container's addresses do not change while it runs.
+  const allowed = new Set([...LOOPBACK_NAMES, ...ownAddresses(), ...opts.publicHosts]);
   app.addHook('onRequest', async (request, reply) => {
-    if (hostAllowed(request.headers.host, opts.publicHosts)) return;
+    if (hostAllowed(request.headers.host, allowed)) return;
     if (exempt.has(pathOf(request)) && (request.method === 'GET' || request.method === 'HEAD')) return;
     request.log.warn(
       { host: String(request.headers.host ?? '').slice(0, 100) },
