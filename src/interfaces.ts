@@ -252,6 +252,8 @@ export const AUDIT_TYPES = [
   'resumed',
   'circuit-open',
   'sweep',
+  // a plan (console Check, `import --plan`): who looked at which users' state, nothing changed
+  'planned',
   // evidence (src/evidence)
   'inventory',
   'no_devices',

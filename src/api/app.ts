@@ -14,6 +14,7 @@ import { ownKey } from '../queue/names.js';
 import { VERSION } from '../version.js';
 import { actorOf } from './auth/access.js';
 import { createAuthFailureLimiter } from './auth/failures.js';
+import { registerHostAllowlist } from './auth/host.js';
 import { createKeyStore } from './auth/keys.js';
 import { registerAuth } from './auth/plugin.js';
 import { consoleRoutes } from './console/plugin.js';
@@ -116,6 +117,9 @@ async function assemble(
     handlerTimeout: opts.handlerTimeoutMs ?? HANDLER_TIMEOUT_MS,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 256 },
+    // X-Forwarded-For names the client only when the peer is one of API_TRUSTED_PROXIES; otherwise
+    // request.ip is the socket's address (what the failed-auth and request limits count by).
+    trustProxy: config.api.trustedProxies.length > 0 ? [...config.api.trustedProxies] : false,
     // Errors raised before routing (bad URL encoding, over-long path parameters) in our shape too.
     frameworkErrors: (error, request, reply: FastifyReply) => {
       const e = toHttpError(error);
@@ -133,6 +137,8 @@ async function assemble(
   );
 
   await app.register(helmet, { global: true, contentSecurityPolicy: API_CSP });
+  // Before auth and everything else: a rebinding page must learn nothing, in every auth mode.
+  registerHostAllowlist(app, { publicHosts: config.api.publicHosts });
   await registerOpenApi(app, VERSION);
   registerAuth(app, {
     keys: deps.keys,

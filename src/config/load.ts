@@ -115,6 +115,13 @@ export interface Config {
      * in Redis so every replica shares the budget; past it the address gets 429 until the window ends.
      */
     authFailureLimit: RateLimit;
+    /**
+     * Host names the API answers to besides the loopback names (API_PUBLIC_HOSTS, default none):
+     * lower case, no port, IPv6 in brackets. Any other Host is refused (DNS rebinding).
+     */
+    publicHosts: string[];
+    /** Proxies (CIDRs) whose X-Forwarded-For names the client (API_TRUSTED_PROXIES, default none). */
+    trustedProxies: string[];
   };
   console: {
     /** 32-byte key encrypting console session cookies (CONSOLE_SESSION_KEY); unset: random per process. */
@@ -244,6 +251,8 @@ function toConfig(e: EnvValues): Config {
       rateLimitPerMinute: e.API_RATE_LIMIT,
       bodyLimitBytes: e.API_BODY_LIMIT,
       authFailureLimit: e.API_AUTH_FAILURE_LIMIT,
+      publicHosts: e.API_PUBLIC_HOSTS,
+      trustedProxies: e.API_TRUSTED_PROXIES,
     },
     console: { sessionKey: e.CONSOLE_SESSION_KEY, sessionTtlMs: e.CONSOLE_SESSION_TTL },
     schedule: { csvDir: e.SCHEDULE_CSV_DIR },

@@ -19,6 +19,7 @@ import {
   urlList,
   wholeNumber,
 } from './fields.js';
+import { cidrList, hostList } from './net-fields.js';
 import { clusterNodesOf, isClusterUrl, parseNodeList, type RedisNode, redact } from './redis-url.js';
 
 export interface LoadOptions {
@@ -154,6 +155,8 @@ export const envFields = z.object({
   API_RATE_LIMIT: wholeNumber(1, 1_000_000).prefault('600'),
   API_BODY_LIMIT: wholeNumber(1024, 64 * 1024 * 1024).prefault(String(4 * 1024 * 1024)),
   API_AUTH_FAILURE_LIMIT: rate('20/1m').prefault('20/1m'),
+  API_PUBLIC_HOSTS: hostList().prefault(''),
+  API_TRUSTED_PROXIES: cidrList().prefault(''),
 
   // Operator console (/console): session cookie encryption key and lifetime
   CONSOLE_SESSION_KEY: aesKey().optional(),

@@ -17,9 +17,11 @@ import {
 } from '../guard/pipeline.js';
 import type { BatchSummary } from '../guard/types.js';
 import { holdCauseText } from '../guard/window.js';
+import { othersJobs } from '../intake/privacy.js';
 import { assertTimeZone } from '../intake/timezone.js';
 import { InvalidRequestError } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
+import { appendAudit } from '../records/audit.js';
 import { type Header, ImportFormatError, parseHeader, rowToRequest } from './row.js';
 
 export interface ImportRowEvent {
@@ -64,6 +66,12 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   onRow?: (row: ImportRowEvent) => void;
   onRowError?: (e: { line: number; error: string }) => void;
+  /**
+   * The importer is a producer (the console's submit page): users pending through someone else's
+   * request count as `accepted` (plan: new), as an ordinary row would, never as duplicates
+   * (src/intake/privacy.ts). Row events are not adjusted. Default false.
+   */
+  producerView?: boolean;
 }
 
 export interface ImportResult {
@@ -121,10 +129,13 @@ export async function importCsv(
   };
   // The pipeline reports invalid rows and repeats in file order (a plan also new rows and users
   // with a pending job); a real run's accepted rows come with the enqueue results.
+  // Pending jobs that duplicates fold into: someone else's are hidden from a producer (below).
+  const joined: string[] = [];
   const onItem = (e: ItemEvent) => {
     if (e.status === 'invalid') return rowError(e.n, e.error, e.user);
     if (e.status === 'new') result.accepted++;
     else result.duplicate++;
+    if (e.status === 'duplicate' && e.jobId) joined.push(e.jobId);
     const { n, ...rest } = e;
     opts.onRow?.({ line: n, ...rest });
   };
@@ -160,7 +171,10 @@ export async function importCsv(
               continue;
             }
             if (x.status === 'accepted') result.accepted++;
-            else result.duplicate++;
+            else {
+              result.duplicate++;
+              joined.push(x.id);
+            }
             opts.onRow?.({ line: x.index, user: x.user, status: x.status, jobId: x.id });
           }
           progress('enqueueing', done);
@@ -171,6 +185,14 @@ export async function importCsv(
         result.holdReason = holdCauseText(ctx, r.cause);
       }
     }
+    if (opts.producerView && joined.length > 0) {
+      const foreign = await othersJobs(ctx, joined, opts.meta.requestedBy);
+      const hidden = joined.filter((id) => foreign.has(id)).length;
+      result.duplicate -= hidden;
+      result.accepted += hidden;
+    }
+    // A plan changes nothing but reads who is pending: recorded like every other look at users.
+    if (plan) await auditPlan(ctx, opts.meta, result);
     progress('done');
     return result;
   } finally {
@@ -181,6 +203,22 @@ export async function importCsv(
       input.destroy();
     }
   }
+}
+
+async function auditPlan(ctx: QueueContext, meta: SubmitMeta, r: ImportResult): Promise<void> {
+  await appendAudit(ctx, {
+    type: 'planned',
+    actor: meta.requestedBy,
+    at: new Date().toISOString(),
+    details: {
+      source: meta.source,
+      lines: r.lines,
+      new: r.accepted,
+      duplicate: r.duplicate,
+      invalid: r.invalid,
+      wouldHold: r.wouldHold === true,
+    },
+  });
 }
 
 type Parser = ReturnType<typeof parse> & { skipped: Parsed[] };

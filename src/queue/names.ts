@@ -17,6 +17,8 @@ export function ownKey(prefix: string, ...parts: string[]): string {
 export const keys = {
   audit: (prefix: string) => ownKey(prefix, 'audit'),
   userHistory: (prefix: string, user: string) => ownKey(prefix, 'history', user),
+  /** Sorted set object id → last seen (ms) of one UPN (records/user-jobs.ts), expiring with HISTORY_TTL. */
+  upnAlias: (prefix: string, upn: string) => ownKey(prefix, 'upn-alias', upn),
   circuit: (prefix: string) => ownKey(prefix, 'circuit'),
   /** Incremented by every resume: workers compare it to forget token failures from before it. */
   resumeGeneration: (prefix: string) => ownKey(prefix, 'resume-generation'),

@@ -9,6 +9,7 @@ import { isValidUser } from '../intake/user.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
+import { recordUpnAliases } from '../records/user-jobs.js';
 import type { SweepSource } from './definition.js';
 import {
   type EntraLeaver,
@@ -167,6 +168,11 @@ export async function sweepEntra(
       if (await withdrawJob(ctx, wd.job, actor, detail)) withdrawn++;
     }
   }
+  // Entra named both: a later lookup by UPN finds these object-id jobs (records/user-jobs.ts).
+  await recordUpnAliases(
+    ctx,
+    read.leavers.flatMap((l) => (l.upn ? [{ upn: l.upn, objectId: l.id }] : [])),
+  );
   const items = submit.map((l) => ({
     user: l.id,
     effectiveAt: due(l),

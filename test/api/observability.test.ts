@@ -93,25 +93,23 @@ describe('/metrics', () => {
 });
 
 describe('/readyz and /healthz', () => {
-  it('fails readiness with the reason while the circuit is open, and recovers on resume', async () => {
+  it('stays ready while the circuit is open (reported in checks, /v1/queues and the metric), and closes on resume', async () => {
     expect((await t.app.inject({ url: '/readyz' })).json()).toMatchObject({
       status: 'ready',
       checks: { redis: 'ok', circuit: 'closed' },
     });
     await openCircuit(t.ctx, { code: 'invalid_client', reason: 'AADSTS7000215: invalid client secret' });
     const res = await t.app.inject({ url: '/readyz' });
-    expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({
-      status: 'not_ready',
-      checks: { circuit: 'open' },
-      error: { code: 'circuit_open' },
-    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'ready', checks: { redis: 'ok', circuit: 'open' } });
     expect(res.json().reason).toContain('invalid_client');
+    const queues = await t.app.inject({ url: '/v1/queues', headers: bearer(KEYS.viewer) });
+    expect(JSON.stringify(queues.json())).toContain('invalid_client');
     expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
     const m = (await t.app.inject({ url: '/metrics', headers: bearer(KEYS.operator) })).body;
     expect(m).toMatch(/^offboard_circuit_open\{code="invalid_client"\} 1$/m);
     await t.app.inject({ method: 'POST', url: '/v1/queues/retire/resume', headers: bearer(KEYS.operator) });
-    expect((await t.app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: '/readyz' })).json().checks.circuit).toBe('closed');
   });
 });
 

@@ -82,7 +82,13 @@ describe('submit leavers (producer)', () => {
     expect(res.body).not.toContain('<script>alert');
     expect(await retireJobs()).toBe(before);
     expect(await listBatches(t.ctx, { limit: 100 })).toHaveLength(0);
-    expect((await readAudit(t.ctx, { count: 10_000 })).length).toBe(auditBefore);
+    // The plan itself is audited (issue 19 item 11): one `planned` entry, nothing else.
+    const after = await readAudit(t.ctx, { count: 10_000 });
+    expect(after.length).toBe(auditBefore + 1);
+    expect(after[0]).toMatchObject({
+      type: 'planned',
+      details: { source: 'import', lines: 4, new: 1, invalid: 2 },
+    });
     // Above the threshold the plan says it would be held, still enqueuing nothing.
     const big = await post(c, 'check', `user\n${users('plan-big', THRESHOLD + 1)}`);
     expect(big.body).toMatch(/held for approval<\/dt><dd><span class="warn">yes<\/span>/);

@@ -9,8 +9,11 @@ import type { Principal } from './keys.js';
  * only, never from a header, and the session is accepted on the routes that declare it only.
  */
 export interface SessionAuth {
-  /** The session's principal, or null (no cookie, expired, forged, or its key no longer configured). */
-  principal(request: FastifyRequest): Principal | null;
+  /**
+   * The session's principal, or null (no cookie, expired, forged, signed out, or its key no longer
+   * configured).
+   */
+  principal(request: FastifyRequest): Promise<Principal | null>;
   /** Where a browser without a session is sent on GET/HEAD; other methods get 401. */
   signInPath: string;
 }

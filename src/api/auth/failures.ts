@@ -1,6 +1,7 @@
 // Failed authentications per client address, counted in Redis so every API replica shares one
-// budget: past API_AUTH_FAILURE_LIMIT an address gets 429 on every keyed request (a valid key
-// included, or brute force would learn which guess was right) until its window ends.
+// budget: past API_AUTH_FAILURE_LIMIT an address's further failures get 429 until its window ends.
+// A valid key is never throttled here (auth/plugin.ts asks only after a key failed), so one bad
+// client behind a shared address (an ingress; see API_TRUSTED_PROXIES) cannot lock others out.
 // Redis trouble never locks anyone out: the limiter then steps aside, like the request limiter.
 import type { RateLimit } from '../../config/parse.js';
 import { runScript } from '../../lua/scripts.js';

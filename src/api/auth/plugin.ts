@@ -59,7 +59,7 @@ function challenge(reply: FastifyReply, access: Access): void {
 }
 
 /** Resolves the caller or throws 401; checks the role or throws 403. */
-function authorise(request: FastifyRequest, reply: FastifyReply, opts: AuthOptions): void {
+async function authorise(request: FastifyRequest, reply: FastifyReply, opts: AuthOptions): Promise<void> {
   const access = request.routeOptions.config.access;
   if (!access) {
     // 404s have no route; everything else must declare its access.
@@ -80,7 +80,7 @@ function authorise(request: FastifyRequest, reply: FastifyReply, opts: AuthOptio
   }
   if ('session' in access) {
     // Session routes (the console) take the cookie only: a header key is not looked at.
-    const principal = access.session.principal(request);
+    const principal = await access.session.principal(request);
     if (!principal) throw new SignInRequiredError(access.session.signInPath);
     admit(request, reply, principal, access.roles);
     return;
@@ -142,31 +142,25 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   const { failures } = opts;
   app.addHook('onRequest', async (request, reply) => {
     try {
-      // An address over its failure budget is refused before its key is even looked at.
-      if (failures && !opts.disabled && needsKey(request) && presentedKey(request.headers).kind !== 'none') {
-        const waitMs = await failures.blockedFor(request.ip);
-        if (waitMs > 0) throw tooManyFailures(reply, waitMs);
-      }
-      authorise(request, reply, opts);
+      await authorise(request, reply, opts);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       if (err instanceof SignInRequiredError && SAFE_METHODS.has(request.method)) {
         return reply.redirect(err.location, 303);
       }
       let refusal = err;
+      // Only failures are throttled: a valid key is admitted above whatever its address did, so
+      // one bad client behind a shared ingress address cannot lock everyone else out. Keys from
+      // `offboard keys new` are 256-bit random, so answering a right guess with 200 teaches a brute-forcer nothing usable.
       if (err instanceof BadCredentialError && failures) {
-        const waitMs = await failures.record(request.ip);
+        const blocked = await failures.blockedFor(request.ip);
+        const waitMs = blocked > 0 ? blocked : await failures.record(request.ip);
         if (waitMs > 0) refusal = tooManyFailures(reply, waitMs);
       }
       request.log.info({ code: refusal.code, status: refusal.status }, 'request refused');
       return reply.status(refusal.status).send(errorBody(toHttpError(refusal)));
     }
   });
-}
-
-function needsKey(request: FastifyRequest): boolean {
-  const access = request.routeOptions.config.access;
-  return access !== undefined && !('public' in access);
 }
 
 function tooManyFailures(reply: FastifyReply, waitMs: number): ApiError {

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { TwoPersonRuleError } from '../../guard/errors.js';
 import type { Access, SessionAuth } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError, type HttpError, toHttpError } from '../errors.js';
+import { ApiError, type HttpError, REDIS_UNAVAILABLE, toHttpError } from '../errors.js';
 import { type Html, html } from './html.js';
 import { bare, csrfField, layout, type View } from './layout.js';
 import { batchPages } from './pages/batches.js';
@@ -22,7 +22,9 @@ import { submitPages } from './pages/submit.js';
 import {
   COOKIE_NAME,
   COOKIE_PATH,
+  type ConsoleSession,
   type Flash,
+  isSignedOut,
   newToken,
   overTls,
   principalByDigest,
@@ -125,16 +127,26 @@ export const consoleRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
 
   const sessionAuth: SessionAuth = {
     signInPath: '/console/sign-in',
-    principal(request) {
+    async principal(request) {
       // The API's auth hook runs before this context's cookie hooks: decode from the header here.
+      let data: ConsoleSession;
       try {
         const raw = app.parseCookie(request.headers.cookie ?? '')[COOKIE_NAME];
-        const data = readSession(raw ? app.decodeSecureSession(raw, request.log) : null);
-        if (!data.sub || !data.exp || data.exp <= Date.now()) return null;
-        return principalByDigest(config.api.keys, data.sub);
+        data = readSession(raw ? app.decodeSecureSession(raw, request.log) : null);
       } catch {
         return null;
       }
+      if (!data.sub || !data.exp || !data.sid || data.exp <= Date.now()) return null;
+      const principal = principalByDigest(config.api.keys, data.sub);
+      if (!principal) return null;
+      let signedOut: boolean;
+      try {
+        signedOut = await isSignedOut(ctx.redis, ctx.prefix, data.sid);
+      } catch {
+        // Fail closed: without Redis a signed-out copy of the cookie cannot be told apart.
+        throw new ApiError(REDIS_UNAVAILABLE.status, REDIS_UNAVAILABLE.code, REDIS_UNAVAILABLE.message);
+      }
+      return signedOut ? null : principal;
     },
   };
   const route = (access: Access) => ({ access, helmet: CONSOLE_CSP });

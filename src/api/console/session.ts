@@ -2,9 +2,14 @@
 // secretbox) and holds the SHA-256 digest of the key that signed in, an absolute expiry and the
 // CSRF token. Every request resolves the digest against the configured keys again, so a key that
 // is removed (or whose role changes) takes effect at the next request, exactly as on the API.
+// A cookie cannot be taken back from a browser (or from whoever copied it), so sign-out records the
+// session's id in Redis until the session would have expired, and every request checks that list:
+// sign-out ends the session on every replica and for every copy of the cookie.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyEntry } from '../../config/api-keys.js';
+import { ownKey } from '../../queue/names.js';
+import type { RedisClient } from '../../redis/connection.js';
 import type { Principal } from '../auth/keys.js';
 
 export const COOKIE_NAME = 'offboard_console';
@@ -16,6 +21,8 @@ export interface ConsoleSession {
   sub?: string;
   /** Absolute end of the sign-in (ms); never extended by activity. */
   exp?: number;
+  /** Random id of this sign-in, what sign-out revokes. A cookie without one is not a session. */
+  sid?: string;
   /** Synchronizer token every form posts back as `_csrf`. */
   csrf?: string;
   /** One message for the next page (the result of an action). */
@@ -26,6 +33,7 @@ declare module '@fastify/secure-session' {
   interface SessionData {
     sub: string;
     exp: number;
+    sid: string;
     csrf: string;
     flash: Flash;
   }
@@ -75,11 +83,13 @@ export function readSession(session: { get(key: string): unknown } | null | unde
   if (!session) return {};
   const sub = session.get('sub');
   const exp = session.get('exp');
+  const sid = session.get('sid');
   const csrf = session.get('csrf');
   const flash = session.get('flash') as Flash | undefined;
   return {
     ...(typeof sub === 'string' ? { sub } : {}),
     ...(typeof exp === 'number' ? { exp } : {}),
+    ...(typeof sid === 'string' ? { sid } : {}),
     ...(typeof csrf === 'string' ? { csrf } : {}),
     ...(flash && typeof flash.text === 'string' ? { flash } : {}),
   };
@@ -88,4 +98,29 @@ export function readSession(session: { get(key: string): unknown } | null | unde
 /** The console is served over TLS (directly, or by a proxy that says so). */
 export function overTls(request: FastifyRequest): boolean {
   return request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https';
+}
+
+/** Where a signed-out session id is kept (its SHA-256, so Redis holds nothing a cookie carries). */
+function signedOutKey(prefix: string, sid: string): string {
+  return ownKey(prefix, 'console-signed-out', createHash('sha256').update(sid).digest('hex'));
+}
+
+/**
+ * Records a sign-out until the session's own expiry (after that the cookie is refused anyway), so
+ * the list holds at most the sessions signed out within CONSOLE_SESSION_TTL, each expiring.
+ */
+export async function recordSignOut(
+  redis: RedisClient,
+  prefix: string,
+  session: ConsoleSession,
+): Promise<void> {
+  if (!session.sid || !session.exp) return;
+  const ttlMs = session.exp - Date.now();
+  if (ttlMs <= 0) return;
+  await redis.set(signedOutKey(prefix, session.sid), '1', 'PX', Math.ceil(ttlMs));
+}
+
+/** True when this session was signed out. Redis errors propagate: an unverifiable session is not admitted. */
+export async function isSignedOut(redis: RedisClient, prefix: string, sid: string): Promise<boolean> {
+  return (await redis.exists(signedOutKey(prefix, sid))) === 1;
 }

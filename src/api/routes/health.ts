@@ -1,6 +1,10 @@
-// Liveness says the process serves HTTP; readiness says it can do its job: Redis answers and the
-// circuit is closed. Both are public (probes carry no keys) and reveal no configuration. The
-// circuit's reason text (AADSTS detail, tenant hints) is shown only to a viewer or operator key:
+// Liveness says the process serves HTTP; readiness says this process can serve: Redis answers.
+// An open circuit does NOT make the API unready: taking every API pod out of the Service would
+// darken the console, /metrics and the resume route exactly when an operator needs them. The
+// circuit is reported here for information (`checks.circuit`), and where it is acted on: GET
+// /v1/queues, the console, offboard_circuit_open and the OffboardCircuitOpen alert. Both routes are
+// public (probes carry no keys), reveal no configuration and answer whatever the Host (host.ts).
+// The circuit's reason text (AADSTS detail, tenant hints) is shown only to a viewer or operator key:
 // anonymous callers get the code.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { getCircuit } from '../../control/queue-control.js';
@@ -38,10 +42,12 @@ export async function readiness(ctx: QueueContext): Promise<Readiness> {
   }
   try {
     await withTimeout(ctx.redis.ping(), PING_TIMEOUT_MS);
-    const circuit = await withTimeout(getCircuit(ctx), PING_TIMEOUT_MS);
+    // Informational only: the circuit never decides readiness. A slow circuit read is "unknown".
+    const circuit = await withTimeout(getCircuit(ctx), PING_TIMEOUT_MS).catch(() => null);
+    if (!circuit) return { ready: true, checks: { redis: 'ok', circuit: 'unknown' } };
     if (circuit.open) {
       return {
-        ready: false,
+        ready: true,
         checks: { redis: 'ok', circuit: 'open' },
         reason: `circuit open (${circuit.code ?? 'unknown'}): ${circuit.reason ?? 'no reason recorded'}`,
         publicReason: `circuit open (${circuit.code ?? 'unknown'})`,
@@ -104,7 +110,8 @@ export const healthRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, keys
       config: { access: PUBLIC, rateLimit: false },
       logLevel: 'warn',
       schema: {
-        summary: 'Readiness: Redis reachable and circuit closed',
+        summary:
+          'Readiness: this process can serve (Redis reachable); an open circuit is reported, not failed',
         tags: ['health'],
         security: [],
         response: { 200: readinessSchema, 503: readinessSchema },
@@ -112,13 +119,13 @@ export const healthRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, keys
     },
     async (request, reply) => {
       const r = await readiness(ctx);
-      if (r.ready) return { status: 'ready', checks: r.checks };
       const reason = mayReadDetail(request) ? r.reason : (r.publicReason ?? r.reason);
+      if (r.ready) return { status: 'ready', checks: r.checks, ...(reason ? { reason } : {}) };
       return reply.status(503).send({
         status: 'not_ready',
         checks: r.checks,
         reason,
-        error: { code: r.checks.redis === 'ok' ? 'circuit_open' : 'redis_unavailable', message: reason },
+        error: { code: 'redis_unavailable', message: reason },
       });
     },
   );

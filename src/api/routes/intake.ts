@@ -3,7 +3,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type SubmitOneResult, submitBulk, submitOne } from '../../guard/batches.js';
 import type { OffboardRequest } from '../../intake/enqueue.js';
-import { InvalidRequestError } from '../../intake/validate.js';
+import { producerBulkView, producerView } from '../../intake/privacy.js';
+import { InvalidRequestError, validateRequest } from '../../intake/validate.js';
 import { actorOf, PRODUCER } from '../auth/access.js';
 import { reindex, screenItems } from '../batch-items.js';
 import type { ApiDeps } from '../deps.js';
@@ -18,6 +19,20 @@ import {
 } from '../schemas/offboarding.js';
 
 /** Without a correlation id of its own, a request is correlated by its request id (logs ↔ audit). */
+/** The moment an item asked for, validated (absent: now, or not a valid item). */
+function askedFor(item: unknown): string | undefined {
+  try {
+    return validateRequest(item).effectiveAt;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Producers never learn another requester's job id or moment (src/intake/privacy.ts). */
+function isProducer(request: FastifyRequest): boolean {
+  return request.principal?.role === 'producer';
+}
+
 function withCorrelation(body: OffboardRequest, request: FastifyRequest): OffboardRequest {
   return body.correlationId ? body : { ...body, correlationId: request.id };
 }
@@ -65,8 +80,11 @@ export const intakeRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, metr
           heldBecause: out.cause,
         });
       }
-      const result = out.result;
-      metrics.intake.inc({ result: result.duplicate ? 'duplicate' : 'accepted' });
+      const result = isProducer(request)
+        ? await producerView(ctx, out.result, actorOf(request), askedFor(request.body))
+        : out.result;
+      // Metrics (operators') count what really happened.
+      metrics.intake.inc({ result: out.result.duplicate ? 'duplicate' : 'accepted' });
       reply.header('location', `/v1/offboardings/${encodeURIComponent(result.id)}`);
       return reply.status(result.duplicate ? 200 : 202).send(result);
     },
@@ -121,12 +139,17 @@ export const intakeRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, metr
         reply.header('location', `/v1/batches/${encodeURIComponent(out.batch.id)}`);
         return reply.status(202).send({ held: true, summary, batch: out.batch, invalid });
       }
-      const results = [...refused, ...reindex(out.results, passed)].sort((x, y) => x.index - y.index);
+      const all = [...refused, ...reindex(out.results, passed)].sort((x, y) => x.index - y.index);
+      const results = isProducer(request)
+        ? await producerBulkView(ctx, all, actorOf(request), (i) => askedFor(body.items[i]))
+        : all;
+      const real = { accepted: 0, duplicate: 0, invalid: 0, held: 0 };
+      for (const r of all) real[r.status] += 1;
+      metrics.intake.inc({ result: 'accepted' }, real.accepted);
+      metrics.intake.inc({ result: 'duplicate' }, real.duplicate);
+      metrics.intake.inc({ result: 'invalid' }, real.invalid);
       const summary = { accepted: 0, duplicate: 0, invalid: 0, held: 0 };
       for (const r of results) summary[r.status] += 1;
-      metrics.intake.inc({ result: 'accepted' }, summary.accepted);
-      metrics.intake.inc({ result: 'duplicate' }, summary.duplicate);
-      metrics.intake.inc({ result: 'invalid' }, summary.invalid);
       if (summary.accepted === 0 && summary.duplicate === 0) {
         throw new ApiError(400, 'invalid_request', 'no item of the batch is valid; nothing was stored', {
           summary,

@@ -63,7 +63,8 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx 
         if (err instanceof InvalidUserError) throw new ApiError(400, 'invalid_request', err.message);
         throw err;
       }
-      const { ids, history } = await findUserJobs(ctx, user);
+      // A UPN also finds jobs keyed by the object ids it is known to have (records/user-jobs.ts).
+      const { ids, history, users } = await findUserJobs(ctx, user);
       const views: JobView[] = [];
       for (const id of ids) {
         try {
@@ -74,7 +75,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx 
         }
       }
       const items = views
-        .filter((v) => v.user === user && visibleTo(request, v))
+        .filter((v) => users.includes(v.user) && visibleTo(request, v))
         .sort((a, b) => (b.timestamps.createdAt ?? '').localeCompare(a.timestamps.createdAt ?? ''))
         .slice(0, q.limit);
       return { user, items };

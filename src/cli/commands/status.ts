@@ -10,6 +10,7 @@ import type { AuditRecord } from '../../interfaces.js';
 import type { QueueContext } from '../../queue/context.js';
 import { isValidId } from '../../queue/ids.js';
 import { userHistory } from '../../records/audit.js';
+import { mergedHistory, userNames } from '../../records/user-jobs.js';
 import { CommandFailedError } from '../errors.js';
 import { escapeText } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
@@ -37,6 +38,7 @@ export interface JobStatus {
 async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promise<JobStatus> {
   let job = byUser || !isValidId(ref) ? undefined : await ctx.retire.getJob(ref);
   let user: string | undefined = job?.data?.user;
+  let names: string[] = [];
   if (!job) {
     // Not a job id: a GUID or UPN may be the user; their pending job is found through dedup.
     try {
@@ -44,11 +46,17 @@ async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promi
     } catch {
       throw new CommandFailedError(`no job with id ${ref.slice(0, 128)}`);
     }
-    const ids = await pendingJobIds(ctx, user);
-    job = ids.real ? await ctx.retire.getJob(ids.real) : undefined;
-    if (!job && ids.dryRun) job = await ctx.retire.getJob(ids.dryRun);
+    // A UPN also finds the jobs of the object ids it is known to have (records/user-jobs.ts).
+    names = await userNames(ctx, user);
+    for (const name of names) {
+      const ids = await pendingJobIds(ctx, name);
+      job = ids.real ? await ctx.retire.getJob(ids.real) : undefined;
+      if (!job && ids.dryRun) job = await ctx.retire.getJob(ids.dryRun);
+      if (job) break;
+    }
   }
-  const history = user ? await userHistory(ctx, user) : [];
+  const history =
+    names.length > 0 ? await mergedHistory(ctx, names) : user ? await userHistory(ctx, user) : [];
   if (!job) {
     if (history.length === 0) throw new CommandFailedError(`no job or history for ${ref.slice(0, 128)}`);
     return { id: null, user: user as string, state: 'none pending', history };

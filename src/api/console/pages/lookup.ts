@@ -72,11 +72,17 @@ export async function lookup(ctx: QueueContext, raw: string): Promise<LookupResu
     // not a user: a job id or a correlation id
   }
   if (user) {
-    const [found, pending] = await Promise.all([findUserJobs(ctx, user), pendingJobIds(ctx, user)]);
-    add(pending.real);
-    add(pending.dryRun);
+    const found = await findUserJobs(ctx, user);
+    // A UPN also finds the jobs keyed by its object ids (records/user-jobs.ts).
+    for (const pending of await Promise.all(found.users.map((u) => pendingJobIds(ctx, u)))) {
+      add(pending.real);
+      add(pending.dryRun);
+    }
     for (const id of found.ids) add(id);
-    if (out.ids.length > 0) out.as.push(`user ${user}`);
+    if (out.ids.length > 0) {
+      const aliases = found.users.slice(1);
+      out.as.push(aliases.length > 0 ? `user ${user} (object id ${aliases.join(', ')})` : `user ${user}`);
+    }
   }
   if (isValidId(q)) {
     const id = q.startsWith('dl-') ? q.slice(3) : q;

@@ -1,5 +1,6 @@
 // Sign-in with an API key, and sign-out. A wrong key counts against the same per-address failure
-// budget as the API (API_AUTH_FAILURE_LIMIT). A successful sign-in starts a fresh session (new
+// budget as the API (API_AUTH_FAILURE_LIMIT); a valid key is never throttled. Sign-out is recorded in
+// Redis, so it ends the session everywhere (session.ts). A successful sign-in starts a fresh session (new
 // CSRF token, nothing kept from before), so a session planted before sign-in is worth nothing.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../../../config/api-keys.js';
@@ -9,7 +10,7 @@ import { sha256Hex } from '../../auth/keys.js';
 import { html } from '../html.js';
 import { bare, homeOf } from '../layout.js';
 import type { ConsoleEnv } from '../plugin.js';
-import { newToken, readSession } from '../session.js';
+import { newToken, readSession, recordSignOut } from '../session.js';
 import { formBody } from './forms.js';
 
 function signInPage(csrf: string, message?: string, disabled = false) {
@@ -69,18 +70,19 @@ export const signInPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
       if (authDisabled) {
         subject = { sub: 'anonymous', name: 'anonymous', role: 'operator' };
       } else {
-        const waitMs = await failures.blockedFor(request.ip);
-        if (waitMs > 0) {
-          reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
-          return show(
-            request,
-            reply,
-            429,
-            `Too many failed sign-ins from this address; try again in ${Math.ceil(waitMs / 1000)} s.`,
-          );
-        }
+        // A valid key always signs in; only failures are throttled (as on the API).
         const principal = keys.resolve(key.trim());
         if (!principal) {
+          const waitMs = await failures.blockedFor(request.ip);
+          if (waitMs > 0) {
+            reply.header('retry-after', String(Math.ceil(waitMs / 1000)));
+            return show(
+              request,
+              reply,
+              429,
+              `Too many failed sign-ins from this address; try again in ${Math.ceil(waitMs / 1000)} s.`,
+            );
+          }
           await failures.record(request.ip);
           request.log.info({ code: 'unauthorized' }, 'console sign-in refused');
           return show(request, reply, 401, 'That API key is not valid.');
@@ -91,6 +93,7 @@ export const signInPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
       request.session.regenerate();
       request.session.set('sub', subject.sub);
       request.session.set('exp', Date.now() + env.sessionTtlMs);
+      request.session.set('sid', newToken());
       request.session.set('csrf', newToken());
       request.log.info({ keyName: subject.name, role: subject.role }, 'console sign-in');
       return reply.redirect(homeOf(subject.role), 303);
@@ -101,6 +104,8 @@ export const signInPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
     '/console/sign-out',
     { config: env.signedIn, schema: { hide: true, body: formBody({}) } },
     async (request, reply) => {
+      // Every copy of this cookie stops working, not just the one in this browser.
+      await recordSignOut(ctx.redis, ctx.prefix, readSession(request.session));
       request.session.delete();
       return reply.redirect('/console/sign-in', 303);
     },

@@ -115,6 +115,8 @@ ${result}`;
         const r = await importCsv(ctx, Readable.from([form.csv]), {
           meta: { requestedBy: actorOf(request), source: 'import' },
           plan,
+          // Producers only here: never tell one who else has a pending offboarding.
+          producerView: true,
           ...(tz ? { tz } : {}),
           maxErrors: SHOWN_ERRORS,
         });
