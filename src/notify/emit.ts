@@ -4,6 +4,7 @@
 // and a crash before completion re-emits the same job ids, which BullMQ ignores. Delivery happens
 // elsewhere (notify-worker.ts), so a slow or dead destination never slows retirement.
 import type { QueueContext } from '../queue/context.js';
+import { webhookUrlHash } from './destination.js';
 import { eventIdFor, type OutcomeEvent, toWebhookEvent } from './events.js';
 import { type NotifyJobData, notifyJobOptions, notifyQueue, resumeJobId, webhookJobId } from './queue.js';
 import { resumeStatusFor } from './resume-rule.js';
@@ -32,7 +33,7 @@ export function notificationsFor(
       out.push({
         name: 'webhook',
         jobId: webhookJobId(event.data.jobId, event.type, destination),
-        data: { kind: 'webhook', destination, url, event: body },
+        data: { kind: 'webhook', destination, urlHash: webhookUrlHash(url), event: body },
       });
     });
   }

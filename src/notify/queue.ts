@@ -18,8 +18,11 @@ export interface WebhookJobData {
   kind: 'webhook';
   /** Index in WEBHOOK_URLS at emit time (the audit names the destination by it, never by URL). */
   destination: number;
-  /** Checked against WEBHOOK_URLS again before each delivery: only configured URLs are called. */
-  url: string;
+  /**
+   * Hash of that URL (destination.ts): the URL itself is never stored in Redis. Delivery resolves it
+   * against WEBHOOK_URLS as configured then; only a configured URL is called.
+   */
+  urlHash: string;
   event: WebhookEvent;
 }
 

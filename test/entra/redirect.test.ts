@@ -36,7 +36,9 @@ const readBody = (req: IncomingMessage) =>
   });
 
 const listen = (s: Server) =>
-  new Promise<number>((resolve) => s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)));
+  new Promise<number>((resolve) =>
+    s.listen(0, '127.0.0.1', () => resolve((s.address() as AddressInfo).port)),
+  );
 
 beforeAll(async () => {
   [sim, redisServer] = await Promise.all([startTestSimulator(), startRedis()]);

@@ -73,12 +73,13 @@ describe('GET /v1/evidence?format=csv with hostile device names', () => {
     const text = await res.text();
     const rows = parse(text) as string[][];
     expect(rows).toHaveLength(1 + HOSTILE.length);
+    const header = rows[0] ?? [];
     // Nothing split: every record has the header's width, and no cell starts a formula.
     for (const row of rows) {
-      expect(row).toHaveLength(rows[0].length);
+      expect(row).toHaveLength(header.length);
       for (const cell of row) expect(cell).not.toMatch(FORMULA);
     }
-    const nameCol = rows[0].indexOf('deviceName');
+    const nameCol = header.indexOf('deviceName');
     expect(nameCol).toBeGreaterThanOrEqual(0);
     const names = rows.slice(1).map((r) => r[nameCol]);
     // Read back: the value as it was, with the visible `'` only where it would have been a formula.
