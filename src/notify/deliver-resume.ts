@@ -1,6 +1,8 @@
 // Resumes a waiting Lifecycle Workflows task: POST {GRAPH_BASE_URL}{callbackUriPath} with the app's
 // Graph token (permission LifecycleWorkflows.ReadWrite.All), body
-// {data:{operationStatus}, source:"offboard", type:"lifecycleEvent"}; Graph answers 204.
+// {data:{operationStatus}, source:"offboard", type:"lifecycleEvent"}; Graph answers 204. The action has
+// no message parameter (v1.0 metadata: source, type, data), so a note such as "dry run: nothing was
+// retired" travels in `source`, the caller's description Lifecycle Workflows keeps with the result.
 // 429, 5xx, 403 (a permission not granted yet), timeouts and token failures are retried with backoff;
 // 400, 404, 409 and 410 mean the task cannot take this resume (already resumed, timed out, gone): stop.
 import { checkGraphBaseUrl } from '../graph/url.js';
@@ -23,13 +25,13 @@ export interface ResumeDelivery {
   requestId?: string;
 }
 
-export function resumeBody(status: ResumeJobData['operationStatus']): string {
+export function resumeBody(status: ResumeJobData['operationStatus'], note?: string): string {
   return JSON.stringify({
     data: {
       '@odata.type': 'microsoft.graph.identityGovernance.customTaskExtensionCallbackData',
       operationStatus: status,
     },
-    source: 'offboard',
+    source: note ? `offboard: ${note}` : 'offboard',
     type: 'lifecycleEvent',
   });
 }
@@ -47,7 +49,7 @@ export async function deliverResume(job: ResumeJobData, s: ResumeSettings): Prom
   }
   const base = checkGraphBaseUrl(s.graphBaseUrl).href.replace(/\/+$/, '');
   const url = `${base}${job.callbackUriPath}`;
-  const body = resumeBody(job.operationStatus);
+  const body = resumeBody(job.operationStatus, job.note);
   let forceRefresh = false;
   for (let round = 0; ; round++) {
     let token: string;

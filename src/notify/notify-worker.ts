@@ -84,6 +84,7 @@ function describe(data: NotifyJobData, urls: readonly string[]) {
       eventId: data.eventId,
       eventType: data.eventType,
       operationStatus: data.operationStatus,
+      ...(data.note ? { note: data.note } : {}),
     },
   };
 }
