@@ -2,7 +2,7 @@
 // comes from the OFFBOARD_FEED_TOKEN_* variable the schedule names; it is sent, never stored or logged.
 // Redirects are refused (a token must not follow a redirect to another host), the body is capped
 // and the call times out.
-import { FEED_TOKEN_PREFIX, feedUrlProblem, isFeedTokenEnv } from './definition.js';
+import { FEED_TOKEN_PREFIX, feedDisplayUrl, feedUrlProblem, isFeedTokenEnv } from './definition.js';
 import { SweepSourceError } from './errors.js';
 
 export interface FeedOptions {
@@ -34,7 +34,7 @@ export async function fetchFeed(
     if (!token) throw new SweepSourceError(`environment variable ${source.tokenEnv} (feed token) is not set`);
     headers.authorization = `Bearer ${token}`;
   }
-  const where = safeUrl(source.url);
+  const where = feedDisplayUrl(source.url);
   let res: Response;
   const signal = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
   try {
@@ -104,14 +104,4 @@ async function readCapped(
     );
   }
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** The feed's origin and path for messages: a query string may carry secrets. */
-function safeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return 'URL';
-  }
 }
