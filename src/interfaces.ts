@@ -71,6 +71,11 @@ export interface RetireJobData {
    * offboard reports the final outcome to it.
    */
   callbackUriPath?: string;
+  /**
+   * Further resume paths attached later by duplicate requests for the same pending job (at most
+   * MAX_CALLBACKS_PER_JOB in all, src/intake/callback-path.ts); each is resumed with this job's outcome.
+   */
+  callbackUriPaths?: string[];
 }
 
 /** How a retire job ended when it did not need a human. `no_devices`: the inventory was empty, no POST sent. */

@@ -1,6 +1,8 @@
 // MSAL's network module, replaced for two reasons: MSAL's own client has no timeout on POST (a hung
 // token endpoint would hang every job), and MSAL hides the HTTP status of a failed or replayed
 // request. This one records what the authority answered so a failure can be classed as transient.
+// It never follows a redirect: a 307 keeps method and body, so following one would re-send the client
+// secret or assertion to wherever the Location points (even plain http). A 3xx is an error instead.
 import {
   AuthError,
   type INetworkModule,
@@ -11,6 +13,9 @@ import {
 /** MSAL replays a 429/5xx for Retry-After seconds, 60 s when absent, at most one hour (ThrottlingUtils). */
 const MSAL_DEFAULT_THROTTLE_MS = 60_000;
 const MSAL_MAX_THROTTLE_MS = 3_600_000;
+
+/** Error code of a token or metadata request answered with a 3xx (never followed). */
+export const AUTHORITY_REDIRECT = 'authority_redirect';
 
 export interface AuthorityFailure {
   /** HTTP status of a 429/5xx answer; absent for a connection failure or timeout. */
@@ -66,6 +71,7 @@ export class TrackedHttpClient implements INetworkModule {
         method,
         headers: options?.headers,
         body: method === 'POST' ? (options?.body ?? '') : undefined,
+        redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
@@ -77,6 +83,14 @@ export class TrackedHttpClient implements INetworkModule {
       this.lastFailure = { network: true, detail, at: now, replayUntil: now };
       // MSAL passes AuthError through unchanged; `network_error` is the code it uses itself.
       throw new AuthError('network_error', correlationId, detail);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      // Not a transient failure: an authority that redirects is misconfigured or not the authority.
+      // The message names the host and status only, never the Location, the query or the body.
+      await res.body?.cancel();
+      const detail = `the authority at ${new URL(url).host} answered HTTP ${res.status} (a redirect, not followed)`;
+      this.lastAnswer = { status: res.status };
+      throw new AuthError(AUTHORITY_REDIRECT, correlationId, detail);
     }
     const headers: Record<string, string> = {};
     res.headers.forEach((value, key) => {

@@ -1,21 +1,31 @@
 // RFC 4180 CSV for the evidence export, written line by line so a 10,000-leaver export never sits in
 // memory. Device names, serial numbers and user names come from Intune and HR, i.e. from people who
 // can type `=HYPERLINK(…)`: every cell that a spreadsheet would read as a formula is defused with a
-// leading `'` (OWASP "CSV injection"), so the file is safe to open in Excel or LibreOffice.
+// leading `'` (OWASP "CSV injection"), so the file is safe to open in Excel or LibreOffice, and every
+// cell a `;`-separator locale or a trimming reader would split or change is quoted.
+// Hand-written rather than csv-stringify: that library neither defuses formulas nor quotes on leading
+// whitespace by itself, so the two rules below would be needed anyway; csv-parse reads it back in tests.
 
-/** First characters that make Excel, LibreOffice or Google Sheets evaluate a cell. */
-const FORMULA_START = /^[=+\-@\t\r]/;
-const NEEDS_QUOTES = /[",\r\n]/;
+/**
+ * Cells a spreadsheet would evaluate: `= + - @` as the first character after any leading whitespace
+ * (Excel and LibreOffice skip leading spaces before a formula), or a leading tab or carriage return.
+ */
+const FORMULA_START = /^(?:\s*[=+\-@]|[\t\r])/;
+/**
+ * Cells quoted whatever the reader's separator: `,` and `;` (Excel in many European locales splits
+ * on `;`), tab, quote, line breaks, and leading or trailing whitespace (which some readers trim).
+ */
+const NEEDS_QUOTES = /[",;\t\r\n]|^\s|\s$/;
 
 /** UTF-8 byte order mark: Excel only reads a CSV as UTF-8 when the file starts with it. */
 export const UTF8_BOM = '\uFEFF';
 
-/** One cell: null/undefined empty, formulas defused, quoted when it holds `"`, `,` or a line break. */
+/** One cell: null/undefined empty, formulas defused with a leading `'`, quoted per NEEDS_QUOTES. */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  let s = String(value);
-  if (FORMULA_START.test(s)) s = `'${s}`;
-  return NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  const raw = String(value);
+  const s = FORMULA_START.test(raw) ? `'${raw}` : raw;
+  return NEEDS_QUOTES.test(raw) || NEEDS_QUOTES.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 /** One record, CRLF-terminated as RFC 4180 asks. */

@@ -72,8 +72,7 @@ export function createVerifyProcessor(deps: VerifyDeps): VerifyProcessor {
   /** The end: audited once per round by whoever wrote the final state; the event is idempotent. */
   async function announce(record: EvidenceRecord): Promise<void> {
     const retire = await ctx.retire.getJob(record.jobId).catch(() => undefined);
-    const callback = (retire?.data as RetireJobData | undefined)?.callbackUriPath;
-    await emitOutcome(ctx, verificationOutcomeEvent(record, callback));
+    await emitOutcome(ctx, verificationOutcomeEvent(record, retire?.data as RetireJobData | undefined));
   }
 
   return async (job, token) => {

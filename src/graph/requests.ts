@@ -68,13 +68,15 @@ export function leaveDateRequest(id: string): GraphRequestSpec {
 }
 
 /** The body of a Lifecycle Workflows resume (customTaskExtensionCallbackData), as sent. */
-export function resumeBody(status: 'completed' | 'failed'): string {
+export function resumeBody(status: 'completed' | 'failed', note?: string): string {
   return JSON.stringify({
     data: {
       '@odata.type': 'microsoft.graph.identityGovernance.customTaskExtensionCallbackData',
       operationStatus: status,
     },
-    source: 'offboard',
+    // The action has no message parameter (v1.0: source, type, data): a note such as "dry run: nothing
+    // was retired" travels in `source`, the caller's description Lifecycle Workflows keeps with the result.
+    source: note ? `offboard: ${note}` : 'offboard',
     type: 'lifecycleEvent',
   });
 }
@@ -83,6 +85,10 @@ export function resumeBody(status: 'completed' | 'failed'): string {
  * `POST {callbackUriPath}` (checked by src/intake/callback-path.ts: `/identityGovernance/
  * lifecycleWorkflows/workflows/{id}/tasks/{id}/taskProcessingResults/{id}/microsoft.graph.identityGovernance.resume`).
  */
-export function resumeRequest(callbackUriPath: string, status: 'completed' | 'failed'): GraphRequestSpec {
-  return { method: 'POST', path: callbackUriPath, body: JSON.parse(resumeBody(status)) };
+export function resumeRequest(
+  callbackUriPath: string,
+  status: 'completed' | 'failed',
+  note?: string,
+): GraphRequestSpec {
+  return { method: 'POST', path: callbackUriPath, body: JSON.parse(resumeBody(status, note)) };
 }

@@ -4,6 +4,8 @@
 // segments, no encoded characters — and the ids must be GUIDs. Anything else could point the token
 // somewhere else on Graph.
 
+import type { RetireJobData } from '../interfaces.js';
+
 const GUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 
 /** The whole accepted shape, also used as the API's JSON Schema pattern. */
@@ -34,4 +36,21 @@ export function isCallbackPath(value: unknown): value is string {
 export function parseCallbackPath(value: unknown): string {
   if (!isCallbackPath(value)) throw new InvalidCallbackPathError();
   return value;
+}
+
+/**
+ * Callbacks one job keeps: its own and those duplicates attached (several Lifecycle Workflows, or a
+ * rerun, waiting on one leaver). Bounded so a producer cannot grow a job without limit.
+ */
+export const MAX_CALLBACKS_PER_JOB = 10;
+
+/** Every valid callback path of a job, first one first, without repeats (bad entries are skipped). */
+export function callbackPaths(
+  data: Partial<Pick<RetireJobData, 'callbackUriPath' | 'callbackUriPaths'>> | undefined,
+): string[] {
+  const all = [
+    data?.callbackUriPath,
+    ...(Array.isArray(data?.callbackUriPaths) ? data.callbackUriPaths : []),
+  ];
+  return [...new Set(all.filter(isCallbackPath))].slice(0, MAX_CALLBACKS_PER_JOB);
 }

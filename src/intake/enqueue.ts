@@ -6,6 +6,7 @@ import type { RetireJobData, Source } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
+import { attachCallback, type CallbackAttachment, type CallbackReason } from './attach-callback.js';
 import { JobNotCancellableError, rescheduleJob } from './cancel.js';
 import { pendingKey } from './pending.js';
 import { InvalidRequestError, validateRequest } from './validate.js';
@@ -39,6 +40,9 @@ export interface EnqueueResult {
   effectiveAt?: string;
   /** A duplicate whose pending job was due later and now runs at this request's moment. */
   broughtForward?: boolean;
+  /** A duplicate that carried a callback: whether the pending job will resume it too, and why. */
+  callbackAttached?: boolean;
+  callbackReason?: CallbackReason;
 }
 
 export type BulkItemResult =
@@ -131,7 +135,7 @@ async function settleDuplicate(
   jobId: string,
   data: RetireJobData,
   meta: IntakeMeta,
-): Promise<{ state: string; effectiveAt?: string; broughtForward?: boolean }> {
+): Promise<Settled> {
   const job = await ctx.retire.getJob(jobId);
   let state: string = job ? await job.getState() : 'unknown';
   let effectiveAt: string | undefined = job?.data?.effectiveAt;
@@ -159,7 +163,7 @@ async function settleDuplicate(
       state = err.state;
     }
   }
-  const callbackAttached = job ? await attachCallback(job, state, data) : false;
+  const callback = data.callbackUriPath ? await attachCallback(ctx, jobId, data.callbackUriPath) : undefined;
   const first = await ctx.redis.set(
     `${keys.duplicateSeen(ctx.prefix, jobId)}:${meta.requestedBy}`,
     '1',
@@ -178,7 +182,7 @@ async function settleDuplicate(
       details: {
         source: meta.source,
         ...(meta.batchId ? { batchId: meta.batchId } : {}),
-        ...(callbackAttached ? { callbackAttached } : {}),
+        ...(callback ? callback : {}),
         coalesceMs: DUPLICATE_AUDIT_COALESCE_MS,
       },
     });
@@ -187,24 +191,11 @@ async function settleDuplicate(
     state,
     ...(effectiveAt ? { effectiveAt } : {}),
     ...(broughtForward ? { broughtForward } : {}),
+    ...(callback ?? {}),
   };
 }
 
-/**
- * A duplicate that brings a Lifecycle Workflows callback to a pending job without one (HR enqueued the
- * leaver first, the workflow asks on the leave date) attaches it, so the workflow is resumed too. A
- * pending job that already has a callback keeps its first; a job a worker already took is left alone.
- */
-async function attachCallback(
-  job: NonNullable<Awaited<ReturnType<QueueContext['retire']['getJob']>>>,
-  state: string,
-  data: RetireJobData,
-): Promise<boolean> {
-  if (!data.callbackUriPath || job.data?.callbackUriPath || state === 'active' || !PENDING_STATES.has(state))
-    return false;
-  await job.updateData({ ...job.data, callbackUriPath: data.callbackUriPath });
-  return true;
-}
+type Settled = Pick<EnqueueResult, 'state' | 'effectiveAt' | 'broughtForward'> & Partial<CallbackAttachment>;
 
 function requestedEntry(id: string, data: RetireJobData) {
   return {
@@ -245,6 +236,8 @@ export async function enqueueMany(
   const results: BulkItemResult[] = new Array(requests.length);
   const firstIndexByUser = new Map<string, number>();
   const valid: { index: number; id: string; data: RetireJobData }[] = [];
+  /** Repeats of a user within the list that bring a callback: attached once the first is written. */
+  const listCallbacks = new Map<number, string>();
   requests.forEach((raw, index) => {
     try {
       const req = validateRequest(raw as OffboardRequest);
@@ -259,6 +252,7 @@ export async function enqueueMany(
           state: 'pending',
           duplicate: true,
         };
+        if (data.callbackUriPath) listCallbacks.set(index, data.callbackUriPath);
         return;
       }
       firstIndexByUser.set(data.user, index);
@@ -313,6 +307,10 @@ export async function enqueueMany(
       const first = results[firstIndexByUser.get(r.user) as number];
       if (first && first.status !== 'invalid') r.id = first.id;
     }
+  }
+  for (const [index, path] of listCallbacks) {
+    const r = results[index];
+    if (r?.status === 'duplicate' && r.id) Object.assign(r, await attachCallback(ctx, r.id, path));
   }
   return results;
 }

@@ -77,6 +77,14 @@ export function validateRequest(input: unknown): ValidRequest {
       throw new InvalidRequestError(new InvalidCallbackPathError().message, 'callbackUriPath');
     out.callbackUriPath = obj.callbackUriPath;
   }
+  // A dry run retires nothing, so it must never resume a Lifecycle Workflows task (as `completed`,
+  // the workflow would go on to disable the account as if the devices were gone).
+  if (out.dryRun === true && out.callbackUriPath !== undefined) {
+    throw new InvalidRequestError(
+      'dryRun cannot be combined with callbackUriPath: a dry run retires nothing and must not resume a Lifecycle Workflows task',
+      'callbackUriPath',
+    );
+  }
   return out;
 }
 

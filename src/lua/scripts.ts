@@ -31,6 +31,7 @@ const SCRIPTS = {
   'guard/reject': { keys: 2, uses: ['guard/release'] },
   'guard/expire': { keys: 2, uses: ['guard/release'] },
   'evidence/update': { keys: 4 },
+  'intake/attach-callback': { keys: 2 },
 } as const satisfies Record<string, ScriptSpec>;
 
 /** `<concept>/<file name without .lua>`. */

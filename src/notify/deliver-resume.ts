@@ -1,6 +1,8 @@
 // Resumes a waiting Lifecycle Workflows task: POST {GRAPH_BASE_URL}{callbackUriPath} with the app's
 // Graph token (permission LifecycleWorkflows.ReadWrite.All), body
-// {data:{operationStatus}, source:"offboard", type:"lifecycleEvent"}; Graph answers 204.
+// {data:{operationStatus}, source:"offboard", type:"lifecycleEvent"}; Graph answers 204. The action has
+// no message parameter (v1.0 metadata: source, type, data), so a note such as "dry run: nothing was
+// retired" travels in `source`, the caller's description Lifecycle Workflows keeps with the result.
 // The call is graphCall's (src/graph/call.ts) on the write budget, like the retire POST.
 // 429, 5xx, 403 (a permission not granted yet), timeouts and token failures are retried with backoff;
 // 400, 404, 409 and 410 mean the task cannot take this resume (already resumed, timed out, gone): stop.
@@ -44,7 +46,7 @@ export async function deliverResume(job: ResumeJobData, s: ResumeSettings): Prom
       method: 'POST',
       path: job.callbackUriPath,
       subject: job.user,
-      body: resumeBody(job.operationStatus),
+      body: resumeBody(job.operationStatus, job.note),
       clientRequestId: job.eventId,
     });
     return { status: res.status, ...(res.requestId ? { requestId: res.requestId } : {}) };

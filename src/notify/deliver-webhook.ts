@@ -3,6 +3,7 @@
 // 5xx, timeout, connection error, a redirect) is retried with backoff until the attempts run out,
 // as Stripe does: a receiver that is being fixed (wrong secret, route missing) still gets its events.
 import { VERSION } from '../version.js';
+import { resolveWebhookUrl } from './destination.js';
 import { DeliveryError } from './errors.js';
 import { postJson } from './http.js';
 import type { WebhookJobData } from './queue.js';
@@ -23,7 +24,8 @@ export interface WebhookSettings {
 export async function deliverWebhook(job: WebhookJobData, s: WebhookSettings): Promise<WebhookDelivery> {
   // Only URLs that are configured now are called: a job written into Redis by someone else, or left
   // over after a destination was removed from WEBHOOK_URLS, goes nowhere.
-  if (!s.urls.includes(job.url)) {
+  const url = resolveWebhookUrl(job, s.urls);
+  if (url === undefined) {
     throw new DeliveryError(
       'destination is no longer in WEBHOOK_URLS',
       null,
@@ -35,7 +37,7 @@ export async function deliverWebhook(job: WebhookJobData, s: WebhookSettings): P
   if (!s.secret) throw new DeliveryError('WEBHOOK_SECRET is not set', null, true, undefined, 'no_secret');
   const body = JSON.stringify(job.event);
   const res = await postJson(
-    job.url,
+    url,
     {
       'user-agent': `offboard/${VERSION}`,
       'X-Offboard-Event-Type': job.event.type,

@@ -1,12 +1,15 @@
 // emitOutcome: the worker's one call when an outcome is final. It writes the notifications to the
 // `notify` queue (one job per webhook destination, one resume call for a waiting Lifecycle Workflows
-// run) and returns once Redis has them: awaited before the retire job completes, they survive a crash,
+// run, one per callback the job carries) and returns once Redis has them: awaited before the retire job completes, they survive a crash,
 // and a crash before completion re-emits the same job ids, which BullMQ ignores. Delivery happens
 // elsewhere (notify-worker.ts), so a slow or dead destination never slows retirement.
+
+import { callbackPaths } from '../intake/callback-path.js';
 import type { QueueContext } from '../queue/context.js';
+import { webhookUrlHash } from './destination.js';
 import { eventIdFor, type OutcomeEvent, toWebhookEvent } from './events.js';
 import { type NotifyJobData, notifyJobOptions, notifyQueue, resumeJobId, webhookJobId } from './queue.js';
-import { resumeStatusFor } from './resume-rule.js';
+import { resumeNoteFor, resumeStatusFor } from './resume-rule.js';
 
 export type { OutcomeEvent, OutcomeEventType } from './events.js';
 
@@ -32,20 +35,23 @@ export function notificationsFor(
       out.push({
         name: 'webhook',
         jobId: webhookJobId(event.data.jobId, event.type, destination),
-        data: { kind: 'webhook', destination, url, event: body },
+        data: { kind: 'webhook', destination, urlHash: webhookUrlHash(url), event: body },
       });
     });
   }
-  if (event.callbackUriPath) {
-    const status = resumeStatusFor(event, ctx.config.evidence.enabled);
-    if (status) {
+  const paths = callbackPaths(event);
+  const status = paths.length > 0 ? resumeStatusFor(event, ctx.config.evidence.enabled) : null;
+  if (status) {
+    const note = resumeNoteFor(event);
+    for (const callbackUriPath of paths) {
       out.push({
         name: 'resume',
-        jobId: resumeJobId(event.callbackUriPath),
+        jobId: resumeJobId(event.data.jobId, callbackUriPath),
         data: {
           kind: 'resume',
-          callbackUriPath: event.callbackUriPath,
+          callbackUriPath,
           operationStatus: status,
+          ...(note ? { note } : {}),
           eventId: eventIdFor(event.data.jobId, event.type),
           eventType: event.type,
           jobId: event.data.jobId,

@@ -3,6 +3,7 @@
 // a retire record, a dead letter or a verification into one event; the event id is derived from the
 // job and the type, so an event emitted again after a crash is the same event.
 import { createHash } from 'node:crypto';
+import { callbackPaths } from '../intake/callback-path.js';
 import type {
   DeadLetterReason,
   EvidenceRecord,
@@ -51,6 +52,8 @@ export interface OutcomeEvent {
   data: OutcomeEventData;
   /** Lifecycle Workflows resume path of the job (never sent to webhooks). */
   callbackUriPath?: string;
+  /** Further resume paths attached by duplicate requests (RetireJobData.callbackUriPaths). */
+  callbackUriPaths?: string[];
 }
 
 /** The JSON body a webhook destination receives. */
@@ -90,8 +93,13 @@ function common(jobId: string, data: RetireJobData) {
   };
 }
 
-function withCallback(data: RetireJobData): { callbackUriPath?: string } {
-  return data.callbackUriPath ? { callbackUriPath: data.callbackUriPath } : {};
+/** The job's callbacks as the event carries them (first, then the ones duplicates attached). */
+function withCallback(
+  data: Partial<RetireJobData> | undefined,
+): Pick<OutcomeEvent, 'callbackUriPath' | 'callbackUriPaths'> {
+  const [first, ...more] = callbackPaths(data);
+  if (!first) return {};
+  return more.length > 0 ? { callbackUriPath: first, callbackUriPaths: more } : { callbackUriPath: first };
 }
 
 /** A finished retire job (retired, no_devices, dry_run). */
@@ -137,15 +145,19 @@ export function deadLetterOutcomeEvent(
       lastStatus: info.lastStatus,
       ...(info.requestId ? { requestId: info.requestId } : {}),
     },
-    ...(typeof data?.callbackUriPath === 'string' ? { callbackUriPath: data.callbackUriPath } : {}),
+    ...withCallback(data),
   };
 }
 
 /**
- * The end of a verification (src/evidence calls it with the final record). `callbackUriPath` is the
- * retire job's (RetireJobData.callbackUriPath): the evidence record does not carry it.
+ * The end of a verification (src/evidence calls it with the final record). `retireJob` is the retire
+ * job's data, for its callbacks: the evidence record does not carry them. A string is taken as the
+ * job's one callback path (callers before several callbacks per job).
  */
-export function verificationOutcomeEvent(evidence: EvidenceRecord, callbackUriPath?: string): OutcomeEvent {
+export function verificationOutcomeEvent(
+  evidence: EvidenceRecord,
+  retireJob?: Partial<RetireJobData> | string,
+): OutcomeEvent {
   const state = evidence.verification.state === 'verified' ? 'verified' : 'unverified';
   const count = (r: string) => evidence.verification.devices.filter((d) => d.result === r).length;
   return {
@@ -168,6 +180,6 @@ export function verificationOutcomeEvent(evidence: EvidenceRecord, callbackUriPa
         checks: evidence.verification.checks,
       },
     },
-    ...(callbackUriPath ? { callbackUriPath } : {}),
+    ...withCallback(typeof retireJob === 'string' ? { callbackUriPath: retireJob } : retireJob),
   };
 }

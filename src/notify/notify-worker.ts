@@ -17,6 +17,7 @@ import { incrementMetrics } from '../records/metrics.js';
 import { createRedis } from '../redis/connection.js';
 import { deliverResume } from './deliver-resume.js';
 import { deliverWebhook } from './deliver-webhook.js';
+import { type WebhookDestinationRef, webhookHost } from './destination.js';
 import { DeliveryError } from './errors.js';
 import type { NotifyJobData } from './queue.js';
 
@@ -66,14 +67,9 @@ export function notifyBackoff(baseMs: number, capMs: number, random = Math.rando
   };
 }
 
-function describe(data: NotifyJobData) {
+function describe(data: NotifyJobData, urls: readonly string[]) {
   if (data.kind === 'webhook') {
-    let host = '';
-    try {
-      host = new URL(data.url).host;
-    } catch {
-      // shown without a host
-    }
+    const host = webhookHost(data, urls);
     return {
       jobId: data.event.data.jobId,
       user: data.event.data.user,
@@ -96,6 +92,7 @@ function describe(data: NotifyJobData) {
       eventId: data.eventId,
       eventType: data.eventType,
       operationStatus: data.operationStatus,
+      ...(data.note ? { note: data.note } : {}),
     },
   };
 }
@@ -103,7 +100,14 @@ function describe(data: NotifyJobData) {
 function wellFormed(data: unknown): data is NotifyJobData {
   const d = data as NotifyJobData | null;
   if (!d || typeof d !== 'object') return false;
-  if (d.kind === 'webhook') return typeof d.url === 'string' && typeof d.event?.id === 'string';
+  if (d.kind === 'webhook') {
+    const ref = d as WebhookDestinationRef;
+    return (
+      Number.isInteger(ref.destination) &&
+      (typeof ref.urlHash === 'string' || typeof ref.url === 'string') &&
+      typeof d.event?.id === 'string'
+    );
+  }
   if (d.kind === 'resume') return typeof d.callbackUriPath === 'string' && typeof d.jobId === 'string';
   return false;
 }
@@ -139,7 +143,7 @@ export function startNotifyWorker(ctx: QueueContext, opts: NotifyWorkerOptions):
       throw new NotificationGaveUpError('malformed notification job', 'malformed');
     }
     const data = job.data;
-    const d = describe(data);
+    const d = describe(data, webhooks.urls);
     try {
       const res =
         data.kind === 'webhook'
@@ -210,7 +214,10 @@ export function startNotifyWorker(ctx: QueueContext, opts: NotifyWorkerOptions):
     if (!job?.finishedOn || err instanceof NotificationGaveUpError || !wellFormed(job.data)) return;
     logger.warn({ notifyJob: job.id, err: err.message }, 'notification failed outside delivery');
     void Promise.all([
-      audit('notify-failed', describe(job.data), { code: 'stalled', attempt: job.attemptsMade }),
+      audit('notify-failed', describe(job.data, webhooks.urls), {
+        code: 'stalled',
+        attempt: job.attemptsMade,
+      }),
       incrementMetrics(ctx.redis, ctx.prefix, { [`notify:${job.data.kind}:failed`]: 1 }),
     ]).catch(() => undefined);
   });

@@ -18,8 +18,11 @@ export interface WebhookJobData {
   kind: 'webhook';
   /** Index in WEBHOOK_URLS at emit time (the audit names the destination by it, never by URL). */
   destination: number;
-  /** Checked against WEBHOOK_URLS again before each delivery: only configured URLs are called. */
-  url: string;
+  /**
+   * Hash of that URL (destination.ts): the URL itself is never stored in Redis. Delivery resolves it
+   * against WEBHOOK_URLS as configured then; only a configured URL is called.
+   */
+  urlHash: string;
   event: WebhookEvent;
 }
 
@@ -27,6 +30,8 @@ export interface ResumeJobData {
   kind: 'resume';
   callbackUriPath: string;
   operationStatus: ResumeStatus;
+  /** Why the status is what it is when that is not obvious (a dry run resumes `failed`). */
+  note?: string;
   eventId: string;
   eventType: string;
   jobId: string;
@@ -40,9 +45,12 @@ export function webhookJobId(jobId: string, type: string, destination: number): 
   return `wh-${shortHash(jobId, type, String(destination))}`;
 }
 
-/** One resume per callback path, whichever outcome reaches it first: a workflow task resumes once. */
-export function resumeJobId(callbackUriPath: string): string {
-  return `lw-${shortHash(callbackUriPath)}`;
+/**
+ * One resume per (retire job, callback path): every callback attached to a job hears that job's own
+ * outcome once, and a path attached to some other job cannot take this job's resume.
+ */
+export function resumeJobId(jobId: string, callbackUriPath: string): string {
+  return `lw-${shortHash(jobId, callbackUriPath)}`;
 }
 
 export function notifyJobOptions(jobId: string): JobsOptions {

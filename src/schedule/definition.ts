@@ -181,7 +181,43 @@ export function validateSchedule(input: unknown, opts: ValidateScheduleOptions =
   return { name, cron, tz, source, ...(o.dryRun === true ? { dryRun: true } : {}) };
 }
 
-/** https only, except loopback hosts (tests, a sidecar); no credentials in the URL. */
+/**
+ * Query parameter names that look like a credential (any case, also inside a longer name such as
+ * `api_key`, `access_token`, `X-Amz-Signature`). A feed URL is shown to viewers and kept with the
+ * schedule, so a secret in it would leak; it belongs in an OFFBOARD_FEED_TOKEN_* variable instead.
+ */
+const CREDENTIAL_PARAM = /key|token|secret|sig|password|auth|code/i;
+
+/** The first query parameter name of a feed URL that looks like a credential, or null. */
+export function credentialQueryParam(url: URL): string | null {
+  for (const name of url.searchParams.keys()) if (CREDENTIAL_PARAM.test(name)) return name;
+  return null;
+}
+
+/**
+ * How a feed URL is shown everywhere (console, CLI, API, audit, logs): origin and path only. The
+ * query string is never shown, whatever it holds; the stored definition keeps the URL as given.
+ */
+export function feedDisplayUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return 'URL';
+  }
+}
+
+/** A source as it may be shown: an http feed's URL reduced to origin and path. */
+export function displaySource<S extends SweepSource | undefined>(source: S): S {
+  if (source?.type !== 'http') return source;
+  return { ...source, url: feedDisplayUrl(source.url) };
+}
+
+/**
+ * https only, except loopback hosts (tests, a sidecar); no credentials in the URL, neither as user
+ * info nor as a query parameter named like one. Workers apply it again at every tick, so a schedule
+ * stored before this rule stops (failing, with this message) rather than keep sending its secret.
+ */
 export function feedUrlProblem(raw: unknown): string | null {
   if (typeof raw !== 'string' || raw.length > 2048) return 'must be an https URL';
   let u: URL;
@@ -195,5 +231,9 @@ export function feedUrlProblem(raw: unknown): string | null {
   }
   if (u.username || u.password)
     return 'must not carry credentials; use a bearer token from an environment variable';
+  const param = credentialQueryParam(u);
+  if (param !== null) {
+    return `query parameter "${param.replace(/[^\w.-]/g, '?').slice(0, 40)}" looks like a credential: put the secret in a variable ${FEED_TOKEN_PREFIX}<NAME> on the workers and name it with --token-env (sent as a bearer token, never shown)`;
+  }
   return null;
 }

@@ -3,7 +3,7 @@
 // Redirects are refused (a token must not follow a redirect to another host), the body is capped
 // and the call times out.
 import { readCapped } from '../net/read-capped.js';
-import { FEED_TOKEN_PREFIX, feedUrlProblem, isFeedTokenEnv } from './definition.js';
+import { FEED_TOKEN_PREFIX, feedDisplayUrl, feedUrlProblem, isFeedTokenEnv } from './definition.js';
 import { SweepSourceError } from './errors.js';
 
 export interface FeedOptions {
@@ -35,7 +35,7 @@ export async function fetchFeed(
     if (!token) throw new SweepSourceError(`environment variable ${source.tokenEnv} (feed token) is not set`);
     headers.authorization = `Bearer ${token}`;
   }
-  const where = safeUrl(source.url);
+  const where = feedDisplayUrl(source.url);
   let res: Response;
   const signal = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
   try {
@@ -83,14 +83,4 @@ function pick(item: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const f of FIELDS) if (o[f] !== undefined && o[f] !== null) out[f] = o[f];
   return out;
-}
-
-/** The feed's origin and path for messages: a query string may carry secrets. */
-function safeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    return `${u.origin}${u.pathname}`;
-  } catch {
-    return 'URL';
-  }
 }

@@ -5,7 +5,13 @@
 import { Queue } from 'bullmq';
 import type { QueueContext } from '../queue/context.js';
 import { keys, SWEEP_QUEUE } from '../queue/names.js';
-import { isScheduleName, type ScheduleDef, validateSchedule } from './definition.js';
+import {
+  displaySource,
+  isScheduleName,
+  type ScheduleDef,
+  type SweepSource,
+  validateSchedule,
+} from './definition.js';
 import { ScheduleNotFoundError } from './errors.js';
 import { forgetSweepStatus } from './sweep-status.js';
 
@@ -70,6 +76,14 @@ export async function addSchedule(
   await ctx.redis.hset(keys.schedules(ctx.prefix), def.name, JSON.stringify(record));
   const next = job?.opts?.prevMillis ?? (job ? job.timestamp + (job.opts.delay ?? 0) : undefined);
   return { ...record, ...(next ? { next: new Date(next).toISOString() } : {}) };
+}
+
+/**
+ * A schedule as it may be shown to anyone (console, CLI output, API): a feed URL as origin and path.
+ * listSchedules/getSchedule keep the URL as stored, for the sweep that must call it.
+ */
+export function displayView<V extends { source?: SweepSource }>(view: V): V {
+  return view.source ? { ...view, source: displaySource(view.source) } : view;
 }
 
 export async function listSchedules(ctx: QueueContext): Promise<ScheduleView[]> {

@@ -45,6 +45,11 @@ export function parseJobData(data: unknown): RetireJobData {
   // The worker later POSTs to this path with the app's Graph token: only the exact resume shape.
   if (obj.callbackUriPath !== undefined && !isCallbackPath(obj.callbackUriPath))
     throw new InvalidJobError('job field "callbackUriPath" is not a Lifecycle Workflows resume path');
+  const more = obj.callbackUriPaths;
+  if (more !== undefined && (!Array.isArray(more) || more.length > 10 || !more.every(isCallbackPath)))
+    throw new InvalidJobError(
+      'job field "callbackUriPaths" is not a list of Lifecycle Workflows resume paths',
+    );
   if (!KNOWN_SOURCES.has(obj.source as Source))
     throw new InvalidJobError('job field "source" is not a known source');
   return obj as unknown as RetireJobData;

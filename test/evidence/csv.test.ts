@@ -40,10 +40,10 @@ describe('csvCell', () => {
     ['+1', "'+1"],
     ['-2+3', "'-2+3"],
     ['@SUM(A1)', "'@SUM(A1)"],
-    ['\tcmd', "'\tcmd"],
+    ['\tcmd', `"'\tcmd"`],
     ['\r=1', `"'\r=1"`],
     ['a=b', 'a=b'],
-    [' =1', ' =1'],
+    [' =1', `"' =1"`],
   ])('defuses formulas: %j → %j', (input, expected) => {
     expect(csvCell(input)).toBe(expected);
   });

@@ -3,6 +3,7 @@
 // retirement and keeps the event id; 410 stops; only configured URLs are called.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.js';
+import { webhookUrlHash } from '../../src/notify/destination.js';
 import { emitOutcome } from '../../src/notify/emit.js';
 import { eventIdFor } from '../../src/notify/events.js';
 import { notifyCounts, notifyQueue } from '../../src/notify/queue.js';
@@ -209,7 +210,7 @@ describe('outcome webhooks', () => {
         {
           kind: 'webhook',
           destination: 0,
-          url: stray.url,
+          urlHash: webhookUrlHash(stray.url),
           event: {
             id: 'evt_x',
             type: 'offboarding.retired',

@@ -54,7 +54,7 @@ export const offboardingRequest = {
       maxLength: CALLBACK_PATH_MAX,
       pattern: CALLBACK_PATH_PATTERN,
       description:
-        'Lifecycle Workflows custom task extension: the callbackUriPath Entra sent (a path on GRAPH_BASE_URL, never a URL). offboard resumes the task with completed or failed when the outcome is final',
+        'Lifecycle Workflows custom task extension: the callbackUriPath Entra sent (a path on GRAPH_BASE_URL, never a URL). offboard resumes the task with completed or failed when the outcome is final (failed, saying nothing was retired, under a global DRY_RUN). Not allowed with dryRun: true (400)',
       examples: [
         '/identityGovernance/lifecycleWorkflows/workflows/0a1b2c3d-0000-4000-8000-000000000001/tasks/0a1b2c3d-0000-4000-8000-000000000002/taskProcessingResults/0a1b2c3d-0000-4000-8000-000000000003/microsoft.graph.identityGovernance.resume',
       ],
@@ -78,6 +78,17 @@ export const enqueueResult = {
     broughtForward: {
       type: 'boolean',
       description: 'A pending job of this user was due later and now runs at this request’s moment',
+    },
+    callbackAttached: {
+      type: 'boolean',
+      description:
+        'A duplicate that carried callbackUriPath: true when the pending job will also resume that task with its outcome',
+    },
+    callbackReason: {
+      type: 'string',
+      enum: ['attached', 'already_attached', 'job_running', 'job_finished', 'job_gone', 'limit_reached'],
+      description:
+        'Why callbackAttached is what it is (limit_reached: 10 callbacks already wait on this job)',
     },
     batchId: { type: 'string', description: 'Held for approval: the batch to approve (see /v1/batches)' },
     heldBecause: { type: 'string', enum: ['threshold', 'window'] },
@@ -121,6 +132,17 @@ export const bulkItemResult = {
     state: { type: 'string' },
     duplicate: { type: 'boolean' },
     effectiveAt: { type: 'string' },
+    callbackAttached: {
+      type: 'boolean',
+      description:
+        'A duplicate that carried callbackUriPath: true when the pending job will also resume that task with its outcome',
+    },
+    callbackReason: {
+      type: 'string',
+      enum: ['attached', 'already_attached', 'job_running', 'job_finished', 'job_gone', 'limit_reached'],
+      description:
+        'Why callbackAttached is what it is (limit_reached: 10 callbacks already wait on this job)',
+    },
     error: { type: 'string', description: 'Why an invalid item was refused' },
   },
 } as const;

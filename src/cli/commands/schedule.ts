@@ -6,12 +6,19 @@ import { createTokenProvider } from '../../entra/provider.js';
 import { graphContext } from '../../graph/call.js';
 import { createReadPacer } from '../../pacing/read-pacer.js';
 import {
+  feedDisplayUrl,
   formatDuration,
   parseSignedDuration,
   type ScheduleDef,
   type SweepSource,
 } from '../../schedule/definition.js';
-import { addSchedule, getSchedule, listSchedules, removeSchedule } from '../../schedule/schedules.js';
+import {
+  addSchedule,
+  displayView,
+  getSchedule,
+  listSchedules,
+  removeSchedule,
+} from '../../schedule/schedules.js';
 import { runSweep, type SweepSummary } from '../../schedule/sweep.js';
 import { readSweepStatuses, type SweepStatus } from '../../schedule/sweep-status.js';
 import { UsageError } from '../errors.js';
@@ -62,7 +69,7 @@ function describe(source: SweepSource): string {
   }
   return source.type === 'csv'
     ? `csv ${source.path}`
-    : `http ${source.url}${source.tokenEnv ? ` (token from $${source.tokenEnv})` : ''}`;
+    : `http ${feedDisplayUrl(source.url)}${source.tokenEnv ? ` (token from $${source.tokenEnv})` : ''}`;
 }
 
 /** `ok`, `failing since … (reason)` or `not run yet`, and what the last good tick did. */
@@ -166,7 +173,7 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
           ...(opts.dryRunJobs ? { dryRun: true } : {}),
         };
         await withQueueContext(async (ctx) => {
-          const view = await addSchedule(ctx, def, { actor: who });
+          const view = displayView(await addSchedule(ctx, def, { actor: who }));
           if (opts.json) return printJson(view);
           process.stdout.write(
             safe`schedule ${view.name}: "${view.cron}" ${view.tz}, ${describe(view.source)}${view.dryRun ? ', dry run' : ''}; next run ${view.next ?? '?'}\n`,
@@ -184,7 +191,7 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
       action(async (opts: { json?: boolean }) => {
         await withQueueContext(async (ctx) => {
           const [all, statuses] = await Promise.all([
-            listSchedules(ctx),
+            listSchedules(ctx).then((list) => list.map(displayView)),
             readSweepStatuses(ctx.redis, ctx.prefix),
           ]);
           const byName = new Map(statuses.map((s) => [s.schedule, s]));

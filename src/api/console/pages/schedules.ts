@@ -2,7 +2,7 @@
 // schedule is failing (its last failed tick is newer than its last good one). Read only: schedules
 // are changed with `offboard schedule add|remove`, where the definition is validated.
 import type { FastifyPluginAsync } from 'fastify';
-import { formatDuration, type SweepSource } from '../../../schedule/definition.js';
+import { feedDisplayUrl, formatDuration, type SweepSource } from '../../../schedule/definition.js';
 import { listSchedules } from '../../../schedule/schedules.js';
 import { readSweepStatuses, type SweepStatus } from '../../../schedule/sweep-status.js';
 import { html, time } from '../html.js';
@@ -15,7 +15,7 @@ function sourceText(source: SweepSource | undefined) {
     const offset = source.offsetMs ? `, offset ${formatDuration(source.offsetMs)}` : '';
     return html`Entra <span class="mono">employeeLeaveDateTime</span>, lookahead ${formatDuration(source.lookaheadMs)}${offset}, reconcile ${source.reconcile ? 'on' : 'off'}`;
   }
-  return html`feed <span class="mono">${source.url}</span>${source.tokenEnv ? html` (token from ${source.tokenEnv})` : ''}`;
+  return html`feed <span class="mono">${feedDisplayUrl(source.url)}</span>${source.tokenEnv ? html` (token from ${source.tokenEnv})` : ''}`;
 }
 
 function health(s: SweepStatus | undefined) {
