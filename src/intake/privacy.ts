@@ -102,6 +102,19 @@ async function ownView(
   };
 }
 
+/**
+ * The producer's own callback must be known to wait on the job (or not, and why): Lifecycle Workflows
+ * would otherwise wait for a resume that never comes. That says something only about its own callback.
+ */
+function withCallback(view: EnqueueResult, result: EnqueueResult): EnqueueResult {
+  if (result.callbackAttached === undefined) return view;
+  return {
+    ...view,
+    callbackAttached: result.callbackAttached,
+    ...(result.callbackReason ? { callbackReason: result.callbackReason } : {}),
+  };
+}
+
 /** One request's answer as `actor` (a producer) may see it. */
 export async function producerView(
   ctx: Ctx,
@@ -110,7 +123,7 @@ export async function producerView(
   effectiveAt: string | undefined,
 ): Promise<EnqueueResult> {
   if (!result.duplicate || !(await requestedBySomeoneElse(ctx, result.id, actor))) return result;
-  return ownView(ctx, result.id, result.user, actor, effectiveAt);
+  return withCallback(await ownView(ctx, result.id, result.user, actor, effectiveAt), result);
 }
 
 /**

@@ -154,9 +154,10 @@ describe('every callback attached to a job is resumed once with its real outcome
           effectiveAt: soon,
           callbackUriPath: callback(b),
         });
-        expect(second.status).toBe(200);
+        // Another producer's job reads as its own accepted request (issue 19 item 11), callback attached.
+        expect(second.status).toBe(202);
         expect(second.body).toMatchObject({
-          duplicate: true,
+          duplicate: false,
           callbackAttached: true,
           callbackReason: 'attached',
         });
