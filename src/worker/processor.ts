@@ -7,6 +7,7 @@ import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { Circuit } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import type { GraphError } from '../graph/errors.js';
+import { holdIfOverDue } from '../guard/due.js';
 import type { DeadLetterReason, GraphSuccess, Outcome, RetireJobData, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { emitOutcome, mayNotify } from '../notify/emit.js';
@@ -107,6 +108,8 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
         err.message,
       );
     }
+    // The guard's last look before anything is read or retired (throws when it holds the job).
+    await holdIfOverDue(ctx, job, data, token);
     const run: JobRun = { job, data, progress: readProgress(job.progress), forceRefresh: false };
     const dryRun = data.dryRun || cfg.dryRun;
     if (!readPacer && dryRun) return finish(run, 'dry_run', startedMs);

@@ -81,7 +81,7 @@ describe('free text is refused with control characters at every door', () => {
   it('the CLI refuses them in --reason, --note and --as (exit 2), and a CSV row with one is invalid', async () => {
     const cases = [
       ['queue', 'pause', '--reason', 'freeze\nresumed'],
-      ['batches', 'reject', 'some-batch', '--reason', 'typo\n#2 forged'],
+      ['batches', 'reject', 'some-batch', '--batch-version', '1', '--reason', 'typo\n#2 forged'],
       ['dlq', 'discard', 'dl-x', '--note', 'gone\u001b[2J'],
       ['queue', 'pause', '--as', 'alice\nbob'],
     ];
