@@ -23,8 +23,9 @@ local function counted(key, users)
   return n
 end
 -- Dry runs have their own window: they retire nothing, so they never use up the real one.
+local a, t = 0, 0
 if #real > 0 then
-  local a, t = counted(KEYS[1], real), counted(KEYS[2], real)
+  a, t = counted(KEYS[1], real), counted(KEYS[2], real)
   if a > limit or t > limit then return {0, a, t, 'window'} end
 end
 local ad, td = 0, 0
@@ -62,21 +63,23 @@ local function within(list, lo, hi)
   end
   return after(hi) - first(lo)
 end
-local mine, existing = sorted(dues), {}
-for _, u in ipairs(real) do
-  local s = redis.call('ZSCORE', KEYS[5], u)
-  if s then existing[#existing + 1] = tonumber(s) end
-end
-existing = sorted(existing)
+-- Skipped when the due set and the submission together cannot pass the threshold anyway.
 local worst = 0
-for _, d in ipairs(dues) do
-  local n = redis.call('ZCOUNT', KEYS[5], d - win, d + win) - within(existing, d - win, d + win)
-    + within(mine, d - win, d + win)
-  if n > worst then worst = n end
+if redis.call('ZCARD', KEYS[5]) + #real > limit then
+  local mine, existing = sorted(dues), {}
+  for _, u in ipairs(real) do
+    local s = redis.call('ZSCORE', KEYS[5], u)
+    if s then existing[#existing + 1] = tonumber(s) end
+  end
+  existing = sorted(existing)
+  for _, d in ipairs(dues) do
+    local n = redis.call('ZCOUNT', KEYS[5], d - win, d + win) - within(existing, d - win, d + win)
+      + within(mine, d - win, d + win)
+    if n > worst then worst = n end
+  end
 end
 if worst > limit then return {0, worst, worst, 'due'} end
 
-local a, t = counted(KEYS[1], real), counted(KEYS[2], real)
 if reserve == '1' then
   -- One ZADD per slice of members, not one per user: a 10,000-user batch is 20 calls instead of
   -- 20,000 (the slice stays far below unpack()'s stack limit).
@@ -96,12 +99,18 @@ if reserve == '1' then
   end
   if #real > 0 then add(KEYS[1], KEYS[2], real) end
   if #dry > 0 then add(KEYS[3], KEYS[4], dry) end
-  -- A user keeps its earliest moment: a later repeat does not move a pending job, an earlier one does.
+  -- A user keeps its earliest moment (LT): a later repeat does not move a pending job, an earlier
+  -- one does. One ZADD per slice of members, as above.
   local latest = 0
-  for i, u in ipairs(real) do
-    local s = redis.call('ZSCORE', KEYS[5], u)
-    if not s or tonumber(s) > dues[i] then redis.call('ZADD', KEYS[5], dues[i], u) end
-    if dues[i] > latest then latest = dues[i] end
+  for first = 1, #real, 1000 do
+    local args, k = {}, 0
+    for i = first, math.min(first + 999, #real) do
+      args[k + 1] = dues[i]
+      args[k + 2] = real[i]
+      k = k + 2
+      if dues[i] > latest then latest = dues[i] end
+    end
+    redis.call('ZADD', KEYS[5], 'LT', unpack(args))
   end
   if #real > 0 then
     local ttl = latest - now + win + 1000
