@@ -121,8 +121,11 @@ describe('what the CLI prints is escaped', () => {
     const show = await runCli(['batches', 'show', held.batch.id], env);
     expect(show.code).toBe(0);
     const lines = show.stdout.split('\n').filter(Boolean);
-    // One summary line plus one line per item: nothing more.
-    expect(lines).toHaveLength(1 + 4);
+    // One summary line, one line per item and the line naming the version to decide: nothing more.
+    expect(lines).toHaveLength(1 + 4 + 1);
+    expect(lines.at(-1)).toMatch(
+      /^to decide these \d+ users: offboard batches approve\|reject \S+ --batch-version 1$/,
+    );
     expect(lines.some((l) => l.startsWith('  #99'))).toBe(false);
     expect(show.stdout).toContain('resigned\\n  #99  ceo@contoso.com');
     const list = await runCli(['batches', 'list'], env);

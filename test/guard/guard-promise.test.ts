@@ -6,9 +6,11 @@
 //   are held by the worker when they become due (audited, a held batch), then approved by version;
 // - item 9: repeating a held request writes one audit entry, not one per repeat;
 // - item 10: dry runs do not use up the real window.
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApi } from '../../src/api/server.js';
 import { getBatch, listBatches } from '../../src/guard/batches.js';
+import { importCsv } from '../../src/import/csv.js';
 import { rescheduleJob } from '../../src/intake/cancel.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { readAudit } from '../../src/records/audit.js';
@@ -155,9 +157,35 @@ describe('item 2: the guard counts users by when they are retired', () => {
   }, 90_000);
 });
 
+describe('item 2 on the bulk surfaces', () => {
+  it('a CSV import and a batch API call dated for the moment three users already have are held (heldBecause due), also in a plan', async () => {
+    const t = await setup({}, false);
+    const moment = new Date(Date.now() + 3_600_000).toISOString();
+    const first = await t.call('POST', '/v1/offboardings/batch', KEYS.producer, {
+      items: [0, 1, 2].map((i) => ({ user: `gp-b${i}@contoso.com`, effectiveAt: moment })),
+    });
+    expect(first.json).toMatchObject({ held: false, summary: { accepted: 3 } });
+    await sleep(2_100);
+    const csv = `user,effectiveAt\ngp-csv@contoso.com,${moment}\n`;
+    const meta = { requestedBy: 'alice', source: 'import' as const };
+    const plan = await importCsv(t.ctx, Readable.from([csv]), { meta, plan: true });
+    expect(plan.wouldHold).toBe(true);
+    const res = await importCsv(t.ctx, Readable.from([csv]), { meta });
+    expect(res.accepted).toBe(0);
+    expect(res.held?.count).toBe(1);
+    expect(res.holdReason).toMatch(/would be retired without approval within GUARD_WINDOW/);
+    // Another moment, a window away, is fine.
+    const later = new Date(Date.parse(moment) + 2_100).toISOString();
+    const other = await t.call('POST', '/v1/offboardings/batch', KEYS.producer, {
+      items: [{ user: 'gp-b3@contoso.com', effectiveAt: later }],
+    });
+    expect(other.json).toMatchObject({ held: false, summary: { accepted: 1 } });
+  }, 60_000);
+});
+
 describe('item 9: repeating a held request is audited once', () => {
   it('60 repeats of a held single request leave one held entry, one item, one version', async () => {
-    const t = await setup({}, false);
+    const t = await setup({ GUARD_WINDOW: '1h' }, false);
     for (let i = 0; i < 3; i++)
       expect((await t.offboard({ user: `gp-ok-${i}@contoso.com` })).status).toBe(202);
     const first = await t.offboard({ user: 'gp-repeat@contoso.com' });
@@ -174,7 +202,7 @@ describe('item 9: repeating a held request is audited once', () => {
 
 describe('item 10: dry runs are counted apart', () => {
   it('three dry runs then a real request at threshold 3: the real one is accepted, not held', async () => {
-    const t = await setup({}, false);
+    const t = await setup({ GUARD_WINDOW: '1h' }, false);
     for (let i = 0; i < 3; i++) {
       const r = await t.offboard({ user: `gp-dry-${i}@contoso.com`, dryRun: true });
       expect(r.json.state).not.toBe('held');
