@@ -1,7 +1,14 @@
 // One error shape for every failure: `{error: {code, message, details?}}` with the right status.
 // Domain errors are mapped by class (never by message); Fastify's own errors by their code.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { BatchNotFoundError, BatchStateError, HeldLimitError, TwoPersonRuleError } from '../guard/errors.js';
+import {
+  BatchChangedError,
+  BatchNotFoundError,
+  BatchStateError,
+  BatchVersionRequiredError,
+  HeldLimitError,
+  TwoPersonRuleError,
+} from '../guard/errors.js';
 import { JobNotCancellableError, JobNotFoundError } from '../intake/cancel.js';
 import { RedriveNotSettledError } from '../intake/redrive.js';
 import { InvalidRequestError } from '../intake/validate.js';
@@ -113,6 +120,14 @@ export function toHttpError(err: unknown, redis?: RedisClient): HttpError {
   if (err instanceof BatchNotFoundError) return { status: 404, code: 'not_found', message: err.message };
   if (err instanceof BatchStateError) {
     return { status: 409, code: 'batch_state', message: err.message, details: { state: err.state } };
+  }
+  if (err instanceof BatchChangedError) {
+    const details = { expected: err.expected, version: err.version, count: err.count };
+    return { status: 409, code: 'batch_changed', message: err.message, details };
+  }
+  if (err instanceof BatchVersionRequiredError) {
+    const details = { version: err.version, count: err.count };
+    return { status: 428, code: 'precondition_required', message: err.message, details };
   }
   if (err instanceof HeldLimitError) {
     return {

@@ -2,22 +2,21 @@
 // than GUARD_THRESHOLD valid distinct users is held as a batch instead of enqueued, until an
 // operator approves it (with GUARD_TWO_PERSON, someone other than the submitter) or rejects it,
 // or it expires after GUARD_TTL. Held, approved, rejected and expired batches are audited.
-import {
-  type BulkItemResult,
-  type EnqueueResult,
-  enqueue,
-  type IntakeMeta,
-  type OffboardRequest,
-} from '../intake/enqueue.js';
-import { validateRequest } from '../intake/validate.js';
+import type { BulkItemResult } from '../intake/enqueue.js';
 import type { AuditEntry } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { isValidId } from '../queue/ids.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
-import { BatchNotFoundError, BatchStateError, TwoPersonRuleError } from './errors.js';
+import {
+  BatchChangedError,
+  BatchNotFoundError,
+  BatchStateError,
+  BatchVersionRequiredError,
+  TwoPersonRuleError,
+} from './errors.js';
 import { type InvalidItem, type SubmitMeta, stageAndDecide } from './pipeline.js';
-import { enqueueStaged, holdStaging, openStaging, stageChunk } from './staging.js';
+import { enqueueStaged } from './staging.js';
 import {
   batchIds,
   dropItems,
@@ -31,10 +30,10 @@ import {
   tryReject,
 } from './store.js';
 import type { BatchState, BatchSummary, StagedItem } from './types.js';
-import { admitWithoutApproval, type HoldCause } from './window.js';
-import { appendToWindowBatch, openWindowBatch } from './window-batch.js';
+import type { HoldCause } from './window.js';
 
 export type { InvalidItem, SubmitMeta } from './pipeline.js';
+export { type SubmitOneResult, submitOne } from './single.js';
 
 export type SubmitResult =
   | { held: true; batch: BatchSummary; invalid: InvalidItem[]; cause: HoldCause }
@@ -97,51 +96,7 @@ export async function submitBulk(
   return { held: false, results };
 }
 
-export type SubmitOneResult =
-  | { held: false; result: EnqueueResult }
-  | { held: true; batch: BatchSummary; cause: HoldCause };
-
-/**
- * One leaver through the guard's window: accepted without approval while the actor (and everyone
- * together) stays within GUARD_THRESHOLD distinct users per GUARD_WINDOW; past it, held as a batch
- * of one for an operator's approval. Throws InvalidRequestError for bad input (nothing written).
- */
-export async function submitOne(
-  ctx: QueueContext,
-  request: OffboardRequest,
-  meta: IntakeMeta,
-): Promise<SubmitOneResult> {
-  const r = validateRequest(request);
-  const admission = await admitWithoutApproval(ctx, meta.requestedBy, [r.user]);
-  if (admission.admitted) return { held: false, result: await enqueue(ctx, request, meta) };
-  // Join the actor's open window batch, so a stream of single requests makes one batch to review.
-  const joined = await appendToWindowBatch(ctx, meta.requestedBy, { n: 0, r });
-  if (joined) {
-    const batch = await mustRead(ctx, joined);
-    await appendAudit(ctx, {
-      type: 'held',
-      actor: meta.requestedBy,
-      at: new Date().toISOString(),
-      user: r.user,
-      ...(r.correlationId ? { correlationId: r.correlationId } : {}),
-      details: {
-        batchId: joined,
-        source: meta.source,
-        joined: true,
-        heldBecause: 'window',
-        count: batch.count,
-      },
-    });
-    return { held: true, batch, cause: 'window' };
-  }
-  const st = openStaging();
-  await stageChunk(ctx, st, [{ n: 0, r }], { keepItems: true });
-  const batch = await holdStaging(ctx, st, { meta, invalid: 0, admission });
-  await openWindowBatch(ctx, meta.requestedBy, batch.id, r.user);
-  return { held: true, batch, cause: admission.cause ?? 'window' };
-}
-
-async function mustRead(ctx: QueueContext, id: string): Promise<BatchSummary> {
+export async function mustRead(ctx: QueueContext, id: string): Promise<BatchSummary> {
   const b = isValidId(id) ? await readBatch(ctx, id) : null;
   if (!b) throw new BatchNotFoundError(id);
   return b;
@@ -212,7 +167,22 @@ export async function listBatchItems(
   return rows.map((row) => JSON.parse(row) as StagedItem);
 }
 
-export interface ApproveOptions {
+/**
+ * The version the decider reviewed (BatchSummary.version, the API's ETag, the CLI's `--version`, the
+ * console form's hidden field). Required: a decision without it is refused (BatchVersionRequiredError),
+ * one for another version too (BatchChangedError), so nobody approves users they were not shown.
+ */
+export interface DecisionOptions {
+  version?: number;
+}
+
+async function requireVersion(ctx: QueueContext, id: string, version: number | undefined): Promise<number> {
+  if (version !== undefined && Number.isSafeInteger(version) && version >= 1) return version;
+  const b = await mustRead(ctx, id);
+  throw new BatchVersionRequiredError(id, b.version, b.count);
+}
+
+export interface ApproveOptions extends DecisionOptions {
   /** Keep per-item results (memory grows with the batch). Default true. */
   results?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -231,9 +201,11 @@ export async function approveBatch(
   opts: ApproveOptions = {},
 ): Promise<{ batch: BatchSummary; results: BulkItemResult[] }> {
   if (!isValidId(id)) throw new BatchNotFoundError(String(id).slice(0, 128));
+  const version = await requireVersion(ctx, id, opts.version);
   await expireBatches(ctx);
-  const out = await tryApprove(ctx, id, actor, Date.now(), ctx.config.guard.twoPerson);
+  const out = await tryApprove(ctx, id, actor, Date.now(), ctx.config.guard.twoPerson, version);
   if (out.kind === 'missing') throw new BatchNotFoundError(id);
+  if (out.kind === 'changed') throw new BatchChangedError(id, version, out.version, out.count);
   if (out.kind === 'two_person') throw new TwoPersonRuleError(id, actor);
   if (out.kind === 'expired') {
     await afterExpiry(ctx, id);
@@ -242,7 +214,7 @@ export async function approveBatch(
   if (out.kind === 'state') throw new BatchStateError(id, out.state);
   const before = await mustRead(ctx, id);
   if (out.kind === 'ok') {
-    await appendAudit(ctx, audit('approved', actor, before, { submittedBy: before.submittedBy }));
+    await appendAudit(ctx, audit('approved', actor, before, { submittedBy: before.submittedBy, version }));
   }
   const results: BulkItemResult[] = [];
   try {
@@ -277,12 +249,14 @@ export async function rejectBatch(
   ctx: QueueContext,
   id: string,
   actor: string,
-  reason?: string,
+  opts: DecisionOptions & { reason?: string | undefined } = {},
 ): Promise<BatchSummary> {
   if (!isValidId(id)) throw new BatchNotFoundError(String(id).slice(0, 128));
-  const text = (reason ?? '').trim().slice(0, 500);
-  const out = await tryReject(ctx, id, actor, Date.now(), text);
+  const version = await requireVersion(ctx, id, opts.version);
+  const text = (opts.reason ?? '').trim().slice(0, 500);
+  const out = await tryReject(ctx, id, actor, Date.now(), text, version);
   if (out.kind === 'missing') throw new BatchNotFoundError(id);
+  if (out.kind === 'changed') throw new BatchChangedError(id, version, out.version, out.count);
   if (out.kind === 'expired') {
     await afterExpiry(ctx, id);
     throw new BatchStateError(id, 'expired');
@@ -292,10 +266,20 @@ export async function rejectBatch(
   const batch = await mustRead(ctx, id);
   await appendAudit(
     ctx,
-    audit('rejected', actor, batch, { submittedBy: batch.submittedBy, ...(text ? { reason: text } : {}) }),
+    audit('rejected', actor, batch, {
+      submittedBy: batch.submittedBy,
+      version,
+      ...(text ? { reason: text } : {}),
+    }),
   );
   return batch;
 }
 
-export { BatchNotFoundError, BatchStateError, TwoPersonRuleError } from './errors.js';
+export {
+  BatchChangedError,
+  BatchNotFoundError,
+  BatchStateError,
+  BatchVersionRequiredError,
+  TwoPersonRuleError,
+} from './errors.js';
 export type { BatchState, BatchSummary } from './types.js';

@@ -62,3 +62,37 @@ export class HeldLimitError extends Error {
     );
   }
 }
+
+/**
+ * The batch is not at the version the decider reviewed: users were added since. Nothing was
+ * approved or rejected; `version` and `count` are what it holds now, to review again.
+ */
+export class BatchChangedError extends Error {
+  override readonly name = 'BatchChangedError';
+  readonly exitCode = 1;
+  constructor(
+    readonly id: string,
+    readonly expected: number,
+    readonly version: number,
+    readonly count: number,
+  ) {
+    super(
+      `batch ${id} changed since version ${expected} was reviewed: it is now version ${version} with ${count} users; review it again and decide that version`,
+    );
+  }
+}
+
+/** An approval or rejection that does not name the version it reviewed. */
+export class BatchVersionRequiredError extends Error {
+  override readonly name = 'BatchVersionRequiredError';
+  readonly exitCode = 2;
+  constructor(
+    readonly id: string,
+    readonly version: number,
+    readonly count: number,
+  ) {
+    super(
+      `name the version of batch ${id} you reviewed (it is version ${version} with ${count} users now); a decision without a version is refused`,
+    );
+  }
+}

@@ -124,7 +124,7 @@ async function decide(
 ): Promise<Admission> {
   return (
     overThreshold(ctx, store.st.count) ??
-    (await admitWithoutApproval(ctx, actor, await store.users(), { reserve }))
+    (await admitWithoutApproval(ctx, actor, await store.candidates(), { reserve }))
   );
 }
 

@@ -5,6 +5,7 @@
 // already (an API batch) waits in memory and is written to Redis only when it is held.
 import { randomUUID } from 'node:crypto';
 import { type BulkItemResult, enqueueMany, type IntakeMeta } from '../intake/enqueue.js';
+import type { ValidRequest } from '../intake/validate.js';
 import { runScript } from '../lua/scripts.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
@@ -12,11 +13,17 @@ import { appendAudit } from '../records/audit.js';
 import { BatchNotFoundError } from './errors.js';
 import { readBatch, writeHeld } from './store.js';
 import type { BatchSummary, StagedItem } from './types.js';
-import type { Admission } from './window.js';
+import { type Admission, type Candidate, candidateOf } from './window.js';
 
 /** Lifetime of uncommitted staging keys, renewed by every chunk. */
 const STAGING_TTL_MS = 3_600_000;
 const SAMPLE_SIZE = 10;
+/**
+ * First occurrences kept in memory for the guard's count by retirement time (their moments). The
+ * guard asks for them only when the submission is within GUARD_THRESHOLD; past this many, users are
+ * counted as due now and the worker's re-check when each job becomes due still holds.
+ */
+const FIRSTS_CAP = 10_000;
 
 export interface Staging {
   id: string;
@@ -25,10 +32,18 @@ export interface Staging {
   /** Repeats of an already staged user. */
   duplicate: number;
   sample: string[];
+  /** The first FIRSTS_CAP first occurrences (for their moments and dry-run flags). */
+  firsts: ValidRequest[];
 }
 
 export function openStaging(id: string = randomUUID()): Staging {
-  return { id, count: 0, duplicate: 0, sample: [] };
+  return { id, count: 0, duplicate: 0, sample: [], firsts: [] };
+}
+
+function noteFirst(st: Staging, r: ValidRequest): void {
+  st.count++;
+  if (st.sample.length < SAMPLE_SIZE) st.sample.push(r.user);
+  if (st.firsts.length < FIRSTS_CAP) st.firsts.push(r);
 }
 
 /**
@@ -52,10 +67,8 @@ export async function stageChunk(
   )) as number[];
   return items.map((item, i) => {
     const first = raw[i] === 1;
-    if (first) {
-      st.count++;
-      if (st.sample.length < SAMPLE_SIZE) st.sample.push(item.r.user);
-    } else st.duplicate++;
+    if (first) noteFirst(st, item.r);
+    else st.duplicate++;
     return first;
   });
 }
@@ -100,12 +113,13 @@ export async function enqueueStaged(
   }
 }
 
-/** The staged distinct users (only asked for small stagings: at most GUARD_THRESHOLD of them). */
-export async function stagedUsers(
-  ctx: Pick<QueueContext, 'redis' | 'prefix'>,
-  id: string,
-): Promise<string[]> {
-  return ctx.redis.smembers(keys.batchUsers(ctx.prefix, id));
+/**
+ * The staged distinct users as the guard's window counts them (only asked for small stagings: at
+ * most GUARD_THRESHOLD of them). A plain user name counts as a real request due now.
+ */
+async function stagedCandidates(ctx: QueueContext, st: Staging): Promise<(string | Candidate)[]> {
+  if (st.firsts.length === st.count) return st.firsts.map((r) => candidateOf(ctx, r));
+  return ctx.redis.smembers(keys.batchUsers(ctx.prefix, st.id));
 }
 
 /** Enqueue results of one chunk (`index` = the item's `n`), and how many staged items are done. */
@@ -117,6 +131,8 @@ export interface HoldOptions {
   invalid: number;
   now?: number;
   admission?: Admission;
+  /** The retire job the worker held when it became due (its audit entry names it). */
+  jobId?: string;
 }
 
 /** Where valid first occurrences wait for the guard's answer. */
@@ -124,8 +140,8 @@ export interface StagingStore {
   readonly st: Staging;
   /** Per item: whether it is the first occurrence of its user. `keep` stores the item itself. */
   add(items: readonly StagedItem[], keep: boolean): Promise<boolean[]>;
-  /** The distinct users (asked only when there are at most GUARD_THRESHOLD of them). */
-  users(): Promise<string[]>;
+  /** The distinct users with their moments (asked only when there are at most GUARD_THRESHOLD). */
+  candidates(): Promise<(string | Candidate)[]>;
   commit(meta: IntakeMeta, chunkSize: number, onResults?: OnResults): Promise<void>;
   hold(opts: HoldOptions): Promise<BatchSummary>;
   drop(): Promise<void>;
@@ -137,7 +153,7 @@ export function redisStore(ctx: QueueContext): StagingStore {
   return {
     st,
     add: (items, keep) => stageChunk(ctx, st, items, { keepItems: keep }),
-    users: () => stagedUsers(ctx, st.id),
+    candidates: () => stagedCandidates(ctx, st),
     commit: (meta, chunkSize, onResults) =>
       enqueueStaged(ctx, st.id, meta, { chunkSize, ...(onResults ? { onChunk: onResults } : {}) }),
     hold: (o) => holdStaging(ctx, st, o),
@@ -160,13 +176,12 @@ export function memoryStore(ctx: QueueContext): StagingStore {
           return false;
         }
         seen.add(item.r.user);
-        st.count++;
-        if (st.sample.length < SAMPLE_SIZE) st.sample.push(item.r.user);
+        noteFirst(st, item.r);
         if (keep) kept.push(item);
         return true;
       });
     },
-    users: async () => [...seen],
+    candidates: () => stagedCandidates(ctx, st),
     async commit(meta, chunkSize, onResults) {
       // Two chunks in flight: the process builds the next chunk's jobs while Redis writes this
       // one (the intake benchmark's batch API: ~0.58 → ~0.73 × raw addBulk). Chunks hold distinct
@@ -230,6 +245,7 @@ export async function holdStaging(ctx: QueueContext, st: Staging, opts: HoldOpti
     type: 'held',
     actor: batch.submittedBy,
     at: new Date().toISOString(),
+    ...(opts.jobId ? { jobId: opts.jobId, user: batch.sample[0] } : {}),
     details: {
       batchId: batch.id,
       source: batch.source,
@@ -239,7 +255,7 @@ export async function holdStaging(ctx: QueueContext, st: Staging, opts: HoldOpti
       expiresAt: batch.expiresAt,
       threshold: ctx.config.guard.threshold,
       heldBecause: admission?.cause ?? 'threshold',
-      ...(admission?.cause === 'window'
+      ...(admission?.cause === 'window' || admission?.cause === 'due'
         ? {
             windowMs: ctx.config.guard.windowMs,
             acceptedInWindow: { actor: admission.actorCount, total: admission.totalCount },

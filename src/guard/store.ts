@@ -53,6 +53,7 @@ export function toSummary(h: Record<string, string>): BatchSummary | null {
     duplicate: num(h.duplicate),
     dryRun: h.dryRun === '1',
     sample,
+    version: num(h.version) || 1,
   };
   if (h.decidedBy) out.decidedBy = h.decidedBy;
   if (h.decidedAtMs) out.decidedAt = new Date(num(h.decidedAtMs)).toISOString();
@@ -124,6 +125,7 @@ export async function writeHeld(ctx: Ctx, b: NewBatch): Promise<void> {
     duplicate: String(b.duplicate),
     dryRun: b.dryRun ? '1' : '0',
     sample: JSON.stringify(b.sample),
+    version: '1',
   };
   const raw = (await runScript(
     ctx.redis,
@@ -158,11 +160,14 @@ export async function heldUsage(
 
 export type ApproveOutcome =
   | { kind: 'ok' | 'resume' | 'expired' | 'missing' | 'two_person' }
-  | { kind: 'state'; state: BatchState };
+  | { kind: 'state'; state: BatchState }
+  /** The batch is at another version than the one the decider reviewed (it took items since). */
+  | { kind: 'changed'; version: number; count: number };
 
 function outcome(raw: unknown): ApproveOutcome {
-  const [kind, state] = raw as [string, string | undefined];
+  const [kind, state, count] = raw as [string, string | undefined, string | undefined];
   if (kind === 'state') return { kind, state: (state ?? 'held') as BatchState };
+  if (kind === 'changed') return { kind, version: num(state), count: num(count) };
   return { kind: kind as 'ok' };
 }
 
@@ -172,12 +177,13 @@ export async function tryApprove(
   actor: string,
   now: number,
   twoPerson: boolean,
+  version: number,
 ): Promise<ApproveOutcome> {
   const raw = await runScript(
     ctx.redis,
     'guard/approve',
     [keys.batch(ctx.prefix, id), heldUsageKey(ctx.prefix)],
-    [now, actor, twoPerson ? '1' : '0', APPROVAL_LEASE_MS, normaliseActor(actor)],
+    [now, actor, twoPerson ? '1' : '0', APPROVAL_LEASE_MS, normaliseActor(actor), String(version)],
   );
   return outcome(raw);
 }
@@ -188,13 +194,14 @@ export async function tryReject(
   actor: string,
   now: number,
   reason: string,
+  version: number,
 ): Promise<ApproveOutcome> {
   return outcome(
     await runScript(
       ctx.redis,
       'guard/reject',
       [keys.batch(ctx.prefix, id), heldUsageKey(ctx.prefix)],
-      [now, actor, reason],
+      [now, actor, reason, String(version)],
     ),
   );
 }

@@ -27,6 +27,12 @@ export interface BatchSummary {
   dryRun: boolean;
   /** The first few users, so an operator can recognise the batch. */
   sample: string[];
+  /**
+   * What an approval or rejection must name (API `If-Match`, CLI `--version`, the console form's
+   * hidden field): 1 when held, one more for every user added since (a stream of single requests
+   * held by the window joins the open batch). A decision for another version is refused.
+   */
+  version: number;
   /** Who approved or rejected it (`guard` for an expiry) and when. */
   decidedBy?: string;
   decidedAt?: string;

@@ -26,11 +26,16 @@ function windowUsersKey(prefix: string, id: string): string {
 }
 
 /**
- * Adds one request to the actor's open window batch. Returns the batch id it joined (also when the
- * user was already in it), or null when there is no open batch to join. Throws HeldLimitError when
- * a cap on held items would be passed.
+ * Adds one request to the actor's open window batch. Returns the batch id it joined, with `added`
+ * false when the user was already in it (a repeat: the batch, its version and the audit are left as
+ * they are), or null when there is no open batch to join. Throws HeldLimitError when a cap on held
+ * items would be passed.
  */
-export async function appendToWindowBatch(ctx: Ctx, actor: string, item: StagedItem): Promise<string | null> {
+export async function appendToWindowBatch(
+  ctx: Ctx,
+  actor: string,
+  item: StagedItem,
+): Promise<{ id: string; added: boolean } | null> {
   const id = await ctx.redis.get(windowBatchKey(ctx.prefix, actor));
   if (!id) return null;
   const { maxHeldItemsPerKey, maxHeldItems } = ctx.config.guard;
@@ -53,7 +58,7 @@ export async function appendToWindowBatch(ctx: Ctx, actor: string, item: StagedI
       SAMPLE_SIZE,
     ],
   )) as string[];
-  if (raw[0] === 'ok' || raw[0] === 'duplicate') return id;
+  if (raw[0] === 'ok' || raw[0] === 'duplicate') return { id, added: raw[0] === 'ok' };
   if (raw[0] === 'closed') return null;
   throw new HeldLimitError(raw[0] as HeldLimitScope, Number(raw[1]), Number(raw[2]), 1);
 }

@@ -1,16 +1,44 @@
 // The guard's rolling window: GUARD_THRESHOLD applies per submission and also to the distinct users
 // accepted without approval within GUARD_WINDOW, per actor (API key name, CLI --as, schedule) and in
 // total. Without it a compromised HR key could stay under the threshold forever by splitting a
-// layoff into small batches. Users released by an approval never pass through here, so they do not
-// count. The check and the reservation are one Lua script: two submissions racing cannot both fit.
+// layoff into small batches. It also counts users by when they will be retired: three rounds of
+// three requests a window apart, all for the same moment, would otherwise retire nine at once. Users
+// released by an approval never pass through here, so they do not count; dry runs are counted in a
+// window of their own (they retire nothing). The check and the reservation are one Lua script: two
+// submissions racing cannot both fit. The worker checks again when a job becomes due (./due.ts).
+import type { ValidRequest } from '../intake/validate.js';
 import { runScript } from '../lua/scripts.js';
 import type { QueueContext } from '../queue/context.js';
-import { keys } from '../queue/names.js';
+import { keys, ownKey } from '../queue/names.js';
 import { normaliseActor } from './actor.js';
 
 type Ctx = Pick<QueueContext, 'redis' | 'prefix' | 'config'>;
 
-export type HoldCause = 'threshold' | 'window';
+/** `due`: too many users would be retired within GUARD_WINDOW of this one's moment. */
+export type HoldCause = 'threshold' | 'window' | 'due';
+
+/** A user as the window counts it: when it will be retired, and whether it is a dry run. */
+export interface Candidate {
+  user: string;
+  /** Epoch ms of its moment (effectiveAt, or now when absent or past). */
+  dueMs: number;
+  dryRun: boolean;
+}
+
+/** A validated request as the window counts it (DRY_RUN makes every request a dry run). */
+export function candidateOf(ctx: Pick<Ctx, 'config'>, r: ValidRequest, now = Date.now()): Candidate {
+  const at = r.effectiveAt ? Date.parse(r.effectiveAt) : now;
+  return {
+    user: r.user,
+    dueMs: Number.isFinite(at) ? Math.max(now, at) : now,
+    dryRun: ctx.config.worker.dryRun || r.dryRun === true,
+  };
+}
+
+/** Where the window keeps the moments of users accepted without approval. */
+export function dueKey(prefix: string): string {
+  return ownKey(prefix, 'guard-window', 'due');
+}
 
 export interface Admission {
   admitted: boolean;
@@ -28,14 +56,14 @@ export function overThreshold(ctx: Ctx, count: number): Admission | null {
 }
 
 /**
- * Decides whether `users` (valid, distinct) may be enqueued without approval, and when they may and
- * `reserve` is set (the default), records them in the window at once. A plan (`reserve: false`)
- * only asks. A threshold of 0 holds every submission.
+ * Decides whether `users` (valid, distinct; a plain string is a real request due now) may be
+ * enqueued without approval, and when they may and `reserve` is set (the default), records them in
+ * the window at once. A plan (`reserve: false`) only asks. A threshold of 0 holds every submission.
  */
 export async function admitWithoutApproval(
   ctx: Ctx,
   actor: string,
-  users: readonly string[],
+  users: readonly (string | Candidate)[],
   opts: { reserve?: boolean; now?: number } = {},
 ): Promise<Admission> {
   const { threshold, windowMs } = ctx.config.guard;
@@ -43,16 +71,30 @@ export async function admitWithoutApproval(
   if (over) return over;
   if (users.length === 0) return { admitted: true, actorCount: 0, totalCount: 0 };
   const now = opts.now ?? Date.now();
+  const real: string[] = [];
+  const dry: string[] = [];
+  for (const u of users) {
+    if (typeof u === 'string') real.push(u, String(now));
+    else if (u.dryRun) dry.push(u.user);
+    else real.push(u.user, String(Math.max(now, u.dueMs)));
+  }
+  const a = normaliseActor(actor);
   const res = (await runScript(
     ctx.redis,
     'guard/admit',
-    [keys.guardWindow(ctx.prefix, normaliseActor(actor)), keys.guardWindowTotal(ctx.prefix)],
-    [now, now - windowMs, threshold, opts.reserve === false ? '0' : '1', ...users],
-  )) as [number, number, number];
+    [
+      keys.guardWindow(ctx.prefix, a),
+      keys.guardWindowTotal(ctx.prefix),
+      `${keys.guardWindow(ctx.prefix, a)}:dry`,
+      `${keys.guardWindowTotal(ctx.prefix)}:dry`,
+      dueKey(ctx.prefix),
+    ],
+    [now, windowMs, threshold, opts.reserve === false ? '0' : '1', real.length / 2, ...real, ...dry],
+  )) as [number, number, number, string];
   const admitted = res[0] === 1;
   return {
     admitted,
-    ...(admitted ? {} : { cause: 'window' as const }),
+    ...(admitted ? {} : { cause: res[3] === 'due' ? ('due' as const) : ('window' as const) }),
     actorCount: res[1],
     totalCount: res[2],
   };
@@ -61,7 +103,10 @@ export async function admitWithoutApproval(
 /** One line for people: why a submission waits for approval. */
 export function holdCauseText(ctx: Pick<Ctx, 'config'>, cause: HoldCause = 'threshold'): string {
   const { threshold, windowMs } = ctx.config.guard;
+  const win = windowMs >= 60_000 ? `${Math.round(windowMs / 60_000)}m` : `${Math.round(windowMs / 1000)}s`;
+  if (cause === 'due')
+    return `more than GUARD_THRESHOLD=${threshold} users would be retired without approval within GUARD_WINDOW=${win} of this moment`;
   return cause === 'window'
-    ? `more than GUARD_THRESHOLD=${threshold} distinct users accepted without approval within GUARD_WINDOW=${Math.round(windowMs / 60_000)}m`
+    ? `more than GUARD_THRESHOLD=${threshold} distinct users accepted without approval within GUARD_WINDOW=${win}`
     : `more than GUARD_THRESHOLD=${threshold} users`;
 }

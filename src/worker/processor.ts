@@ -8,6 +8,7 @@ import type { Circuit } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphTransport, graphContext } from '../graph/call.js';
 import type { GraphError } from '../graph/errors.js';
+import { holdIfOverDue } from '../guard/due.js';
 import type {
   DeadLetterReason,
   GraphSuccess,
@@ -126,6 +127,8 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
         err.message,
       );
     }
+    // The guard's last look before anything is read or retired (throws when it holds the job).
+    await holdIfOverDue(ctx, job, data, token);
     const run: JobRun = { job, data, progress: readProgress(job.progress) };
     const dryRun = data.dryRun || cfg.dryRun;
     if (!readPacer && dryRun) return finish(run, 'dry_run', startedMs);

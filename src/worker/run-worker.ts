@@ -6,6 +6,7 @@ import { createCircuit } from '../control/circuit.js';
 import { createTokenProvider } from '../entra/provider.js';
 import { startVerifyWorker } from '../evidence/verify-worker.js';
 import type { GraphTransport } from '../graph/call.js';
+import { HeldByGuardError } from '../guard/due.js';
 import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.js';
 import { createLogger, type Logger } from '../log.js';
 import { emitOutcome } from '../notify/emit.js';
@@ -203,7 +204,9 @@ async function ensureRecorded(
   actor: string,
   logger: Logger,
 ): Promise<void> {
-  if (err instanceof DeadLetteredError || !job.finishedOn || !job.id) return;
+  // A job the guard held when it became due is recorded as held (its batch), not a dead letter.
+  if (err instanceof DeadLetteredError || err instanceof HeldByGuardError || !job.finishedOn || !job.id)
+    return;
   try {
     if (await ctx.deadLetter.getJob(deadLetterId(job.id))) return;
     const p = readProgress(job.progress);

@@ -218,7 +218,7 @@ describe('mass-change guard through the API', () => {
     const approve = await g.app.inject({
       method: 'POST',
       url: `/v1/batches/${body.batch.id}/approve`,
-      headers: bearer(KEYS.operator),
+      headers: { ...bearer(KEYS.operator), 'if-match': '"1"' },
     });
     expect(approve.statusCode).toBe(200);
     expect(approve.json().batch).toMatchObject({ state: 'approved', decidedBy: KEY_NAMES.operator });
@@ -226,7 +226,7 @@ describe('mass-change guard through the API', () => {
     const again = await g.app.inject({
       method: 'POST',
       url: `/v1/batches/${body.batch.id}/approve`,
-      headers: bearer(KEYS.operator2),
+      headers: { ...bearer(KEYS.operator2), 'if-match': '"1"' },
     });
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('batch_state');
@@ -247,7 +247,7 @@ describe('mass-change guard through the API', () => {
       method: 'POST',
       url: `/v1/batches/${id}/reject`,
       payload: { reason: 'wrong list' },
-      headers: bearer(KEYS.operator2),
+      headers: { ...bearer(KEYS.operator2), 'if-match': '"1"' },
     });
     expect(reject.statusCode).toBe(200);
     expect(reject.json().batch).toMatchObject({
@@ -267,14 +267,14 @@ describe('mass-change guard through the API', () => {
     const self = await g.app.inject({
       method: 'POST',
       url: `/v1/batches/${ownId}/approve`,
-      headers: bearer(KEYS.operator),
+      headers: { ...bearer(KEYS.operator), 'if-match': '"1"' },
     });
     expect(self.statusCode).toBe(403);
     expect(self.json().error.code).toBe('two_person_rule');
     const other = await g.app.inject({
       method: 'POST',
       url: `/v1/batches/${ownId}/approve`,
-      headers: bearer(KEYS.operator2),
+      headers: { ...bearer(KEYS.operator2), 'if-match': '"1"' },
     });
     expect(other.statusCode).toBe(200);
     expect(await g.ctx.redis.exists(redisKeys.batch(g.ctx.prefix, ownId))).toBe(1);

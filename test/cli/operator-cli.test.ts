@@ -252,16 +252,16 @@ describe('batches', { timeout: 240_000 }, () => {
       );
       expect(show.items.map((i) => i.n)).toEqual([2, 3, 4, 5]);
 
-      const self = await cli('batches', 'approve', id, '--as', 'alice');
+      const self = await cli('batches', 'approve', id, '--batch-version', '1', '--as', 'alice');
       expect(self.code).toBe(1);
       expect(self.stderr).toMatch(/another operator must approve/);
       expect(await ctx.retire.count()).toBe(0);
 
-      const ok = await cli('batches', 'approve', id, '--as', 'bob', '--json');
+      const ok = await cli('batches', 'approve', id, '--batch-version', '1', '--as', 'bob', '--json');
       expect(ok.code).toBe(0);
       expect(json(ok)).toMatchObject({ id, state: 'approved', decidedBy: 'bob', result: { accepted: 4 } });
       expect(await ctx.retire.count()).toBe(4);
-      expect((await cli('batches', 'approve', id, '--as', 'carol')).code).toBe(1);
+      expect((await cli('batches', 'approve', id, '--batch-version', '1', '--as', 'carol')).code).toBe(1);
 
       const second = json<{ held: boolean; batch: { id: string } }>(
         await cli(
@@ -279,6 +279,8 @@ describe('batches', { timeout: 240_000 }, () => {
         'batches',
         'reject',
         second.batch.id,
+        '--batch-version',
+        '1',
         '--reason',
         'typo',
         '--as',
@@ -288,7 +290,7 @@ describe('batches', { timeout: 240_000 }, () => {
       expect(rej.code).toBe(0);
       expect(json(rej)).toMatchObject({ state: 'rejected', reason: 'typo' });
       expect(await ctx.retire.count()).toBe(4);
-      expect((await cli('batches', 'reject', 'no-such-batch')).code).toBe(1);
+      expect((await cli('batches', 'reject', 'no-such-batch', '--batch-version', '1')).code).toBe(1);
     }));
 });
 

@@ -81,7 +81,7 @@ describe('free text is refused with control characters at every door', () => {
   it('the CLI refuses them in --reason, --note and --as (exit 2), and a CSV row with one is invalid', async () => {
     const cases = [
       ['queue', 'pause', '--reason', 'freeze\nresumed'],
-      ['batches', 'reject', 'some-batch', '--reason', 'typo\n#2 forged'],
+      ['batches', 'reject', 'some-batch', '--batch-version', '1', '--reason', 'typo\n#2 forged'],
       ['dlq', 'discard', 'dl-x', '--note', 'gone\u001b[2J'],
       ['queue', 'pause', '--as', 'alice\nbob'],
     ];
@@ -121,8 +121,11 @@ describe('what the CLI prints is escaped', () => {
     const show = await runCli(['batches', 'show', held.batch.id], env);
     expect(show.code).toBe(0);
     const lines = show.stdout.split('\n').filter(Boolean);
-    // One summary line plus one line per item: nothing more.
-    expect(lines).toHaveLength(1 + 4);
+    // One summary line, one line per item and the line naming the version to decide: nothing more.
+    expect(lines).toHaveLength(1 + 4 + 1);
+    expect(lines.at(-1)).toMatch(
+      /^to decide these \d+ users: offboard batches approve\|reject \S+ --batch-version 1$/,
+    );
     expect(lines.some((l) => l.startsWith('  #99'))).toBe(false);
     expect(show.stdout).toContain('resigned\\n  #99  ceo@contoso.com');
     const list = await runCli(['batches', 'list'], env);

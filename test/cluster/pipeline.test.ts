@@ -75,10 +75,15 @@ async function call(
   path: string,
   key: string,
   body?: unknown,
+  extra: Record<string, string> = {},
 ): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${api?.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...extra,
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
@@ -110,7 +115,15 @@ describe('full pipeline on Redis Cluster', () => {
     });
     expect(batch.status).toBe(202);
     expect(batch.json).toMatchObject({ held: true, summary: { held: 40 } });
-    const approved = await call('POST', `/v1/batches/${batch.json.batch.id}/approve`, operator.key);
+    const approved = await call(
+      'POST',
+      `/v1/batches/${batch.json.batch.id}/approve`,
+      operator.key,
+      undefined,
+      {
+        'if-match': `"${batch.json.batch.version}"`,
+      },
+    );
     expect(approved.status).toBe(200);
 
     await waitFor(async () => (await ctx.retire.getCompletedCount()) === USERS.length, {

@@ -330,7 +330,7 @@ describe('actions go through the audited library path', () => {
     await alice.signIn(KEYS.operator);
     const page = await alice.get(`/console/batches/${id}`);
     expect(page.body).toContain('You (ops-alice) submitted this batch');
-    const refused = await alice.act(`/console/batches/${id}/approve`);
+    const refused = await alice.act(`/console/batches/${id}/approve`, { version: '1' });
     expect(refused.statusCode).toBe(303);
     const after = await alice.get(`/console/batches/${id}`);
     expect(after.body).toContain('Refused by the two-person rule');
@@ -339,7 +339,7 @@ describe('actions go through the audited library path', () => {
 
     const bob = new ConsoleClient(t.app);
     await bob.signIn(KEYS.operator2);
-    await bob.act(`/console/batches/${id}/approve`);
+    await bob.act(`/console/batches/${id}/approve`, { version: '1' });
     const approved = await bob.get(`/console/batches/${id}`);
     expect(approved.body).toContain('Approved batch');
     expect(approved.body).toContain('tp1@contoso.com');

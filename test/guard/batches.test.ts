@@ -115,11 +115,13 @@ describe('approving and rejecting', () => {
       dryRun: true,
     });
     if (!out.held) throw new Error('expected a held batch');
-    await expect(approveBatch(ctx, out.batch.id, 'alice')).rejects.toBeInstanceOf(TwoPersonRuleError);
+    await expect(approveBatch(ctx, out.batch.id, 'alice', { version: 1 })).rejects.toBeInstanceOf(
+      TwoPersonRuleError,
+    );
     expect((await getBatch(ctx, out.batch.id)).state).toBe('held');
     expect(await jobCount(ctx)).toBe(0);
 
-    const { batch, results } = await approveBatch(ctx, out.batch.id, 'bob');
+    const { batch, results } = await approveBatch(ctx, out.batch.id, 'bob', { version: 1 });
     expect(batch).toMatchObject({ state: 'approved', decidedBy: 'bob', enqueued: 51 });
     expect(batch.result).toEqual({ accepted: 51, duplicate: 0, invalid: 0 });
     expect(results).toHaveLength(51);
@@ -136,15 +138,19 @@ describe('approving and rejecting', () => {
       expect.objectContaining({ actor: 'bob', details: expect.objectContaining({ batchId: out.batch.id }) }),
     ]);
     // Once decided, it cannot be decided again.
-    await expect(approveBatch(ctx, out.batch.id, 'carol')).rejects.toBeInstanceOf(BatchStateError);
-    await expect(rejectBatch(ctx, out.batch.id, 'carol')).rejects.toBeInstanceOf(BatchStateError);
+    await expect(approveBatch(ctx, out.batch.id, 'carol', { version: 1 })).rejects.toBeInstanceOf(
+      BatchStateError,
+    );
+    await expect(rejectBatch(ctx, out.batch.id, 'carol', { version: 1 })).rejects.toBeInstanceOf(
+      BatchStateError,
+    );
   });
 
   it('lets the submitter approve without the two-person rule', async () => {
     const ctx = context();
     const out = await submitBulk(ctx, users('f', 51), { requestedBy: 'alice', source: 'batch' });
     if (!out.held) throw new Error('expected a held batch');
-    const { batch } = await approveBatch(ctx, out.batch.id, 'alice', { results: false });
+    const { batch } = await approveBatch(ctx, out.batch.id, 'alice', { results: false, version: 1 });
     expect(batch.state).toBe('approved');
     expect(await jobCount(ctx)).toBe(51);
   });
@@ -153,19 +159,25 @@ describe('approving and rejecting', () => {
     const ctx = context();
     const out = await submitBulk(ctx, users('g', 60), { requestedBy: 'alice', source: 'import' });
     if (!out.held) throw new Error('expected a held batch');
-    const batch = await rejectBatch(ctx, out.batch.id, 'bob', 'wrong file');
+    const batch = await rejectBatch(ctx, out.batch.id, 'bob', { reason: 'wrong file', version: 1 });
     expect(batch).toMatchObject({ state: 'rejected', decidedBy: 'bob', reason: 'wrong file' });
     expect(await jobCount(ctx)).toBe(0);
     expect(await ctx.redis.exists(keys.batchItems(ctx.prefix, out.batch.id))).toBe(0);
-    await expect(approveBatch(ctx, out.batch.id, 'carol')).rejects.toBeInstanceOf(BatchStateError);
+    await expect(approveBatch(ctx, out.batch.id, 'carol', { version: 1 })).rejects.toBeInstanceOf(
+      BatchStateError,
+    );
     expect(await jobCount(ctx)).toBe(0);
     expect(await auditTypes(ctx)).toEqual(['held', 'rejected']);
   });
 
   it('throws BatchNotFoundError for an unknown batch', async () => {
     const ctx = context();
-    await expect(approveBatch(ctx, 'no-such-batch', 'bob')).rejects.toBeInstanceOf(BatchNotFoundError);
-    await expect(rejectBatch(ctx, 'no-such-batch', 'bob')).rejects.toBeInstanceOf(BatchNotFoundError);
+    await expect(approveBatch(ctx, 'no-such-batch', 'bob', { version: 1 })).rejects.toBeInstanceOf(
+      BatchNotFoundError,
+    );
+    await expect(rejectBatch(ctx, 'no-such-batch', 'bob', { version: 1 })).rejects.toBeInstanceOf(
+      BatchNotFoundError,
+    );
     await expect(getBatch(ctx, 'no-such-batch')).rejects.toBeInstanceOf(BatchNotFoundError);
   });
 
@@ -174,8 +186,8 @@ describe('approving and rejecting', () => {
     const out = await submitBulk(ctx, users('h', 300), { requestedBy: 'alice', source: 'batch' });
     if (!out.held) throw new Error('expected a held batch');
     const settled = await Promise.allSettled([
-      approveBatch(ctx, out.batch.id, 'bob'),
-      approveBatch(ctx, out.batch.id, 'carol'),
+      approveBatch(ctx, out.batch.id, 'bob', { version: 1 }),
+      approveBatch(ctx, out.batch.id, 'carol', { version: 1 }),
     ]);
     const won = settled.filter((s) => s.status === 'fulfilled');
     const lost = settled.filter((s) => s.status === 'rejected');
@@ -191,14 +203,16 @@ describe('approving and rejecting', () => {
     const out = await submitBulk(ctx, users('i', 120), { requestedBy: 'alice', source: 'batch' });
     if (!out.held) throw new Error('expected a held batch');
     // The crashed process: state turned `approving`, 40 jobs written, progress never recorded.
-    expect((await tryApprove(ctx, out.batch.id, 'bob', Date.now(), false)).kind).toBe('ok');
+    expect((await tryApprove(ctx, out.batch.id, 'bob', Date.now(), false, 1)).kind).toBe('ok');
     await enqueueMany(ctx, users('i', 40), { requestedBy: 'alice', source: 'batch', batchId: out.batch.id });
     // While its lease runs, nobody else may take over.
-    await expect(approveBatch(ctx, out.batch.id, 'carol')).rejects.toBeInstanceOf(BatchStateError);
+    await expect(approveBatch(ctx, out.batch.id, 'carol', { version: 1 })).rejects.toBeInstanceOf(
+      BatchStateError,
+    );
     expect((await getBatch(ctx, out.batch.id)).state).toBe('approving');
     await ctx.redis.hset(keys.batch(ctx.prefix, out.batch.id), 'leaseUntil', '0');
 
-    const { batch } = await approveBatch(ctx, out.batch.id, 'carol');
+    const { batch } = await approveBatch(ctx, out.batch.id, 'carol', { version: 1 });
     expect(batch.state).toBe('approved');
     expect(batch.result).toEqual({ accepted: 80, duplicate: 40, invalid: 0 });
     expect(await jobCount(ctx)).toBe(120);
@@ -215,7 +229,7 @@ describe('expiry', () => {
     const [expired] = await Promise.all([expireBatches(ctx), expireBatches(ctx)]);
     expect((await listBatches(ctx)).map((b) => b.state)).toEqual(['expired']);
     expect(expired.length).toBeLessThanOrEqual(1);
-    await expect(approveBatch(ctx, out.batch.id, 'bob')).rejects.toThrow(/expired/);
+    await expect(approveBatch(ctx, out.batch.id, 'bob', { version: 1 })).rejects.toThrow(/expired/);
     expect(await jobCount(ctx)).toBe(0);
     expect(await ctx.redis.exists(keys.batchItems(ctx.prefix, out.batch.id))).toBe(0);
     expect((await auditTypes(ctx)).filter((t) => t === 'expired')).toHaveLength(1);
@@ -227,7 +241,7 @@ describe('expiry', () => {
     const out = await submitBulk(ctx, users('k', 51), { requestedBy: 'alice', source: 'batch' });
     if (!out.held) throw new Error('expected a held batch');
     await new Promise((r) => setTimeout(r, 300));
-    const err = await approveBatch(ctx, out.batch.id, 'bob').catch((e: unknown) => e);
+    const err = await approveBatch(ctx, out.batch.id, 'bob', { version: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BatchStateError);
     expect((err as BatchStateError).state).toBe('expired');
     expect(await jobCount(ctx)).toBe(0);

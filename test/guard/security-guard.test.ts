@@ -67,7 +67,9 @@ describe('item 5: the two-person rule compares normalised names', () => {
     const held = await submitBulk(ctx, users('np', 3), { requestedBy: 'alice', source: 'batch' });
     if (!held.held) throw new Error('expected a held batch');
     for (const who of ['Alice', ' ALICE ', 'ａｌｉｃｅ']) {
-      await expect(approveBatch(ctx, held.batch.id, who)).rejects.toBeInstanceOf(TwoPersonRuleError);
+      await expect(approveBatch(ctx, held.batch.id, who, { version: 1 })).rejects.toBeInstanceOf(
+        TwoPersonRuleError,
+      );
     }
     expect(await ctx.retire.count()).toBe(0);
 
@@ -77,7 +79,7 @@ describe('item 5: the two-person rule compares normalised names', () => {
     const imp = await runCli(['import', file, '--as', 'alice', '--json'], env);
     expect(imp.code).toBe(0);
     const id = json<{ held: { id: string } }>(imp).held.id;
-    const self = await runCli(['batches', 'approve', id, '--as', 'Alice'], env);
+    const self = await runCli(['batches', 'approve', id, '--batch-version', '1', '--as', 'Alice'], env);
     expect(self.code).toBe(1);
     expect(self.stderr).toMatch(/another operator must approve/);
     expect(await ctx.retire.count()).toBe(0);
@@ -97,12 +99,15 @@ describe('item 5: the two-person rule compares normalised names', () => {
     expect(res.status).toBe(202);
     const apiBatch = ((await res.json()) as { batch: { id: string; submittedBy: string } }).batch;
     expect(apiBatch.submittedBy).toBe('hr-system');
-    const cross = await runCli(['batches', 'approve', apiBatch.id, '--as', 'HR-System'], env);
+    const cross = await runCli(
+      ['batches', 'approve', apiBatch.id, '--batch-version', '1', '--as', 'HR-System'],
+      env,
+    );
     expect(cross.code).toBe(1);
     expect(cross.stderr).toMatch(/another operator must approve/);
 
     // Someone else can.
-    const ok = await runCli(['batches', 'approve', id, '--as', 'bob', '--json'], env);
+    const ok = await runCli(['batches', 'approve', id, '--batch-version', '1', '--as', 'bob', '--json'], env);
     expect(ok.code).toBe(0);
     expect(await ctx.retire.count()).toBe(3);
   }, 120_000);
@@ -156,11 +161,11 @@ describe('item 7: held batches are capped per key and in total', () => {
     expect((await post(PRODUCER2, 'other-')).status).toBe(202);
     // Rejecting one of the first key's batches frees its place.
     const mine = (await listBatches(ctx)).filter((b) => b.submittedBy === 'hr-system');
-    await rejectBatch(ctx, mine[0]?.id as string, 'ops-alice', 'flood');
+    await rejectBatch(ctx, mine[0]?.id as string, 'ops-alice', { reason: 'flood', version: 1 });
     expect((await post(KEYS.producer, 'again-')).status).toBe(202);
     expect((await post(KEYS.producer, 'again2-')).status).toBe(429);
     // Approving frees room too.
-    await approveBatch(ctx, mine[1]?.id as string, 'ops-alice');
+    await approveBatch(ctx, mine[1]?.id as string, 'ops-alice', { version: 1 });
     expect((await post(KEYS.producer, 'again3-')).status).toBe(202);
     expect(await heldUsage(ctx, 'hr-system')).toMatchObject({ batches: 5 });
   }, 120_000);

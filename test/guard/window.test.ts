@@ -84,7 +84,7 @@ describe('GUARD_WINDOW', () => {
     );
     expect(b).toMatchObject({ held: true, cause: 'window' });
     if (!b.held) throw new Error('unreachable');
-    const approved = await approveBatch(t.ctx, b.batch.id, 'ops-alice');
+    const approved = await approveBatch(t.ctx, b.batch.id, 'ops-alice', { version: 1 });
     expect(approved.results.filter((r) => r.status === 'accepted')).toHaveLength(2);
     // Still 2 of 3 used in total: one more user from anyone fits, two do not.
     expect((await admitWithoutApproval(t.ctx, 'feed-c', fresh(1), { reserve: false })).admitted).toBe(true);
@@ -142,12 +142,13 @@ describe('GUARD_WINDOW', () => {
     await single(late[0] as string);
     const [batchId] = [...ids] as [string];
     const batch = await t.app.inject({ url: `/v1/batches/${batchId}`, headers: bearer(KEYS.viewer) });
-    expect(batch.json()).toMatchObject({ state: 'held', count: 5, submittedBy: 'hr-system' });
+    expect(batch.json()).toMatchObject({ state: 'held', count: 5, version: 5, submittedBy: 'hr-system' });
+    expect(batch.headers.etag).toBe('"5"');
     const before = await t.ctx.retire.count();
     const ok = await t.app.inject({
       method: 'POST',
       url: `/v1/batches/${batchId}/approve`,
-      headers: bearer(KEYS.operator),
+      headers: { ...bearer(KEYS.operator), 'if-match': batch.headers.etag as string },
     });
     expect(ok.statusCode).toBe(200);
     expect(await t.ctx.retire.count()).toBe(before + 5);

@@ -143,7 +143,7 @@ describe('importCsv', () => {
     expect(await ctx.redis.exists(keys.batchUsers(ctx.prefix, id))).toBe(0);
     expect((await readAudit(ctx)).filter((e) => e.type === 'held')).toHaveLength(1);
 
-    const { batch, results } = await approveBatch(ctx, id, 'approver');
+    const { batch, results } = await approveBatch(ctx, id, 'approver', { version: 1 });
     expect(batch.result?.accepted).toBe(30);
     expect(results.map((x) => x.index)).toEqual(items.map((i) => i.n));
     const jobs = await pendingJobs(ctx);

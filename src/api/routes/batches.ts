@@ -1,5 +1,7 @@
-// Bulk submissions held by the mass-change guard: list, inspect, approve, reject.
-import type { FastifyPluginAsync } from 'fastify';
+// Bulk submissions held by the mass-change guard: list, inspect, approve, reject. A decision names
+// the version it reviewed: `GET /v1/batches/{id}` answers it as an ETag, approve and reject require
+// it in `If-Match` (428 without, 409 `batch_changed` when users were added since).
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import {
   approveBatch,
   type BatchState,
@@ -11,6 +13,7 @@ import {
 import { BATCH_STATES } from '../../guard/types.js';
 import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
 import { AUTH_ERRORS, emptyBody, errors, idParams, reasonBody } from '../schemas/common.js';
 import { batchSummary } from '../schemas/offboarding.js';
 
@@ -33,6 +36,39 @@ const itemsQuery = {
 } as const;
 
 const id = (request: { params: unknown }) => (request.params as { id: string }).id;
+
+/** A batch's ETag: its version, as a strong entity tag. */
+const etag = (version: number) => `"${version}"`;
+
+const ifMatchHeaders = {
+  type: 'object',
+  properties: {
+    'if-match': {
+      type: 'string',
+      maxLength: 32,
+      description: 'The ETag of the batch version that was reviewed (from GET /v1/batches/{id}), e.g. "3"',
+    },
+  },
+} as const;
+
+/**
+ * The version named by `If-Match`: one strong tag (`"3"`; a bare `3` is taken too). Absent: undefined
+ * (the guard answers 428). `*` or a list would approve whatever the batch holds now: refused.
+ */
+function ifMatch(request: FastifyRequest): number | undefined {
+  const raw = request.headers['if-match'];
+  if (raw === undefined) return undefined;
+  const m = /^\s*"?(\d{1,9})"?\s*$/.exec(Array.isArray(raw) ? '' : raw);
+  if (!m) {
+    throw new ApiError(
+      400,
+      'invalid_request',
+      'If-Match must name one batch version, e.g. If-Match: "3" (the ETag of GET /v1/batches/{id}); * and lists are refused',
+      { field: 'If-Match' },
+    );
+  }
+  return Number(m[1]);
+}
 
 export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => {
   app.get(
@@ -66,7 +102,11 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
         response: { 200: batchSummary, ...errors(400, ...AUTH_ERRORS, 404, 503) },
       },
     },
-    async (request) => getBatch(ctx, id(request)),
+    async (request, reply) => {
+      const b = await getBatch(ctx, id(request));
+      reply.header('etag', etag(b.version));
+      return b;
+    },
   );
 
   app.get(
@@ -113,18 +153,24 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
       // Approving enqueues the whole batch (up to 10,000 jobs per submission, more from imports).
       handlerTimeout: 300_000,
       schema: {
-        summary: 'Approve a held batch: its items are enqueued (audited; GUARD_TWO_PERSON applies)',
+        summary:
+          'Approve a held batch at the version reviewed (If-Match: its ETag): its items are enqueued (audited; GUARD_TWO_PERSON applies)',
         tags: ['batches'],
         params: idParams,
+        headers: ifMatchHeaders,
         body: emptyBody,
         response: {
           200: { type: 'object', properties: { batch: batchSummary } },
-          ...errors(400, ...AUTH_ERRORS, 404, 409, 503),
+          ...errors(400, ...AUTH_ERRORS, 404, 409, 428, 503),
         },
       },
     },
     async (request) => {
-      const out = await approveBatch(ctx, id(request), actorOf(request), { results: false });
+      const version = ifMatch(request);
+      const out = await approveBatch(ctx, id(request), actorOf(request), {
+        results: false,
+        ...(version !== undefined ? { version } : {}),
+      });
       return { batch: out.batch };
     },
   );
@@ -134,19 +180,27 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
     {
       config: { access: OPERATOR },
       schema: {
-        summary: 'Reject a held batch: nothing is enqueued (audited)',
+        summary:
+          'Reject a held batch at the version reviewed (If-Match: its ETag): nothing is enqueued (audited)',
         tags: ['batches'],
         params: idParams,
+        headers: ifMatchHeaders,
         body: reasonBody,
         response: {
           200: { type: 'object', properties: { batch: batchSummary } },
-          ...errors(400, ...AUTH_ERRORS, 404, 409, 503),
+          ...errors(400, ...AUTH_ERRORS, 404, 409, 428, 503),
         },
       },
     },
     async (request) => {
       const { reason } = request.body as { reason?: string };
-      return { batch: await rejectBatch(ctx, id(request), actorOf(request), reason) };
+      const version = ifMatch(request);
+      return {
+        batch: await rejectBatch(ctx, id(request), actorOf(request), {
+          reason,
+          ...(version !== undefined ? { version } : {}),
+        }),
+      };
     },
   );
 };

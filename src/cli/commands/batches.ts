@@ -1,4 +1,7 @@
 // `offboard batches list|show|approve|reject`: bulk submissions held by the mass-change guard.
+// `list` and `show` print each batch's version; approve and reject take `--batch-version V`, the version
+// the operator reviewed, and refuse without it or when users were added since (exit 1, the new
+// version and count printed): a decision never covers a user the operator was not shown.
 import type { Command } from 'commander';
 import { approveBatch, getBatch, listBatches, listBatchItems, rejectBatch } from '../../guard/batches.js';
 import { BATCH_STATES, type BatchState, type BatchSummary } from '../../guard/types.js';
@@ -11,7 +14,16 @@ import { textOption } from '../text-option.js';
 function row(b: BatchSummary): string {
   const decided = b.decidedBy ? `  ${b.state} by ${b.decidedBy} ${b.decidedAt ?? ''}` : '';
   const result = b.result ? `  accepted ${b.result.accepted}, duplicate ${b.result.duplicate}` : '';
-  return `${b.id}  ${b.state.padEnd(9)} ${String(b.count).padStart(6)} users  ${b.source} by ${b.submittedBy}  ${b.createdAt}  expires ${b.expiresAt}${b.dryRun ? '  dry run' : ''}${decided}${result}`;
+  return `${b.id}  v${b.version}  ${b.state.padEnd(9)} ${String(b.count).padStart(6)} users  ${b.source} by ${b.submittedBy}  ${b.createdAt}  expires ${b.expiresAt}${b.dryRun ? '  dry run' : ''}${decided}${result}`;
+}
+
+/** `--batch-version 3` or `--batch-version v3` (as list/show print it). Not `--version`: that is the CLI's own. */
+function versionOption(raw: string): number {
+  const m = /^v?(\d{1,9})$/.exec(raw.trim());
+  const v = m ? Number(m[1]) : 0;
+  if (v < 1)
+    throw new UsageError('--batch-version must be the batch version printed by batches show, e.g. 3');
+  return v;
 }
 
 export function configure(cmd: Command): void {
@@ -20,9 +32,12 @@ export function configure(cmd: Command): void {
     `
 Examples:
   offboard batches list --state held
-  offboard batches show 0b9e…  --limit 20
-  offboard batches approve 0b9e… --as bob        (GUARD_TWO_PERSON: not the submitter)
-  offboard batches reject 0b9e… --reason "wrong file" --as bob
+  offboard batches show 0b9e…  --limit 20          (prints the batch's version, e.g. v3)
+  offboard batches approve 0b9e… --batch-version 3 --as bob   (GUARD_TWO_PERSON: not the submitter)
+  offboard batches reject 0b9e… --batch-version 3 --reason "wrong file" --as bob
+
+Approve and reject name the version you reviewed; a batch that took users since is refused
+(exit 1) with its new version and count: show it again, then decide that version.
 
 A held batch expires after GUARD_TTL (default 72h); rejected and expired batches enqueue nothing.`,
   );
@@ -70,6 +85,13 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
               safe`  #${i.n}  ${i.r.user}${i.r.effectiveAt ? `  at ${i.r.effectiveAt}` : ''}${i.r.reason ? `  ${i.r.reason}` : ''}\n`,
             );
           }
+          if (batch.state === 'held') {
+            const shown =
+              items.length < batch.count ? ` (${items.length} of ${batch.count} shown: --limit)` : '';
+            process.stdout.write(
+              safe`to decide these ${batch.count} users${shown}: offboard batches approve|reject ${batch.id} --batch-version ${String(batch.version)}\n`,
+            );
+          }
         });
       }),
     );
@@ -78,14 +100,16 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
     .command('approve')
     .description('Approve a held batch: its users are enqueued (usual per-user deduplication)')
     .argument('<id>', 'batch id')
+    .requiredOption('--batch-version <v>', 'the version you reviewed (printed by batches show/list)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  offboard batches approve 0b9e… --as bob')
+    .addHelpText('after', '\nExample:\n  offboard batches approve 0b9e… --batch-version 3 --as bob')
     .action(
-      action(async (id: string, opts: { as?: string; json?: boolean }) => {
+      action(async (id: string, opts: { batchVersion: string; as?: string; json?: boolean }) => {
         const who = actor(opts.as);
+        const version = versionOption(opts.batchVersion);
         await withQueueContext(async (ctx) => {
-          const { batch } = await approveBatch(ctx, id, who, { results: false });
+          const { batch } = await approveBatch(ctx, id, who, { results: false, version });
           if (opts.json) return printJson(batch);
           process.stdout.write(
             safe`batch ${batch.id} approved by ${who}: ${batch.result?.accepted ?? 0} enqueued, ${batch.result?.duplicate ?? 0} already pending\n`,
@@ -98,19 +122,26 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
     .command('reject')
     .description('Reject a held batch: nothing is enqueued')
     .argument('<id>', 'batch id')
+    .requiredOption('--batch-version <v>', 'the version you reviewed (printed by batches show/list)')
     .option('--reason <text>', 'why (kept in the audit entry)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  offboard batches reject 0b9e… --reason "wrong file"')
+    .addHelpText(
+      'after',
+      '\nExample:\n  offboard batches reject 0b9e… --batch-version 3 --reason "wrong file"',
+    )
     .action(
-      action(async (id: string, opts: { reason?: string; as?: string; json?: boolean }) => {
-        const who = actor(opts.as);
-        const reason = textOption(opts.reason, '--reason');
-        await withQueueContext(async (ctx) => {
-          const batch = await rejectBatch(ctx, id, who, reason);
-          if (opts.json) return printJson(batch);
-          process.stdout.write(safe`batch ${batch.id} rejected by ${who}; nothing enqueued\n`);
-        });
-      }),
+      action(
+        async (id: string, opts: { batchVersion: string; reason?: string; as?: string; json?: boolean }) => {
+          const who = actor(opts.as);
+          const version = versionOption(opts.batchVersion);
+          const reason = textOption(opts.reason, '--reason');
+          await withQueueContext(async (ctx) => {
+            const batch = await rejectBatch(ctx, id, who, { reason, version });
+            if (opts.json) return printJson(batch);
+            process.stdout.write(safe`batch ${batch.id} rejected by ${who}; nothing enqueued\n`);
+          });
+        },
+      ),
     );
 }

@@ -16,6 +16,8 @@ if refused then
 end
 redis.call('RPUSH', KEYS[2], ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'count', 1)
+-- Every change of what an approval would release is a new version (approve.lua compares it).
+redis.call('HSET', KEYS[1], 'version', tostring(tonumber(redis.call('HGET', KEYS[1], 'version') or '1') + 1))
 local sample = cjson.decode(f[4] or '[]')
 if #sample < tonumber(ARGV[7]) then
   table.insert(sample, ARGV[3])

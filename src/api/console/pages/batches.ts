@@ -1,6 +1,8 @@
 // Held batches: list, page through items, approve / reject through approveBatch and rejectBatch
 // (the same calls as POST /v1/batches/{id}/approve|reject, so the two-person rule, the audit and
-// the state checks are theirs). After an approval the page shows the jobs of the first users.
+// the state checks are theirs). After an approval the page shows the jobs of the first users. Both
+// forms carry the version the page showed (a hidden field): a batch that took users since is refused
+// with its new count, so the button's "Approve N users" is exactly what it approves.
 import type { FastifyPluginAsync } from 'fastify';
 import { sameActor } from '../../../guard/actor.js';
 import { approveBatch, getBatch, listBatches, listBatchItems, rejectBatch } from '../../../guard/batches.js';
@@ -26,6 +28,14 @@ const itemsQuery = {
   additionalProperties: false,
   properties: { offset: { type: 'integer', minimum: 0, maximum: 10_000_000, default: 0 } },
 } as const;
+
+/** The hidden field: the version the page showed. Absent, the guard refuses the decision. */
+const VERSION = { type: 'string', pattern: '^[0-9]{1,9}$' } as const;
+
+function formVersion(body: unknown): { version?: number } {
+  const v = (body as { version?: string }).version;
+  return v ? { version: Number(v) } : {};
+}
 
 const STATE_CLASS: Partial<Record<BatchState, string>> = { held: 'warn', approved: 'ok', rejected: 'bad' };
 
@@ -90,14 +100,15 @@ ${
           ? await listBatchItems(ctx, id, { offset, limit: PAGE })
           : [];
       const mine = config.guard.twoPerson && sameActor(me, b.submittedBy);
+      const version = html`<input type="hidden" name="version" value="${String(b.version)}">`;
       const actions =
         env.operator(request) && b.state === 'held'
           ? html`<h2>Decision</h2>
 ${mine ? html`<p class="warn" id="self-note">You (${me}) submitted this batch. The two-person rule needs another operator to approve it.</p>` : ''}
 <div class="actions">
-<form class="inline" method="post" action="/console/batches/${b.id}/approve">${env.csrf(request)}
+<form class="inline" method="post" action="/console/batches/${b.id}/approve">${env.csrf(request)}${version}
 <button class="primary" type="submit"${mine ? html` aria-describedby="self-note"` : ''}>Approve ${b.count} users</button></form>
-<form class="inline" method="post" action="/console/batches/${b.id}/reject">${env.csrf(request)}
+<form class="inline" method="post" action="/console/batches/${b.id}/reject">${env.csrf(request)}${version}
 <div class="field"><label for="reject-reason">Reason for rejecting</label><input id="reject-reason" name="reason" maxlength="500"></div>
 <button class="danger" type="submit">Reject</button></form></div>`
           : '';
@@ -109,6 +120,7 @@ items ${items.length ? offset + 1 : 0}–${offset + items.length} of ${b.count}$
       }</p>`;
       const body = html`<dl class="kv">
 <dt>state</dt><dd class="${STATE_CLASS[b.state] ?? ''}">${b.state}</dd>
+<dt>version</dt><dd>${String(b.version)}</dd>
 <dt>submitted by</dt><dd><strong>${b.submittedBy}</strong> via ${b.source}, ${time(b.createdAt)}</dd>
 <dt>users</dt><dd>${b.count} (plus ${b.invalid} invalid and ${b.duplicate} repeated items not in the batch)</dd>
 <dt>dry run</dt><dd>${b.dryRun ? 'yes: every job records dry_run' : 'no'}</dd>
@@ -135,12 +147,15 @@ ${b.state === 'approved' || b.state === 'approving' ? await batchJobs(b) : ''}`;
     {
       config: env.act,
       handlerTimeout: 300_000,
-      schema: { hide: true, params: idParams, body: formBody({}) },
+      schema: { hide: true, params: idParams, body: formBody({ version: VERSION }) },
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
       return env.act$(request, reply, `/console/batches/${id}`, async () => {
-        const { batch } = await approveBatch(ctx, id, actorOf(request), { results: false });
+        const { batch } = await approveBatch(ctx, id, actorOf(request), {
+          results: false,
+          ...formVersion(request.body),
+        });
         const r = batch.result;
         return `Approved batch ${batch.id}: ${r ? `${r.accepted} jobs enqueued, ${r.duplicate} already pending, ${r.invalid} invalid` : `${batch.count} users`}.`;
       });
@@ -149,16 +164,17 @@ ${b.state === 'approved' || b.state === 'approving' ? await batchJobs(b) : ''}`;
 
   app.post(
     '/console/batches/:id/reject',
-    { config: env.act, schema: { hide: true, params: idParams, body: formBody({ reason: NOTE }) } },
+    {
+      config: env.act,
+      schema: { hide: true, params: idParams, body: formBody({ reason: NOTE, version: VERSION }) },
+    },
     async (request, reply) => {
       const { id } = request.params as { id: string };
       return env.act$(request, reply, `/console/batches/${id}`, async () => {
-        const batch = await rejectBatch(
-          ctx,
-          id,
-          actorOf(request),
-          text((request.body as { reason?: string }).reason),
-        );
+        const batch = await rejectBatch(ctx, id, actorOf(request), {
+          reason: text((request.body as { reason?: string }).reason),
+          ...formVersion(request.body),
+        });
         return `Rejected batch ${batch.id}: nothing of it was enqueued.`;
       });
     },
