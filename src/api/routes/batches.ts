@@ -44,7 +44,12 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
         tags: ['batches'],
         querystring: listQuery,
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: batchSummary } } },
+          200: {
+            title: 'BatchList',
+            type: 'object',
+            required: ['items'],
+            properties: { items: { type: 'array', items: batchSummary } },
+          },
           ...errors(400, ...AUTH_ERRORS, 503),
         },
       },
@@ -80,13 +85,16 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
         querystring: itemsQuery,
         response: {
           200: {
+            title: 'BatchItems',
             type: 'object',
+            required: ['items'],
             properties: {
               items: {
                 type: 'array',
                 items: {
                   type: 'object',
                   additionalProperties: true,
+                  required: ['index', 'request'],
                   properties: {
                     index: { type: 'integer' },
                     request: { type: 'object', additionalProperties: true },
@@ -118,7 +126,12 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
         params: idParams,
         body: emptyBody,
         response: {
-          200: { type: 'object', properties: { batch: batchSummary } },
+          200: {
+            title: 'BatchDecision',
+            type: 'object',
+            required: ['batch'],
+            properties: { batch: batchSummary },
+          },
           ...errors(400, ...AUTH_ERRORS, 404, 409, 503),
         },
       },
@@ -139,7 +152,12 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
         params: idParams,
         body: reasonBody,
         response: {
-          200: { type: 'object', properties: { batch: batchSummary } },
+          200: {
+            title: 'BatchDecision',
+            type: 'object',
+            required: ['batch'],
+            properties: { batch: batchSummary },
+          },
           ...errors(400, ...AUTH_ERRORS, 404, 409, 503),
         },
       },
