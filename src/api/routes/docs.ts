@@ -3,6 +3,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { ROLES } from '../../config/api-keys.js';
 import { PUBLIC } from '../auth/access.js';
 import { withNamedComponents } from '../openapi/components.js';
 
@@ -95,6 +96,13 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       },
       servers: [{ url: '/', description: 'This server (the document is served by the API it describes)' }],
       components: {
+        schemas: {
+          Role: {
+            type: 'string',
+            enum: [...ROLES],
+            description: 'An API key role; each operation lists its own as x-roles',
+          },
+        },
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'API key (obk_…)' },
           apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
@@ -128,8 +136,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
     if (typeof route.method !== 'string' || route.method === 'HEAD') return;
     const schema = (route.schema ?? {}) as Record<string, unknown>;
     const response = withHeaders(route);
+    const access = route.config?.access;
     route.schema = {
       ...schema,
+      // The API key roles that may call the operation (values of the Role schema).
+      ...(access && 'roles' in access ? { 'x-roles': [...access.roles] } : {}),
       operationId: (schema.operationId as string | undefined) ?? operationIdFor(route.method, route.url),
       ...(response ? { response } : {}),
     } as typeof route.schema;
