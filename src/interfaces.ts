@@ -78,6 +78,24 @@ export interface RetireJobData {
   callbackUriPaths?: string[];
 }
 
+/**
+ * The states a retire job reads as (API, CLI, console): BullMQ's job states, plus `dead-lettered`
+ * for a job that was moved to the dead-letter queue. The one list the API schemas use.
+ */
+export const JOB_STATES = [
+  'waiting',
+  'delayed',
+  'prioritized',
+  'paused',
+  'waiting-children',
+  'active',
+  'completed',
+  'failed',
+  'dead-lettered',
+  'unknown',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
 /** How a retire job ended when it did not need a human. `no_devices`: the inventory was empty, no POST sent. */
 export const OUTCOMES = ['retired', 'no_devices', 'dry_run'] as const;
 export type Outcome = (typeof OUTCOMES)[number];

@@ -19,10 +19,12 @@ import { createKeyStore } from './auth/keys.js';
 import { registerAuth } from './auth/plugin.js';
 import { consoleRoutes } from './console/plugin.js';
 import type { ApiDeps } from './deps.js';
-import { ApiError, errorBody, errorHandler, REDIS_UNAVAILABLE, redisDown, toHttpError } from './errors.js';
+import { ApiError, errorHandler, REDIS_UNAVAILABLE, redisDown, sendProblem, toHttpError } from './errors.js';
+import { registerIdempotency } from './idempotency.js';
 import { registerFleetMetrics } from './metrics/fleet.js';
 import { createApiMetrics } from './metrics/http.js';
 import { registerOnCallMetrics } from './metrics/on-call.js';
+import { registerRateLimitFields } from './rate-limit-headers.js';
 import { batchRoutes } from './routes/batches.js';
 import { type BoardRoute, dashboardRoutes } from './routes/dashboard.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
@@ -48,6 +50,8 @@ export interface ApiOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const HANDLER_TIMEOUT_MS = 30_000;
+/** API_RATE_LIMIT is per minute. */
+const RATE_WINDOW_MS = 60_000;
 
 /** JSON answers need no resources at all: the strictest policy. */
 const API_CSP = {
@@ -124,7 +128,7 @@ async function assemble(
     frameworkErrors: (error, request, reply: FastifyReply) => {
       const e = toHttpError(error);
       reply.header('x-content-type-options', 'nosniff').header('x-request-id', request.id);
-      return reply.status(e.status).send(errorBody(e));
+      return sendProblem(reply, request, e);
     },
   });
   if (config.api.authDisabled) {
@@ -132,8 +136,8 @@ async function assemble(
   }
   app.setValidatorCompiler(validatorCompiler());
   app.setErrorHandler(errorHandler(ctx.redis));
-  app.setNotFoundHandler((_request, reply) =>
-    reply.status(404).send(errorBody({ status: 404, code: 'not_found', message: 'no such route' })),
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, { status: 404, code: 'not_found', message: 'no such route' }),
   );
 
   await app.register(helmet, { global: true, contentSecurityPolicy: API_CSP });
@@ -153,12 +157,12 @@ async function assemble(
   app.addHook('onRequest', async (request, reply) => {
     const { access, redisOptional } = request.routeOptions.config;
     if (!access || 'public' in access || redisOptional || !redisDown(ctx.redis)) return;
-    return reply.status(503).header('retry-after', '5').send(errorBody(REDIS_UNAVAILABLE));
+    return sendProblem(reply.header('retry-after', '5'), request, REDIS_UNAVAILABLE);
   });
   await app.register(rateLimit, {
     global: true,
     max: config.api.rateLimitPerMinute,
-    timeWindow: 60_000,
+    timeWindow: RATE_WINDOW_MS,
     // Shared by every API replica through Redis; when Redis is down the limiter steps aside and
     // the route itself answers 503.
     redis: ctx.redis,
@@ -172,6 +176,8 @@ async function assemble(
       }),
   });
 
+  registerRateLimitFields(app, RATE_WINDOW_MS / 1000);
+  registerIdempotency(app, ctx.redis, ctx.prefix);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -1,5 +1,8 @@
-// One error shape for every failure: `{error: {code, message, details?}}` with the right status.
+// One error shape for every failure: an RFC 9457 problem (`application/problem+json`: type, title,
+// status, detail, instance, plus `code` and `details` as extensions) that also carries the
+// original `{error: {code, message, details?}}` object, which the public contract promises.
 // Domain errors are mapped by class (never by message); Fastify's own errors by their code.
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   BatchChangedError,
@@ -32,8 +35,26 @@ export class ApiError extends Error {
   }
 }
 
+/** RFC 9457 problem details, with the contract's `error` object kept alongside. */
 export interface ErrorBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  code: string;
+  details?: unknown;
   error: { code: string; message: string; details?: unknown };
+}
+
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json';
+
+/**
+ * A stable, non-dereferenceable problem type per code (RFC 9457 section 3.1.1 allows a tag URI);
+ * clients branch on it or on `code`, which name the same thing.
+ */
+export function problemType(code: string): string {
+  return `tag:offboard,2026:problem:${code}`;
 }
 
 export interface HttpError {
@@ -164,10 +185,28 @@ export function toHttpError(err: unknown, redis?: RedisClient): HttpError {
   return { status: 500, code: 'internal', message: 'internal error' };
 }
 
-export function errorBody(e: HttpError): ErrorBody {
+/** `instance`: the request's path (never its query, which may name a leaver). */
+export function errorBody(e: HttpError, instance?: string): ErrorBody {
+  const details = e.details !== undefined ? { details: e.details } : {};
   return {
-    error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) },
+    type: problemType(e.code),
+    title: STATUS_CODES[e.status] ?? 'Error',
+    status: e.status,
+    detail: e.message,
+    ...(instance !== undefined ? { instance } : {}),
+    code: e.code,
+    ...details,
+    error: { code: e.code, message: e.message, ...details },
   };
+}
+
+/** Every error path answers through here: problem+json with the status of the error. */
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, e: HttpError): FastifyReply {
+  const path = (request.raw.url ?? request.url ?? '/').split('?')[0] ?? '/';
+  return reply
+    .status(e.status)
+    .type(PROBLEM_MEDIA_TYPE)
+    .send(errorBody(e, path.slice(0, 512)));
 }
 
 export function errorHandler(redis: RedisClient) {
@@ -176,6 +215,6 @@ export function errorHandler(redis: RedisClient) {
     if (e.status >= 500) request.log.error({ err }, 'request failed');
     else request.log.info({ code: e.code, status: e.status }, 'request refused');
     if (e.status === 503) reply.header('retry-after', '5');
-    return reply.status(e.status).send(errorBody(e));
+    return sendProblem(reply, request, e);
   };
 }

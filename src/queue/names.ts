@@ -49,6 +49,9 @@ export const keys = {
   guardWindowTotal: (prefix: string) => ownKey(prefix, 'guard-window', 'total'),
   /** Duplicate submissions already audited for a pending job within the coalescing period. */
   duplicateSeen: (prefix: string, jobId: string) => ownKey(prefix, 'duplicate-seen', jobId),
+  /** String (JSON) per API key name and Idempotency-Key (hashed): claim, then the stored answer, 24 h. */
+  idempotency: (prefix: string, actor: string, keyHash: string) =>
+    ownKey(prefix, 'idempotency', actor, keyHash),
   tokenCache: (prefix: string, clientId: string) => ownKey(prefix, 'token-cache', clientId),
   metrics: (prefix: string) => ownKey(prefix, 'metrics'),
   workers: (prefix: string) => ownKey(prefix, 'workers'),

@@ -1,10 +1,26 @@
 // The OpenAPI document is valid OpenAPI 3.1, lists every API route with its schemas, and is served
 // with Swagger UI at /docs. It is generated from the same schemas Fastify validates with.
+// biome-ignore-all lint/suspicious/noExplicitAny: the document is JSON read like res.json()
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLES } from '../../src/config/api-keys.js';
+import {
+  DEAD_LETTER_REASONS,
+  DEVICE_RESULTS,
+  JOB_STATES,
+  OUTCOMES,
+  VERIFICATION_STATES,
+} from '../../src/interfaces.js';
 import { KEYS, type TestApi, testApp } from './helpers.js';
 
 let t: TestApi;
+
+/** Follows a local `$ref` (`#/components/schemas/X`) to the schema it names. */
+function deref(doc: { components: { schemas: Record<string, any> } }, schema: { $ref?: string }) {
+  const name = schema.$ref?.replace('#/components/schemas/', '');
+  return name ? doc.components.schemas[name] : schema;
+}
+
 beforeAll(async () => {
   t = await testApp();
 });
@@ -61,7 +77,7 @@ describe('OpenAPI document', () => {
   it('documents the schemas the server validates with', async () => {
     const doc = (await t.app.inject({ url: '/docs/json' })).json();
     const single = doc.paths['/v1/offboardings'].post;
-    const body = single.requestBody.content['application/json'].schema;
+    const body = deref(doc, single.requestBody.content['application/json'].schema);
     expect(body).toMatchObject({ additionalProperties: false, required: ['user'] });
     expect(Object.keys(body.properties).sort()).toEqual([
       'callbackUriPath',
@@ -77,17 +93,20 @@ describe('OpenAPI document', () => {
       '400',
       '401',
       '403',
+      '409',
       '413',
       '415',
+      '422',
       '429',
       '503',
     ]);
-    const batchItems =
-      doc.paths['/v1/offboardings/batch'].post.requestBody.content['application/json'].schema.properties
-        .items;
+    const batchItems = deref(
+      doc,
+      doc.paths['/v1/offboardings/batch'].post.requestBody.content['application/json'].schema,
+    ).properties.items;
     expect(batchItems).toMatchObject({
       maxItems: 10_000,
-      items: { additionalProperties: false, required: ['user'] },
+      items: { $ref: '#/components/schemas/OffboardingRequest' },
     });
     expect(doc.paths['/v1/dead-letters'].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual([
       'limit',
@@ -96,6 +115,47 @@ describe('OpenAPI document', () => {
     ]);
     expect(doc.paths['/healthz'].get.security).toEqual([]);
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('names every JSON body as a component schema, with enums from src/interfaces.ts, servers and a licence', async () => {
+    const doc = (await t.app.inject({ url: '/docs/json' })).json();
+    let bodies = 0;
+    for (const [path, ops] of Object.entries<Record<string, any>>(doc.paths)) {
+      for (const [method, op] of Object.entries<any>(ops)) {
+        const contents = [
+          op.requestBody?.content ?? {},
+          ...Object.values<any>(op.responses).map((r) => r.content ?? {}),
+        ];
+        for (const content of contents) {
+          for (const [media, entry] of Object.entries<any>(content)) {
+            if (!media.includes('json')) continue;
+            const name = String(entry.schema.$ref ?? '').replace('#/components/schemas/', '');
+            expect(doc.components.schemas[name], `${method} ${path} ${media}`).toBeDefined();
+            bodies += 1;
+          }
+        }
+      }
+    }
+    expect(bodies).toBeGreaterThan(80);
+    const s = doc.components.schemas;
+    expect(s.DeadLetter.properties.reason.enum).toEqual([...DEAD_LETTER_REASONS]);
+    expect(s.RetireRecord.properties.outcome.enum).toEqual([...OUTCOMES]);
+    expect(s.Evidence.properties.outcome.enum).toEqual([...OUTCOMES]);
+    expect(s.JobView.properties.state.enum).toEqual([...JOB_STATES]);
+    expect(s.Evidence.properties.verification.properties.state.enum).toEqual([...VERIFICATION_STATES]);
+    expect(s.Evidence.properties.devices.items.properties.after.properties.result.enum).toEqual([
+      ...DEVICE_RESULTS,
+    ]);
+    expect(s.Role.enum).toEqual([...ROLES]);
+    expect(doc.paths['/v1/offboardings'].post['x-roles']).toEqual(['producer']);
+    expect(doc.paths['/v1/batches/{id}/approve'].post['x-roles']).toEqual(['operator']);
+    // What the server always sends is required (the serializer would fail without it).
+    expect(s.EnqueueResult.required).toEqual(['id', 'user', 'state', 'duplicate']);
+    expect(s.JobView.required).toEqual(
+      expect.arrayContaining(['id', 'state', 'record', 'evidence', 'history']),
+    );
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(doc.info.license).toEqual({ name: 'MIT', identifier: 'MIT' });
   });
 
   it('gives every operation a unique camelCase operationId, derived from method and path', async () => {
@@ -121,6 +181,16 @@ describe('OpenAPI document', () => {
       expect(intake['202'].headers[h].schema, h).toMatchObject({ type: 'integer' });
       expect(doc.paths['/v1/queues'].get.responses['200'].headers[h], h).toBeDefined();
     }
+    for (const h of ['ratelimit', 'ratelimit-policy']) {
+      expect(intake['202'].headers[h].schema, h).toMatchObject({ type: 'string' });
+      expect(doc.paths['/v1/queues'].get.responses['200'].headers[h], h).toBeDefined();
+    }
+    expect(intake['202'].headers['idempotent-replayed']).toBeDefined();
+    expect(
+      doc.paths['/v1/offboardings/batch'].post.parameters.find(
+        (p: { name: string; in: string }) => p.in === 'header' && p.name === 'idempotency-key',
+      ),
+    ).toBeDefined();
     expect(intake['429'].headers['retry-after'].schema).toMatchObject({ type: 'integer' });
     // Probes and /metrics are not rate limited, so they promise no such headers.
     expect(doc.paths['/healthz'].get.responses['200']?.headers?.['x-ratelimit-limit']).toBeUndefined();

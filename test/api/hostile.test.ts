@@ -52,7 +52,7 @@ describe('hostile input', () => {
           if (
             r.status < 400 ||
             r.status >= 500 ||
-            !r.type.startsWith('application/json') ||
+            !/^application\/(problem\+)?json/.test(r.type) ||
             typeof code !== 'string'
           ) {
             failures.push(

@@ -104,7 +104,12 @@ describe('GET /v1/queues schedules and notify', () => {
         >
       >;
     };
-    const schema = doc.paths['/v1/queues']?.get?.responses['200']?.content['application/json']?.schema as {
+    const ref = doc.paths['/v1/queues']?.get?.responses['200']?.content['application/json']?.schema as {
+      $ref: string;
+    };
+    // Bodies are named components (src/api/openapi/components.ts).
+    const schema = (doc as unknown as { components: { schemas: Record<string, unknown> } }).components
+      .schemas[ref.$ref.replace('#/components/schemas/', '')] as {
       properties: Record<string, { type?: string; additionalProperties?: unknown }>;
     };
     expect(schema.properties.notify).toMatchObject({

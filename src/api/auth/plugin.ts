@@ -2,7 +2,7 @@
 // body is read, so an unauthenticated client cannot make the server parse megabytes of JSON.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Role } from '../../config/api-keys.js';
-import { ApiError, errorBody, toHttpError } from '../errors.js';
+import { ApiError, sendProblem, toHttpError } from '../errors.js';
 import type { Access } from './access.js';
 import { presentedKey } from './credentials.js';
 import type { AuthFailureLimiter } from './failures.js';
@@ -158,7 +158,7 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
         if (waitMs > 0) refusal = tooManyFailures(reply, waitMs);
       }
       request.log.info({ code: refusal.code, status: refusal.status }, 'request refused');
-      return reply.status(refusal.status).send(errorBody(toHttpError(refusal)));
+      return sendProblem(reply, request, toHttpError(refusal));
     }
   });
 }

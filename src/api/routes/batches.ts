@@ -80,7 +80,12 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
         tags: ['batches'],
         querystring: listQuery,
         response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: batchSummary } } },
+          200: {
+            title: 'BatchList',
+            type: 'object',
+            required: ['items'],
+            properties: { items: { type: 'array', items: batchSummary } },
+          },
           ...errors(400, ...AUTH_ERRORS, 503),
         },
       },
@@ -120,13 +125,16 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
         querystring: itemsQuery,
         response: {
           200: {
+            title: 'BatchItems',
             type: 'object',
+            required: ['items'],
             properties: {
               items: {
                 type: 'array',
                 items: {
                   type: 'object',
                   additionalProperties: true,
+                  required: ['index', 'request'],
                   properties: {
                     index: { type: 'integer' },
                     request: { type: 'object', additionalProperties: true },
@@ -160,7 +168,12 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
         headers: ifMatchHeaders,
         body: emptyBody,
         response: {
-          200: { type: 'object', properties: { batch: batchSummary } },
+          200: {
+            title: 'BatchDecision',
+            type: 'object',
+            required: ['batch'],
+            properties: { batch: batchSummary },
+          },
           ...errors(400, ...AUTH_ERRORS, 404, 409, 428, 503),
         },
       },
@@ -187,7 +200,12 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
         headers: ifMatchHeaders,
         body: reasonBody,
         response: {
-          200: { type: 'object', properties: { batch: batchSummary } },
+          200: {
+            title: 'BatchDecision',
+            type: 'object',
+            required: ['batch'],
+            properties: { batch: batchSummary },
+          },
           ...errors(400, ...AUTH_ERRORS, 404, 409, 428, 503),
         },
       },

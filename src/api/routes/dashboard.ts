@@ -13,6 +13,7 @@ import { RETIRE_QUEUE } from '../../queue/names.js';
 import { type Access, actorOf, VIEWER_BROWSER } from '../auth/access.js';
 import { type Board, dashboardRoutePolicy, type RoutePolicy } from '../dashboard/policy.js';
 import type { ApiDeps } from '../deps.js';
+import { sendProblem } from '../errors.js';
 
 export const DASHBOARD = '/dashboard';
 const OPERATOR_BROWSER: Access = { roles: ['operator'], challenge: 'basic' };
@@ -44,8 +45,8 @@ export interface BoardRoute {
   policy: RoutePolicy['kind'];
 }
 
-function refuse(reply: FastifyReply, why: string) {
-  return reply.code(403).send({ error: { code: 'dashboard_refused', message: why } });
+function refuse(reply: FastifyReply, request: FastifyRequest, why: string) {
+  return sendProblem(reply, request, { status: 403, code: 'dashboard_refused', message: why });
 }
 
 function boardScope(
@@ -77,7 +78,7 @@ function boardScope(
             { actor, board: opts.board, method: request.method, path },
             'dashboard action refused',
           );
-          return refuse(reply, why);
+          return refuse(reply, request, why);
         }
         // Same function, effect and audit entry as POST /v1/queues/retire/pause|resume.
         if (policy.kind === 'pause') await pauseQueue(deps.ctx, actor, 'paused from the dashboard');

@@ -29,7 +29,9 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
         querystring: listQuery,
         response: {
           200: {
+            title: 'DeadLetterPage',
             type: 'object',
+            required: ['items', 'total', 'offset', 'limit'],
             properties: {
               items: { type: 'array', items: deadLetterView },
               total: { type: 'integer' },
@@ -73,7 +75,9 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
         body: emptyBody,
         response: {
           200: {
+            title: 'Redrive',
             type: 'object',
+            required: ['deadLetterId', 'jobId', 'duplicate'],
             properties: {
               deadLetterId: { type: 'string' },
               jobId: { type: 'string' },
@@ -97,7 +101,12 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
         params: idParams,
         querystring: noteQuery,
         response: {
-          200: { type: 'object', properties: { deadLetterId: { type: 'string' } } },
+          200: {
+            title: 'Discard',
+            type: 'object',
+            required: ['deadLetterId'],
+            properties: { deadLetterId: { type: 'string' } },
+          },
           ...errors(400, ...AUTH_ERRORS, 404, 503),
         },
       },

@@ -3,7 +3,9 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { ROLES } from '../../config/api-keys.js';
 import { PUBLIC } from '../auth/access.js';
+import { withNamedComponents } from '../openapi/components.js';
 
 export const DOCS = '/docs';
 
@@ -24,6 +26,16 @@ export function operationIdFor(method: string, url: string): string {
 }
 
 const RATE_LIMIT_HEADERS = {
+  ratelimit: {
+    type: 'string',
+    description:
+      'IETF draft-ietf-httpapi-ratelimit-headers: the key\'s remaining quota and seconds until it refills, e.g. `"api";r=57;t=42`',
+  },
+  'ratelimit-policy': {
+    type: 'string',
+    description:
+      'IETF draft-ietf-httpapi-ratelimit-headers: quota per window in seconds, e.g. `"api";q=60;w=60`',
+  },
   'x-ratelimit-limit': { type: 'integer', description: 'Requests allowed per minute for this API key' },
   'x-ratelimit-remaining': { type: 'integer', description: 'Requests left in the current minute' },
   'x-ratelimit-reset': { type: 'integer', description: 'Seconds until the budget refills' },
@@ -34,6 +46,15 @@ const LOCATION = {
     type: 'string',
     description:
       'Where to read what was stored: the job (/v1/offboardings/{id}) or the held batch (/v1/batches/{id})',
+  },
+} as const;
+
+const IDEMPOTENT_REPLAYED = {
+  'idempotent-replayed': {
+    type: 'string',
+    enum: ['true'],
+    description:
+      'Present when this answer is the stored answer to an earlier request with the same Idempotency-Key',
   },
 } as const;
 
@@ -51,6 +72,7 @@ function withHeaders(route: RouteOptions): Record<string, unknown> | undefined {
       headers['retry-after'] = { type: 'integer', description: 'Seconds to wait before trying again' };
     }
     if (code === 202) Object.assign(headers, LOCATION);
+    if (route.config?.idempotent && code < 300) Object.assign(headers, IDEMPOTENT_REPLAYED);
     out[status] = Object.keys(headers).length > 0 ? { ...schema, headers } : schema;
   }
   return out;
@@ -66,9 +88,21 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         version,
         description:
           "Retire leavers' devices from Intune through a durable, throttle-aware queue. Authenticate with " +
-          '`Authorization: Bearer <API key>` (or `X-API-Key`). Errors are `{error:{code,message,details?}}`.',
+          '`Authorization: Bearer <API key>` (or `X-API-Key`). Errors are RFC 9457 problem details ' +
+          '(`application/problem+json`: type, title, status, detail, instance, code, details) that also carry ' +
+          'the original `{error:{code,message,details?}}` object. Every body is a named schema under ' +
+          '`components.schemas`, so generators (openapi-typescript, openapi-generator) produce typed clients.',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      servers: [{ url: '/', description: 'This server (the document is served by the API it describes)' }],
       components: {
+        schemas: {
+          Role: {
+            type: 'string',
+            enum: [...ROLES],
+            description: 'An API key role; each operation lists its own as x-roles',
+          },
+        },
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'API key (obk_…)' },
           apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
@@ -93,14 +127,20 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         },
       ],
     },
+    // Named component schemas for generated clients (../openapi/components.ts).
+    transformObject: (document) =>
+      withNamedComponents((document as { openapiObject: Record<string, unknown> }).openapiObject) as never,
   });
   // Every operation gets an operationId (unless it names its own) and its response headers.
   app.addHook('onRoute', (route) => {
     if (typeof route.method !== 'string' || route.method === 'HEAD') return;
     const schema = (route.schema ?? {}) as Record<string, unknown>;
     const response = withHeaders(route);
+    const access = route.config?.access;
     route.schema = {
       ...schema,
+      // The API key roles that may call the operation (values of the Role schema).
+      ...(access && 'roles' in access ? { 'x-roles': [...access.roles] } : {}),
       operationId: (schema.operationId as string | undefined) ?? operationIdFor(route.method, route.url),
       ...(response ? { response } : {}),
     } as typeof route.schema;

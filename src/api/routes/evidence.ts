@@ -58,6 +58,7 @@ const row = {
 } as const;
 
 const exportJson = {
+  title: 'EvidenceExport',
   type: 'object',
   description:
     'Streamed: filter first, then `rows` (one per device; a leaver without devices is one row with empty device columns), then the counts',
@@ -74,6 +75,7 @@ const exportJson = {
 } as const;
 
 const reverifyResult = {
+  title: 'Reverification',
   type: 'object',
   additionalProperties: true,
   properties: {

@@ -9,6 +9,7 @@ import { actorOf, PRODUCER } from '../auth/access.js';
 import { reindex, screenItems } from '../batch-items.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { idempotencyHeaders } from '../idempotency.js';
 import { AUTH_ERRORS, errors } from '../schemas/common.js';
 import {
   batchRequest,
@@ -41,10 +42,11 @@ export const intakeRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, metr
   app.post(
     '/v1/offboardings',
     {
-      config: { access: PRODUCER },
+      config: { access: PRODUCER, idempotent: true },
       schema: {
         summary: 'Request the retirement of a leaver’s devices',
         tags: ['intake'],
+        headers: idempotencyHeaders,
         body: offboardingRequest,
         response: {
           202: {
@@ -53,7 +55,7 @@ export const intakeRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, metr
               'Stored in Redis: the job will run; or held for approval (state held) when the key, or all keys together, had more than GUARD_THRESHOLD users accepted without approval within GUARD_WINDOW',
           },
           200: { ...enqueueResult, description: 'The user already has a pending job (duplicate: true)' },
-          ...errors(400, ...AUTH_ERRORS, 413, 415, 503),
+          ...errors(400, ...AUTH_ERRORS, 409, 413, 415, 422, 503),
         },
       },
     },
@@ -95,6 +97,7 @@ export const intakeRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, metr
     {
       config: {
         access: PRODUCER,
+        idempotent: true,
         swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: batchRequestDoc }, url }),
       },
       schema: {
@@ -103,11 +106,12 @@ export const intakeRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx, metr
           'Each item is validated on its own: invalid items are reported and never block valid ones. ' +
           'Above GUARD_THRESHOLD valid users the batch is held for an operator’s approval instead.',
         tags: ['intake'],
+        headers: idempotencyHeaders,
         body: batchRequest,
         response: {
           202: { ...batchResponse, description: 'Some items stored, or the whole batch held for approval' },
           200: { ...batchResponse, description: 'Nothing new: every valid item was already pending' },
-          ...errors(400, ...AUTH_ERRORS, 413, 415, 503),
+          ...errors(400, ...AUTH_ERRORS, 409, 413, 415, 422, 503),
         },
       },
     },

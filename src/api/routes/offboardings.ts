@@ -44,7 +44,9 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx 
         querystring: userQuery,
         response: {
           200: {
+            title: 'JobList',
             type: 'object',
+            required: ['user', 'items'],
             properties: {
               user: { type: 'string', description: 'The user, normalised (lower case)' },
               items: { type: 'array', items: jobViewSchema },

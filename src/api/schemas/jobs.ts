@@ -1,21 +1,30 @@
 // Response shapes of the read routes (jobs, queues, dead letters).
-import { DEAD_LETTER_REASONS, DEVICE_RESULTS, VERIFICATION_STATES } from '../../interfaces.js';
+import {
+  DEAD_LETTER_REASONS,
+  DEVICE_RESULTS,
+  JOB_STATES,
+  OUTCOMES,
+  VERIFICATION_STATES,
+} from '../../interfaces.js';
 import { auditRecord, looseObject } from './common.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 
 /** One job's evidence (src/evidence/view.ts): each device before, with what became of it after. */
 export const evidenceView = {
-  type: ['object', 'null'],
+  title: 'Evidence',
+  type: 'object',
   additionalProperties: true,
-  description: 'Devices before, the action, each device after, the verification; null without evidence',
+  description: 'Devices before, the action, each device after, the verification',
+  required: ['inventoriedAt', 'inventoryRequestIds', 'outcome', 'action', 'devices', 'verification'],
   properties: {
     inventoriedAt: { type: 'string' },
     inventoryRequestIds: { type: 'array', items: { type: 'string' } },
-    outcome: { type: 'string' },
+    outcome: { type: 'string', enum: OUTCOMES },
     action: {
       type: ['object', 'null'],
       description: 'The retire POST; null when none was sent (no devices, dry run)',
+      required: ['at', 'requestId', 'status'],
       properties: { at: { type: 'string' }, requestId: nullableString, status: { type: 'integer' } },
     },
     devices: {
@@ -23,6 +32,7 @@ export const evidenceView = {
       items: {
         type: 'object',
         additionalProperties: true,
+        required: ['id', 'after'],
         properties: {
           id: { type: 'string' },
           deviceName: nullableString,
@@ -37,6 +47,7 @@ export const evidenceView = {
           after: {
             type: ['object', 'null'],
             description: 'Latest verification check; null before the first',
+            required: ['result', 'stateAfter', 'checkedAt'],
             properties: {
               result: { type: 'string', enum: DEVICE_RESULTS },
               stateAfter: nullableString,
@@ -49,6 +60,7 @@ export const evidenceView = {
     verification: {
       type: 'object',
       additionalProperties: true,
+      required: ['state', 'checks'],
       properties: {
         state: { type: 'string', enum: VERIFICATION_STATES },
         checks: { type: 'integer' },
@@ -62,8 +74,19 @@ export const evidenceView = {
 } as const;
 
 export const deadLetterView = {
+  title: 'DeadLetter',
   type: 'object',
   additionalProperties: true,
+  required: [
+    'id',
+    'originalJobId',
+    'reason',
+    'lastStatus',
+    'attempts',
+    'throttledWaits',
+    'deadLetteredAt',
+    'original',
+  ],
   properties: {
     id: { type: 'string', description: 'dl-<original job id>' },
     originalJobId: { type: 'string' },
@@ -83,19 +106,67 @@ export const deadLetterView = {
   },
 } as const;
 
-export const jobView = {
+/** A finished job's result (RetireRecord in src/interfaces.ts). */
+export const retireRecord = {
+  title: 'RetireRecord',
   type: 'object',
   additionalProperties: true,
+  required: [
+    'outcome',
+    'user',
+    'attempts',
+    'throttledWaits',
+    'durationMs',
+    'finishedAt',
+    'requestedBy',
+    'correlationId',
+    'dryRun',
+  ],
+  properties: {
+    outcome: { type: 'string', enum: OUTCOMES },
+    user: { type: 'string' },
+    requestId: { type: 'string', description: 'Graph request-id of the retire call' },
+    attempts: { type: 'integer', description: 'Graph calls made for this job' },
+    throttledWaits: { type: 'integer' },
+    durationMs: { type: 'number' },
+    finishedAt: { type: 'string' },
+    requestedBy: { type: 'string' },
+    correlationId: { type: 'string' },
+    dryRun: { type: 'boolean' },
+    devices: { type: 'integer', description: 'With evidence on: managed devices the inventory found' },
+  },
+} as const;
+
+export const jobView = {
+  title: 'JobView',
+  type: 'object',
+  additionalProperties: true,
+  required: [
+    'id',
+    'state',
+    'user',
+    'data',
+    'attempts',
+    'progress',
+    'record',
+    'failedReason',
+    'timestamps',
+    'deadLetter',
+    'history',
+    'evidence',
+  ],
   properties: {
     id: { type: 'string' },
     state: {
       type: 'string',
-      description: 'waiting, delayed, active, completed, failed, dead-lettered, …',
+      enum: JOB_STATES,
+      description: 'BullMQ state of the job, or dead-lettered',
     },
     user: { type: 'string' },
     data: looseObject,
     attempts: {
       type: 'object',
+      required: ['made', 'max', 'graphCalls', 'throttledWaits'],
       properties: {
         made: { type: 'integer' },
         max: { type: ['integer', 'null'] },
@@ -104,27 +175,37 @@ export const jobView = {
       },
     },
     progress: { type: ['object', 'null'], additionalProperties: true },
-    record: {
-      type: ['object', 'null'],
-      additionalProperties: true,
-      description: 'RetireRecord when finished',
-    },
+    record: { anyOf: [retireRecord, { type: 'null' }], description: 'The result when finished' },
     failedReason: { type: ['string', 'null'] },
-    timestamps: { type: 'object', additionalProperties: { type: ['string', 'null'] } },
+    timestamps: {
+      type: 'object',
+      required: ['createdAt', 'runAt', 'processedAt', 'finishedAt'],
+      properties: {
+        createdAt: nullableString,
+        runAt: nullableString,
+        processedAt: nullableString,
+        finishedAt: nullableString,
+      },
+    },
     deadLetter: { anyOf: [deadLetterView, { type: 'null' }] },
     history: { type: 'array', items: auditRecord },
-    evidence: evidenceView,
+    evidence: {
+      anyOf: [evidenceView, { type: 'null' }],
+      description: 'Devices before, the action, each device after, the verification; null without evidence',
+    },
   },
 } as const;
 
 export const cancelResult = {
+  title: 'Cancellation',
   type: 'object',
   additionalProperties: true,
+  required: ['id', 'user', 'state', 'previousState'],
   properties: {
     id: { type: 'string' },
     user: { type: 'string' },
     state: { type: 'string', enum: ['cancelled'] },
-    previousState: { type: 'string' },
+    previousState: { type: 'string', enum: JOB_STATES },
   },
 } as const;
 
@@ -133,6 +214,7 @@ const counts = { type: 'object', additionalProperties: { type: 'integer' } } as 
 /** One schedule's health in GET /v1/queues (src/schedule/sweep-status.ts scheduleHealth). */
 const scheduleHealthView = {
   type: 'object',
+  required: ['state', 'lastSuccessAt', 'lastFailureAt', 'lastFailureReason'],
   properties: {
     state: {
       type: 'string',
@@ -149,8 +231,10 @@ const scheduleHealthView = {
 } as const;
 
 export const queuesView = {
+  title: 'QueueStatus',
   type: 'object',
   additionalProperties: true,
+  required: ['retire', 'deadLetter', 'notify', 'schedules', 'paused', 'pause', 'circuit', 'throttle'],
   properties: {
     retire: counts,
     deadLetter: counts,
@@ -167,11 +251,13 @@ export const queuesView = {
     paused: { type: 'boolean' },
     pause: {
       type: ['object', 'null'],
+      required: ['reason', 'actor', 'at'],
       properties: { reason: { type: 'string' }, actor: { type: 'string' }, at: { type: 'string' } },
     },
     circuit: {
       type: 'object',
       additionalProperties: true,
+      required: ['open'],
       properties: {
         open: { type: 'boolean' },
         code: {
@@ -187,6 +273,7 @@ export const queuesView = {
     throttle: {
       type: 'object',
       additionalProperties: true,
+      required: ['ratePerSecond', 'factor', 'pausedUntil', 'configured'],
       properties: {
         ratePerSecond: { type: 'number' },
         factor: { type: 'number' },

@@ -3,7 +3,7 @@
 import { BATCH_STATES } from '../../guard/types.js';
 import { CALLBACK_PATH_MAX, CALLBACK_PATH_PATTERN } from '../../intake/callback-path.js';
 import { FREE_TEXT_PATTERN } from '../../intake/text.js';
-import { SOURCES } from '../../interfaces.js';
+import { JOB_STATES, SOURCES } from '../../interfaces.js';
 
 export const MAX_BATCH_ITEMS = 10_000;
 
@@ -23,6 +23,7 @@ export const userField = {
 } as const;
 
 export const offboardingRequest = {
+  title: 'OffboardingRequest',
   type: 'object',
   additionalProperties: false,
   required: ['user'],
@@ -62,14 +63,20 @@ export const offboardingRequest = {
   },
 } as const;
 
+/** The states an intake answer names: the job's, or `held` for a request waiting for approval. */
+export const INTAKE_STATES = [...JOB_STATES, 'held'] as const;
+
 export const enqueueResult = {
+  title: 'EnqueueResult',
   type: 'object',
   additionalProperties: true,
+  required: ['id', 'user', 'state', 'duplicate'],
   properties: {
     id: { type: 'string', description: 'The job that will run (for a held request: the batch id)' },
     user: { type: 'string' },
     state: {
       type: 'string',
+      enum: INTAKE_STATES,
       description:
         'waiting or delayed; for a duplicate the state of the pending job that will run; held when the request waits for approval',
     },
@@ -96,6 +103,7 @@ export const enqueueResult = {
 } as const;
 
 export const batchRequest = {
+  title: 'BatchRequest',
   type: 'object',
   additionalProperties: false,
   required: ['items'],
@@ -122,14 +130,16 @@ export const batchRequestDoc = {
 } as const;
 
 export const bulkItemResult = {
+  title: 'BulkItemResult',
   type: 'object',
   additionalProperties: true,
+  required: ['index', 'status'],
   properties: {
     index: { type: 'integer' },
     status: { type: 'string', enum: ['accepted', 'duplicate', 'invalid'] },
     id: { type: 'string' },
     user: { type: 'string' },
-    state: { type: 'string' },
+    state: { type: 'string', enum: JOB_STATES },
     duplicate: { type: 'boolean' },
     effectiveAt: { type: 'string' },
     callbackAttached: {
@@ -148,8 +158,22 @@ export const bulkItemResult = {
 } as const;
 
 export const batchSummary = {
+  title: 'BatchSummary',
   type: 'object',
   additionalProperties: true,
+  required: [
+    'id',
+    'state',
+    'source',
+    'submittedBy',
+    'createdAt',
+    'expiresAt',
+    'count',
+    'invalid',
+    'duplicate',
+    'dryRun',
+    'sample',
+  ],
   properties: {
     id: { type: 'string' },
     state: { type: 'string', enum: BATCH_STATES },
@@ -171,12 +195,15 @@ export const batchSummary = {
 } as const;
 
 export const batchResponse = {
+  title: 'BatchResponse',
   type: 'object',
   additionalProperties: true,
+  required: ['held', 'summary'],
   properties: {
     held: { type: 'boolean', description: 'true: over GUARD_THRESHOLD, waiting for approval' },
     summary: {
       type: 'object',
+      required: ['accepted', 'duplicate', 'invalid', 'held'],
       properties: {
         accepted: { type: 'integer' },
         duplicate: { type: 'integer' },
@@ -184,8 +211,8 @@ export const batchResponse = {
         held: { type: 'integer' },
       },
     },
-    results: { type: 'array', items: bulkItemResult },
-    batch: batchSummary,
+    results: { type: 'array', items: bulkItemResult, description: 'Not held: one result per item' },
+    batch: { ...batchSummary, description: 'Held: the batch to approve' },
     invalid: { type: 'array', items: bulkItemResult },
   },
 } as const;
