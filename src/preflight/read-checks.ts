@@ -111,7 +111,7 @@ export async function checkInventoryRead(env: ReadEnv, user?: string): Promise<P
     return {
       id: 'read.inventory',
       status: 'pass',
-      detail: `GET ${path.split('?')[0]} with the inventory's $select: HTTP ${page.status}, ${page.value.length} device(s) on the first page`,
+      detail: `the managedDevices of ${target}, read with the inventory's $select: HTTP ${page.status}, ${page.value.length} device(s) on the first page`,
     };
   } catch (err) {
     const notFound = err instanceof GraphError && err.status === 404;
