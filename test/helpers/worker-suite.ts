@@ -1,6 +1,7 @@
 // The set-up most worker tests share, written once: a private Redis and the simulator for the file,
-// and per test the queue contexts and in-process workers it opened, closed after it (workers first,
-// so their last counters reach Redis before the connections go), then the simulator reset.
+// and per test the queue contexts, in-process workers and anything else it deferred, closed after it
+// in reverse order (a worker before the context opened ahead of it, so its last counters reach Redis
+// before the connections go), then the simulator reset.
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { Config } from '../../src/config/load.js';
 import type { StartWorkerOptions } from '../../src/host/run-process.js';
@@ -38,25 +39,37 @@ export interface WorkerSuite {
   ): Promise<{ config: Config; ctx: QueueContext; worker: InProcessWorker }>;
   /** Closes this test's workers now (their buffered fleet counters are then in Redis). */
   closeWorkers(): Promise<void>;
+  /** Runs `fn` after the test, in reverse order with the contexts and workers. */
+  defer(fn: () => Promise<unknown> | unknown): void;
 }
 
 /** Registers the file's hooks; call at the top level of a test file. */
 export function useWorkerSuite(opts: WorkerSuiteOptions = {}): WorkerSuite {
   let redis: TestRedis | undefined;
   let sim: TestSimulator | undefined;
-  const contexts: QueueContext[] = [];
   const workers: InProcessWorker[] = [];
+  const closers: (() => Promise<unknown> | unknown)[] = [];
 
   beforeAll(async () => {
     redis = await startRedis(opts.redis);
     sim = await startTestSimulator(opts.sim);
   });
   afterEach(async () => {
-    await closeWorkers();
-    for (const ctx of contexts.splice(0)) await closeQueueContext(ctx);
-    if (!sim) return;
-    sim.reset();
-    opts.resetSim?.(sim);
+    // Everything is closed even when one closer fails; the first failure fails the hook.
+    let failure: unknown;
+    for (const fn of closers.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    workers.length = 0;
+    if (sim) {
+      sim.reset();
+      opts.resetSim?.(sim);
+    }
+    if (failure) throw failure;
   });
   afterAll(async () => {
     await sim?.close();
@@ -64,7 +77,7 @@ export function useWorkerSuite(opts: WorkerSuiteOptions = {}): WorkerSuite {
   });
 
   async function closeWorkers(): Promise<void> {
-    // close() is idempotent: a test may have closed its worker already.
+    // close() is idempotent: the worker's closer runs again after the test and returns at once.
     for (const worker of workers.splice(0)) await worker.close();
   }
   const started = <T>(value: T | undefined, what: string): T => {
@@ -85,12 +98,13 @@ export function useWorkerSuite(opts: WorkerSuiteOptions = {}): WorkerSuite {
     },
     open(config) {
       const ctx = openContext(config);
-      contexts.push(ctx);
+      closers.push(() => closeQueueContext(ctx));
       return ctx;
     },
     async startWorker(config, workerOpts) {
       const worker = await startTestWorker(config, workerOpts);
       workers.push(worker);
+      closers.push(() => worker.close());
       return worker;
     },
     async start(env) {
@@ -100,6 +114,9 @@ export function useWorkerSuite(opts: WorkerSuiteOptions = {}): WorkerSuite {
       return { config, ctx, worker };
     },
     closeWorkers,
+    defer(fn) {
+      closers.push(fn);
+    },
   };
   return suite;
 }
