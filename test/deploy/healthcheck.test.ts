@@ -8,9 +8,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectRole, parseMaxAge } from '../../deploy/healthcheck.mjs';
 import { type RunningApi, startApi } from '../../src/api/server.js';
+import { startHeartbeat } from '../../src/host/heartbeat.js';
 import { createLogger } from '../../src/log.js';
 import { keys } from '../../src/queue/names.js';
-import { startHeartbeat } from '../../src/worker/heartbeat.js';
 import { testConfig } from '../helpers/config.js';
 import { freePort, startRedis, type TestRedis } from '../helpers/redis.js';
 

@@ -2,61 +2,32 @@
 // size 2), the audit entry and read metrics, the evidence record the worker keeps, one read per job
 // even when the POST is retried durably, and dry runs inventoried without a POST.
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InventoryForbiddenError, takeInventory } from '../../src/evidence/inventory.js';
 import { verifyJobId, verifyQueue } from '../../src/evidence/schedule.js';
 import { getEvidence } from '../../src/evidence/store.js';
 import { graphContext } from '../../src/graph/call.js';
 import { createReadPacer } from '../../src/pacing/read-pacer.js';
-import type { QueueContext } from '../../src/queue/context.js';
 import { keys } from '../../src/queue/names.js';
 import { readAudit } from '../../src/records/audit.js';
 import { readMetrics } from '../../src/records/metrics.js';
 import { PERMISSIONS } from '../../src/sim/tokens.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { fetchAppToken, startTestSimulator, type TestSimulator } from '../helpers/sim.js';
-import {
-  closeQueueContext,
-  enqueueUsers,
-  type InProcessWorker,
-  openContext,
-  startTestWorker,
-  uniquePrefix,
-  waitFor,
-  waitForOutcomes,
-  workerConfig,
-} from '../helpers/worker.js';
+import { fetchAppToken } from '../helpers/sim.js';
+import { enqueueUsers, waitFor, waitForOutcomes } from '../helpers/worker.js';
+import { useWorkerSuite } from '../helpers/worker-suite.js';
 
-let redis: TestRedis;
-let sim: TestSimulator;
-let ctx: QueueContext | undefined;
-let worker: InProcessWorker | undefined;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  sim = await startTestSimulator();
-});
-afterEach(async () => {
-  await worker?.close();
-  if (ctx) await closeQueueContext(ctx);
-  worker = undefined;
-  ctx = undefined;
-  sim.reset();
-  sim.control({ devicesPageSize: 100, permissions: { grant: [PERMISSIONS.readDevices] } });
-});
-afterAll(async () => {
-  await sim?.close();
-  await redis?.stop();
+const suite = useWorkerSuite({
+  resetSim: (sim) => sim.control({ devicesPageSize: 100, permissions: { grant: [PERMISSIONS.readDevices] } }),
 });
 
 const EVIDENCE_ON = { EVIDENCE: 'on', GRAPH_READ_RATE_LIMIT: '1000/1s', VERIFY_AFTER: '1h' };
 
 describe('inventory', () => {
   it('reads every page (3 devices, page size 2), audits one `inventory` entry and counts the read calls', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), EVIDENCE_ON);
-    ctx = openContext(config);
-    sim.control({ devices: { 'paged@contoso.com': 3 }, devicesPageSize: 2 });
-    const token = await fetchAppToken(sim);
+    const config = suite.config(EVIDENCE_ON);
+    const ctx = suite.open(config);
+    suite.sim.control({ devices: { 'paged@contoso.com': 3 }, devicesPageSize: 2 });
+    const token = await fetchAppToken(suite.sim);
     const readPacer = createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config });
     const inventory = await takeInventory(
       {
@@ -71,7 +42,7 @@ describe('inventory', () => {
     expect(inventory.requestIds).toHaveLength(2);
     expect(new Set(inventory.devices.map((d) => d.id)).size).toBe(3);
     expect(inventory.devices[0]).toHaveProperty('serialNumber');
-    expect(sim.stats().reads?.byUser['paged@contoso.com']).toBe(2);
+    expect(suite.sim.stats().reads?.byUser['paged@contoso.com']).toBe(2);
     const audit = (await readAudit(ctx, { count: 10 })).filter((e) => e.type === 'inventory');
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({
@@ -85,10 +56,10 @@ describe('inventory', () => {
   });
 
   it('turns a 403 on the read into InventoryForbiddenError upstream: takeInventory rethrows the GraphError and audits it', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), EVIDENCE_ON);
-    ctx = openContext(config);
-    sim.control({ permissions: { deny: [PERMISSIONS.readDevices] } });
-    const token = await fetchAppToken(sim);
+    const config = suite.config(EVIDENCE_ON);
+    const ctx = suite.open(config);
+    suite.sim.control({ permissions: { deny: [PERMISSIONS.readDevices] } });
+    const token = await fetchAppToken(suite.sim);
     const readPacer = createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config });
     const err = await takeInventory(
       {
@@ -106,10 +77,10 @@ describe('inventory', () => {
   });
 
   it('the worker keeps the inventory in the record and the evidence, with the action and a scheduled verification', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), EVIDENCE_ON);
-    ctx = openContext(config);
-    sim.control({ devices: { 'three@contoso.com': 3 }, devicesPageSize: 2 });
-    worker = await startTestWorker(config);
+    const config = suite.config(EVIDENCE_ON);
+    const ctx = suite.open(config);
+    suite.sim.control({ devices: { 'three@contoso.com': 3 }, devicesPageSize: 2 });
+    await suite.startWorker(config);
     const [id] = await enqueueUsers(ctx, ['three@contoso.com']);
     const [out] = await waitForOutcomes(ctx, [id as string]);
     expect(out?.record).toMatchObject({ outcome: 'retired', devices: 3, attempts: 1 });
@@ -135,33 +106,36 @@ describe('inventory', () => {
   });
 
   it('a durable retry of the POST reuses the inventory: the devices are read once per job', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {
+    const config = suite.config({
       ...EVIDENCE_ON,
       RETRY_IN_CALL: '0',
       RETRY_BASE: '20ms',
       RETRY_CAP: '50ms',
     });
-    ctx = openContext(config);
-    sim.control({ devices: { 'retry@contoso.com': 2 }, script: { 'retry@contoso.com': [503, 503, 204] } });
-    worker = await startTestWorker(config);
+    const ctx = suite.open(config);
+    suite.sim.control({
+      devices: { 'retry@contoso.com': 2 },
+      script: { 'retry@contoso.com': [503, 503, 204] },
+    });
+    await suite.startWorker(config);
     const [id] = await enqueueUsers(ctx, ['retry@contoso.com']);
     const [out] = await waitForOutcomes(ctx, [id as string]);
     expect(out?.record).toMatchObject({ outcome: 'retired', devices: 2, attempts: 3 });
     expect(out?.attemptsMade).toBeGreaterThanOrEqual(2);
-    expect(sim.stats().graph.byUser['retry@contoso.com']).toBe(3);
-    expect(sim.stats().reads?.byUser['retry@contoso.com']).toBe(1);
+    expect(suite.sim.stats().graph.byUser['retry@contoso.com']).toBe(3);
+    expect(suite.sim.stats().reads?.byUser['retry@contoso.com']).toBe(1);
   });
 
   it('a dry run is inventoried (what WOULD be retired) and sends no POST', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), EVIDENCE_ON);
-    ctx = openContext(config);
-    sim.control({ devices: { 'dry@contoso.com': 2 } });
-    worker = await startTestWorker(config);
+    const config = suite.config(EVIDENCE_ON);
+    const ctx = suite.open(config);
+    suite.sim.control({ devices: { 'dry@contoso.com': 2 } });
+    await suite.startWorker(config);
     const [id] = await enqueueUsers(ctx, ['dry@contoso.com'], { dryRun: true });
     const [out] = await waitForOutcomes(ctx, [id as string]);
     expect(out?.record).toMatchObject({ outcome: 'dry_run', devices: 2, attempts: 0 });
-    expect(sim.stats().graph.calls).toBe(0);
-    expect(sim.stats().reads?.byUser['dry@contoso.com']).toBe(1);
+    expect(suite.sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().reads?.byUser['dry@contoso.com']).toBe(1);
     const evidence = await getEvidence(ctx.redis, ctx.prefix, id as string);
     expect(evidence).toMatchObject({ outcome: 'dry_run', verification: { state: 'not_applicable' } });
     expect(evidence?.action).toBeUndefined();
@@ -169,32 +143,32 @@ describe('inventory', () => {
   });
 
   it('a read 404 (unknown user) dead-letters `not_found` without a POST', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), EVIDENCE_ON);
-    ctx = openContext(config);
-    worker = await startTestWorker(config);
+    const config = suite.config(EVIDENCE_ON);
+    const ctx = suite.open(config);
+    await suite.startWorker(config);
     const [id] = await enqueueUsers(ctx, ['notfound-ghost@contoso.com']);
     const [out] = await waitForOutcomes(ctx, [id as string]);
     expect(out?.deadLetter).toMatchObject({ reason: 'not_found', lastStatus: 404 });
-    expect(sim.stats().graph.calls).toBe(0);
-    expect(sim.stats().reads?.byUser['notfound-ghost@contoso.com']).toBe(1);
+    expect(suite.sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().reads?.byUser['notfound-ghost@contoso.com']).toBe(1);
   });
 });
 
 describe('read throttling', () => {
   it('a read 429 gates reads only: writes go on while reads are gated, and it is no throttled wait of the job', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {
+    const config = suite.config({
       ...EVIDENCE_ON,
       WORKER_CONCURRENCY: '8',
     });
-    ctx = openContext(config);
+    const ctx = suite.open(config);
     const c = ctx;
     const leavers = Array.from({ length: 8 }, (_, i) => `gated${i}@contoso.com`);
     // Intune's read budget (scaled down): 4 reads per 3 s; the 5th read gets 429 + Retry-After.
-    sim.control({
+    suite.sim.control({
       devices: Object.fromEntries(leavers.map((u) => [u, 1])),
       readLimit: { limit: 4, windowMs: 3000 },
     });
-    worker = await startTestWorker(config);
+    await suite.startWorker(config);
     const ids = await enqueueUsers(c, leavers);
     const gateUntil = await waitFor(
       async () => Number((await c.redis.get(keys.readThrottleGate(c.prefix))) ?? 0),
@@ -206,7 +180,7 @@ describe('read throttling', () => {
     const outcomes = await waitForOutcomes(c, ids, 30_000);
     expect(outcomes.map((o) => o.record?.outcome)).toEqual(leavers.map(() => 'retired'));
     expect(outcomes.every((o) => o.record?.throttledWaits === 0)).toBe(true);
-    const posts = sim
+    const posts = suite.sim
       .stats()
       .graph.log.map((e) => e.at)
       .sort((a, b) => a - b);
@@ -214,9 +188,9 @@ describe('read throttling', () => {
     // The leavers read before the 429 were retired while the read gate was still closed …
     expect(posts.filter((at) => at < gateUntil - 1000).length).toBeGreaterThanOrEqual(4);
     // … and no read went out inside it; the write budget never saw a gate or a 429.
-    expect(sim.stats().reads?.throttled).toBeGreaterThanOrEqual(1);
-    expect(sim.stats().reads?.insideRetryAfterWindow).toBe(0);
-    expect(sim.stats().graph.throttled).toBe(0);
+    expect(suite.sim.stats().reads?.throttled).toBeGreaterThanOrEqual(1);
+    expect(suite.sim.stats().reads?.insideRetryAfterWindow).toBe(0);
+    expect(suite.sim.stats().graph.throttled).toBe(0);
     expect(await c.redis.exists(keys.throttleGate(c.prefix))).toBe(0);
   });
 });

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerFleetMetrics } from '../../src/api/metrics/fleet.js';
 import type { Config } from '../../src/config/load.js';
 import {
@@ -25,44 +25,23 @@ import {
 } from '../../src/evidence/store.js';
 import { NOTE_READ_FAILED } from '../../src/evidence/verification.js';
 import type { EvidenceRecord } from '../../src/interfaces.js';
+import type { QueueContext } from '../../src/queue/context.js';
 import { readAudit, userHistory } from '../../src/records/audit.js';
 import { readMetrics } from '../../src/records/metrics.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { fetchAppToken, postRetire, startTestSimulator, type TestSimulator } from '../helpers/sim.js';
-import {
-  closeQueueContext,
-  enqueueUsers,
-  type InProcessWorker,
-  openContext,
-  startTestWorker,
-  uniquePrefix,
-  waitFor,
-  waitForOutcomes,
-  workerConfig,
-} from '../helpers/worker.js';
+import { fetchAppToken, postRetire } from '../helpers/sim.js';
+import { enqueueUsers, waitFor, waitForOutcomes } from '../helpers/worker.js';
+import { useWorkerSuite } from '../helpers/worker-suite.js';
 
 const AFTER = 300;
 const WINDOW = 4000;
 
-let redis: TestRedis;
-let sim: TestSimulator;
-const cleanup: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-  sim = await startTestSimulator({ retireDelayMs: 500 });
-});
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-  sim.control({ retireDelayMs: 500 });
-});
-afterAll(async () => {
-  await sim?.close();
-  await redis?.stop();
+const suite = useWorkerSuite({
+  sim: { retireDelayMs: 500 },
+  resetSim: (sim) => sim.control({ retireDelayMs: 500 }),
 });
 
-function shortConfig(prefix: string, env: Record<string, string> = {}): Config {
-  const config = workerConfig(redis, sim, prefix, {
+function shortConfig(env: Record<string, string> = {}): Config {
+  const config = suite.config({
     EVIDENCE: 'on',
     GRAPH_READ_RATE_LIMIT: '1000/1s',
     ...env,
@@ -70,26 +49,24 @@ function shortConfig(prefix: string, env: Record<string, string> = {}): Config {
   return { ...config, evidence: { ...config.evidence, verifyAfterMs: AFTER, verifyWindowMs: WINDOW } };
 }
 
-async function setup(name: string, env: Record<string, string> = {}) {
-  const config = shortConfig(uniquePrefix(name), env);
-  const ctx = openContext(config);
-  cleanup.push(() => closeQueueContext(ctx));
-  const worker = await startTestWorker(config);
-  cleanup.push(() => worker.close());
+async function setup(env: Record<string, string> = {}) {
+  const config = shortConfig(env);
+  const ctx = suite.open(config);
+  const worker = await suite.startWorker(config);
   return { config, ctx, worker };
 }
 
 /** A real retire (204 from the simulator) and the evidence record the retire processor saves. */
 async function retireAndSeed(
-  ctx: ReturnType<typeof openContext>,
+  ctx: QueueContext,
   config: Config,
   user: string,
   devices: number,
 ): Promise<EvidenceRecord> {
-  sim.control({ devices: { [user]: devices } });
-  const inventory = sim.devices(user).devices;
+  suite.sim.control({ devices: { [user]: devices } });
+  const inventory = suite.sim.devices(user).devices;
   expect(inventory).toHaveLength(devices);
-  const res = await postRetire(sim, user, await fetchAppToken(sim));
+  const res = await postRetire(suite.sim, user, await fetchAppToken(suite.sim));
   expect(res.status).toBe(204);
   const at = Date.now();
   const record: EvidenceRecord = {
@@ -114,11 +91,7 @@ async function retireAndSeed(
   return record;
 }
 
-async function ended(
-  ctx: ReturnType<typeof openContext>,
-  jobId: string,
-  timeoutMs = 15_000,
-): Promise<EvidenceRecord> {
+async function ended(ctx: QueueContext, jobId: string, timeoutMs = 15_000): Promise<EvidenceRecord> {
   return waitFor(
     async () => {
       const r = await getEvidence(ctx.redis, ctx.prefix, jobId);
@@ -131,8 +104,8 @@ async function ended(
 describe('verification after the action', () => {
   it('verified: devices go retirePending, then disappear; every inventoried device ends retired', async () => {
     // Devices leave 1.5 s after the retire: the first read (300 ms) sees them retirePending even on a busy machine.
-    sim.control({ retireDelayMs: 1500 });
-    const { ctx, config } = await setup('ok');
+    suite.sim.control({ retireDelayMs: 1500 });
+    const { ctx, config } = await setup();
     const record = await retireAndSeed(ctx, config, 'vera@contoso.com', 2);
     // Idempotent: the retire processor retried after a crash adds the same job again.
     await scheduleVerification(ctx, record, config);
@@ -185,7 +158,7 @@ describe('verification after the action', () => {
   });
 
   it('unverified: a device that never checks in is not_retired at the deadline; reverify later proves it', async () => {
-    const { ctx, config } = await setup('nocheckin');
+    const { ctx, config } = await setup();
     const user = 'nocheckin-nick@contoso.com';
     const record = await retireAndSeed(ctx, config, user, 2);
     const done = await ended(ctx, record.jobId);
@@ -203,7 +176,7 @@ describe('verification after the action', () => {
     expect((await userHistory(ctx, user)).filter((e) => e.type === 'unverified')).toHaveLength(1);
 
     // The devices finally check in (an admin re-issued the retire): an operator re-verifies.
-    sim.control({ devices: { [user]: 0 } });
+    suite.sim.control({ devices: { [user]: 0 } });
     const r = await requestReverify(ctx, record.jobId, 'alice', config);
     expect(r).toMatchObject({
       round: 1,
@@ -242,9 +215,9 @@ describe('verification after the action', () => {
       });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-    cleanup.push(() => new Promise((r) => receiver.close(r)));
+    suite.defer(() => new Promise((r) => receiver.close(r)));
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    const { ctx, config } = await setup('fails', { WEBHOOK_URLS: url, WEBHOOK_SECRET: 'x'.repeat(32) });
+    const { ctx, config } = await setup({ WEBHOOK_URLS: url, WEBHOOK_SECRET: 'x'.repeat(32) });
     const record = await retireAndSeed(ctx, config, 'retirefail-fred@contoso.com', 1);
     const done = await ended(ctx, record.jobId);
     const event = await waitFor(() => events.find((e) => e.type === 'offboarding.unverified'), {
@@ -263,10 +236,10 @@ describe('verification after the action', () => {
   });
 
   it('reads that keep failing (503) are retried, then the devices are not_retired at the deadline with a note', async () => {
-    const { ctx, config } = await setup('readfail');
+    const { ctx, config } = await setup();
     const user = 'olga@contoso.com';
-    sim.control({ readScript: { [user]: Array.from({ length: 50 }, () => 503) } });
-    cleanup.push(async () => sim.control({ readScript: { [user]: [] } }));
+    suite.sim.control({ readScript: { [user]: Array.from({ length: 50 }, () => 503) } });
+    suite.defer(async () => suite.sim.control({ readScript: { [user]: [] } }));
     const record = await retireAndSeed(ctx, config, user, 1);
     const done = await ended(ctx, record.jobId);
     expect(done.verification.state).toBe('unverified');
@@ -277,14 +250,14 @@ describe('verification after the action', () => {
   });
 
   it('a read 429 gates reads and postpones the check (not counted as one); verification still ends verified', async () => {
-    const { ctx, config } = await setup('throttled');
+    const { ctx, config } = await setup();
     const user = 'tess@contoso.com';
-    sim.control({ readScript: { [user]: [{ status: 429, retryAfter: '1' }] } });
-    const before = sim.stats().reads?.throttled ?? 0;
+    suite.sim.control({ readScript: { [user]: [{ status: 429, retryAfter: '1' }] } });
+    const before = suite.sim.stats().reads?.throttled ?? 0;
     const record = await retireAndSeed(ctx, config, user, 1);
     const done = await ended(ctx, record.jobId);
     expect(done.verification.state).toBe('verified');
-    const stats = sim.stats().reads;
+    const stats = suite.sim.stats().reads;
     expect((stats?.throttled ?? 0) - before).toBe(1);
     expect(stats?.insideRetryAfterWindow).toBe(0);
     const checks = (await userHistory(ctx, user)).filter((e) => e.type === 'verification');
@@ -293,12 +266,10 @@ describe('verification after the action', () => {
   });
 
   it('survives a restart in the middle of the window: a new worker finishes the verification', async () => {
-    sim.control({ retireDelayMs: 2500 });
-    const config = shortConfig(uniquePrefix('restart'));
-    const ctx = openContext(config);
-    cleanup.push(() => closeQueueContext(ctx));
-    let worker: InProcessWorker = await startTestWorker(config);
-    cleanup.push(() => worker.close());
+    suite.sim.control({ retireDelayMs: 2500 });
+    const config = shortConfig();
+    const ctx = suite.open(config);
+    const worker = await suite.startWorker(config);
     const record = await retireAndSeed(ctx, config, 'rita@contoso.com', 2);
     await waitFor(
       async () => ((await getEvidence(ctx.redis, ctx.prefix, record.jobId))?.verification.checks ?? 0) >= 1,
@@ -312,16 +283,16 @@ describe('verification after the action', () => {
     // Nothing runs while no worker is up; the job waits in Redis (delayed, or back from an interrupted check).
     expect(['delayed', 'waiting']).toContain(await verifyQueue(ctx).getJobState(verifyJobId(record.jobId)));
     await new Promise((r) => setTimeout(r, 700));
-    worker = await startTestWorker(config);
+    await suite.startWorker(config);
     const done = await ended(ctx, record.jobId);
     expect(done.verification.state).toBe('verified');
     expect(done.verification.checks).toBeGreaterThan(mid?.verification.checks ?? 0);
   });
 
   it('through the whole pipeline: a retire job inventories, retires, and its verification ends verified', async () => {
-    const { ctx } = await setup('pipeline');
+    const { ctx } = await setup();
     const user = 'paula@contoso.com';
-    sim.control({ devices: { [user]: 3 } });
+    suite.sim.control({ devices: { [user]: 3 } });
     const [id] = await enqueueUsers(ctx, [user]);
     const [outcome] = await waitForOutcomes(ctx, [id as string]);
     expect(outcome?.record).toMatchObject({ outcome: 'retired', devices: 3 });
@@ -337,9 +308,8 @@ describe('verification after the action', () => {
   });
 
   it('reverify refuses a job without evidence or with nothing to verify', async () => {
-    const config = shortConfig(uniquePrefix('refuse'));
-    const ctx = openContext(config);
-    cleanup.push(() => closeQueueContext(ctx));
+    const config = shortConfig();
+    const ctx = suite.open(config);
     await expect(requestReverify(ctx, 'no-such-job', 'alice', config)).rejects.toBeInstanceOf(
       EvidenceNotFoundError,
     );

@@ -1,13 +1,13 @@
 // Helpers for worker tests: the environment a worker needs to talk to a private Redis and the
 // simulator, in-process or child-process workers, enqueueing, and waiting for terminal outcomes.
 import type { Config } from '../../src/config/load.js';
+import { type RunningWorker, type StartWorkerOptions, startWorker } from '../../src/host/run-process.js';
 import { enqueueMany } from '../../src/intake/enqueue.js';
 import type { DeadLetterData, RetireRecord } from '../../src/interfaces.js';
 import { createLogger } from '../../src/log.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { deadLetterId } from '../../src/queue/names.js';
 import type { Simulator } from '../../src/sim/index.js';
-import { type RunningWorker, type StartWorkerOptions, startWorker } from '../../src/worker/run-worker.js';
 import { testConfig } from './config.js';
 import { type ManagedProcess, spawnWorker } from './processes.js';
 import type { TestRedis } from './redis.js';

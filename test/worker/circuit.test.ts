@@ -1,66 +1,36 @@
 // Systemic failures open the circuit: the queue pauses for every worker, nothing is dead-lettered,
 // jobs keep their attempts, and an operator's resume (after fixing the cause) retires them all.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.js';
 import { getCircuit, resumeQueue } from '../../src/control/queue-control.js';
 import type { QueueContext } from '../../src/queue/context.js';
 import { readAudit, userHistory } from '../../src/records/audit.js';
 import { readMetrics } from '../../src/records/metrics.js';
-import { type Simulator, startSimulator } from '../../src/sim/index.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import {
-  closeQueueContext,
-  enqueueUsers,
-  type InProcessWorker,
-  openContext,
-  outcomeOf,
-  startTestWorker,
-  uniquePrefix,
-  waitFor,
-  waitForOutcomes,
-  workerConfig,
-} from '../helpers/worker.js';
+import { enqueueUsers, outcomeOf, waitFor, waitForOutcomes } from '../helpers/worker.js';
+import { useWorkerSuite } from '../helpers/worker-suite.js';
 
-let redis: TestRedis;
-let sim: Simulator;
 let originalSecret: string;
-let ctx: QueueContext | undefined;
-let worker: InProcessWorker | undefined;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  sim = await startSimulator({ latencyMs: 5 });
-  originalSecret = sim.clientSecret;
+const suite = useWorkerSuite({
+  sim: { latencyMs: 5 },
+  resetSim: (sim) => sim.control({ token: { clientSecret: originalSecret, outage: null } }),
 });
-afterEach(async () => {
-  await worker?.close();
-  if (ctx) await closeQueueContext(ctx);
-  worker = undefined;
-  ctx = undefined;
-  sim.reset();
-  sim.control({ token: { clientSecret: originalSecret, outage: null } });
-});
-afterAll(async () => {
-  await sim.close();
-  await redis.stop();
+beforeAll(() => {
+  originalSecret = suite.sim.clientSecret;
 });
 
-async function setup(env: Record<string, string> = {}): Promise<{ config: Config; ctx: QueueContext }> {
+function setup(env: Record<string, string> = {}): Promise<{ config: Config; ctx: QueueContext }> {
   // Credentials are read now: a later rotation in the simulator makes this worker's secret stale.
-  const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), env);
-  ctx = openContext(config);
-  worker = await startTestWorker(config);
-  return { config, ctx };
+  return suite.start(env);
 }
 
 const users = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}@contoso.com`);
 
 describe('circuit', () => {
   it('invalid client secret → circuit open, queue paused, zero dead letters, attempts kept; fixed + resumed → all retired', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {});
-    sim.control({ token: { clientSecret: 'rotated' } });
-    ctx = openContext(config);
-    worker = await startTestWorker(config);
+    const config = suite.config({});
+    suite.sim.control({ token: { clientSecret: 'rotated' } });
+    const ctx = suite.open(config);
+    await suite.startWorker(config);
     const ids = await enqueueUsers(ctx, users('leaver', 6));
     const c = ctx;
     const circuit = await waitFor(
@@ -82,12 +52,12 @@ describe('circuit', () => {
       expect(['waiting', 'paused']).toContain(o.state);
       expect(o.attemptsMade).toBe(0);
     }
-    expect(sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().graph.calls).toBe(0);
     const metrics = await readMetrics(c.redis, c.prefix);
     expect(metrics['circuit_opened:invalid_client']).toBe(1);
     expect((await readAudit(c)).filter((e) => e.type === 'circuit-open')).toHaveLength(1);
 
-    sim.control({ token: { clientSecret: originalSecret } });
+    suite.sim.control({ token: { clientSecret: originalSecret } });
     await resumeQueue(c, 'test-operator');
     const out = await waitForOutcomes(c, ids);
     for (const o of out) expect(o.record?.outcome).toBe('retired');
@@ -114,7 +84,7 @@ describe('circuit', () => {
     const { ctx: c } = await setup();
     const [first] = await enqueueUsers(c, ['olga@contoso.com']);
     await waitForOutcomes(c, [first as string]);
-    sim.control({ token: { revokeAll: true } });
+    suite.sim.control({ token: { revokeAll: true } });
     const [id] = await enqueueUsers(c, ['pete@contoso.com']);
     const [o] = await waitForOutcomes(c, [id as string]);
     expect(o?.record).toMatchObject({ outcome: 'retired', attempts: 2 });
@@ -127,7 +97,7 @@ describe('circuit', () => {
 
   it('401 that persists after a forced refresh → circuit `unauthorized`, job back in the queue, no dead letter', async () => {
     const { ctx: c } = await setup();
-    sim.control({ script: { 'quinn@contoso.com': [401, 401] } });
+    suite.sim.control({ script: { 'quinn@contoso.com': [401, 401] } });
     const [id] = await enqueueUsers(c, ['quinn@contoso.com']);
     await waitFor(async () => (await getCircuit(c)).open, { what: 'the circuit to open' });
     await waitFor(async () => (await c.retire.getJobCounts('active')).active === 0, {
@@ -138,7 +108,7 @@ describe('circuit', () => {
     expect(['waiting', 'paused']).toContain(o.state);
     expect(o.attemptsMade).toBe(0);
     expect(o.deadLetter).toBeUndefined();
-    expect(sim.stats().graph.byUser['quinn@contoso.com']).toBe(2);
+    expect(suite.sim.stats().graph.byUser['quinn@contoso.com']).toBe(2);
     await resumeQueue(c, 'test-operator');
     const [done] = await waitForOutcomes(c, [id as string]);
     expect(done?.record).toMatchObject({ outcome: 'retired', attempts: 3 });
@@ -146,7 +116,7 @@ describe('circuit', () => {
 
   it('token endpoint down → a few in-call retries, then circuit `token_endpoint_unavailable`', async () => {
     const { ctx: c } = await setup({ RETRY_IN_CALL: '2', RETRY_BASE: '20ms' });
-    sim.control({ token: { outage: 503 } });
+    suite.sim.control({ token: { outage: 503 } });
     const [id] = await enqueueUsers(c, ['rita@contoso.com']);
     await waitFor(async () => (await getCircuit(c)).open, { what: 'the circuit to open', timeoutMs: 45_000 });
     expect((await getCircuit(c)).code).toBe('token_endpoint_unavailable');
@@ -155,10 +125,10 @@ describe('circuit', () => {
     });
     // Two in-call retries first (MSAL may answer them from its throttling cache without a request).
     // Fleet counters are buffered (about 1 s) and flushed on close: closing makes them final.
-    await worker?.close();
+    await suite.closeWorkers();
     expect((await readMetrics(c.redis, c.prefix)).retries).toBe(2);
-    expect(sim.stats().token.requests).toBeGreaterThanOrEqual(1);
-    expect(sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().token.requests).toBeGreaterThanOrEqual(1);
+    expect(suite.sim.stats().graph.calls).toBe(0);
     const o = await outcomeOf(c, id as string);
     expect(o.attemptsMade).toBe(0);
     expect(o.deadLetter).toBeUndefined();

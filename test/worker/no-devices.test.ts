@@ -1,67 +1,36 @@
 // No devices, no write: a leaver whose inventory is empty ends `no_devices` without a POST (the write
 // budget is the scarce resource), unless RETIRE_WHEN_NO_DEVICES=true; EVIDENCE=off reads nothing.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getEvidence } from '../../src/evidence/store.js';
-import type { QueueContext } from '../../src/queue/context.js';
 import { readAudit } from '../../src/records/audit.js';
 import { readMetrics } from '../../src/records/metrics.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startTestSimulator, type TestSimulator } from '../helpers/sim.js';
-import {
-  closeQueueContext,
-  enqueueUsers,
-  type InProcessWorker,
-  openContext,
-  startTestWorker,
-  uniquePrefix,
-  waitFor,
-  waitForOutcomes,
-  workerConfig,
-} from '../helpers/worker.js';
+import { enqueueUsers, waitFor, waitForOutcomes } from '../helpers/worker.js';
+import { useWorkerSuite } from '../helpers/worker-suite.js';
 
-let redis: TestRedis;
-let sim: TestSimulator;
-let ctx: QueueContext | undefined;
-let worker: InProcessWorker | undefined;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  sim = await startTestSimulator();
-});
-afterEach(async () => {
-  await worker?.close();
-  if (ctx) await closeQueueContext(ctx);
-  worker = undefined;
-  ctx = undefined;
-  sim.reset();
-});
-afterAll(async () => {
-  await sim?.close();
-  await redis?.stop();
-});
+const suite = useWorkerSuite();
 
 async function run(env: Record<string, string>, users: string[]) {
-  const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {
+  const config = suite.config({
     GRAPH_READ_RATE_LIMIT: '1000/1s',
     ...env,
   });
-  ctx = openContext(config);
-  worker = await startTestWorker(config);
+  const ctx = suite.open(config);
+  await suite.startWorker(config);
   const ids = await enqueueUsers(ctx, users);
   return { ids, outcomes: await waitForOutcomes(ctx, ids), ctx };
 }
 
 describe('no devices, no write', () => {
   it('zero devices → outcome no_devices, no POST, audit no_devices, metric outcome:no_devices, devices 0', async () => {
-    sim.control({ devices: { 'empty@contoso.com': 0, 'one@contoso.com': 1 } });
+    suite.sim.control({ devices: { 'empty@contoso.com': 0, 'one@contoso.com': 1 } });
     const { ids, outcomes, ctx: c } = await run({ EVIDENCE: 'on' }, ['empty@contoso.com', 'one@contoso.com']);
     expect(outcomes[0]?.record).toMatchObject({ outcome: 'no_devices', devices: 0, attempts: 0 });
     expect(outcomes[0]?.record?.requestId).toBeUndefined();
     expect(outcomes[1]?.record).toMatchObject({ outcome: 'retired', devices: 1, attempts: 1 });
     // The simulator never saw a retire POST for the empty leaver, one for the other.
-    expect(sim.stats().graph.byUser['empty@contoso.com']).toBeUndefined();
-    expect(sim.stats().graph.byUser['one@contoso.com']).toBe(1);
-    expect(sim.stats().reads?.byUser['empty@contoso.com']).toBe(1);
+    expect(suite.sim.stats().graph.byUser['empty@contoso.com']).toBeUndefined();
+    expect(suite.sim.stats().graph.byUser['one@contoso.com']).toBe(1);
+    expect(suite.sim.stats().reads?.byUser['empty@contoso.com']).toBe(1);
     const audit = (await readAudit(c, { count: 50 })).filter((e) => e.jobId === ids[0]);
     expect(audit.map((e) => e.type)).toContain('no_devices');
     expect(audit.map((e) => e.type)).not.toContain('attempt');
@@ -82,21 +51,21 @@ describe('no devices, no write', () => {
   });
 
   it('RETIRE_WHEN_NO_DEVICES=true sends the retire anyway; nothing to verify', async () => {
-    sim.control({ devices: { 'empty@contoso.com': 0 } });
+    suite.sim.control({ devices: { 'empty@contoso.com': 0 } });
     const {
       ids,
       outcomes,
       ctx: c,
     } = await run({ EVIDENCE: 'on', RETIRE_WHEN_NO_DEVICES: 'true' }, ['empty@contoso.com']);
     expect(outcomes[0]?.record).toMatchObject({ outcome: 'retired', devices: 0, attempts: 1 });
-    expect(sim.stats().graph.byUser['empty@contoso.com']).toBe(1);
+    expect(suite.sim.stats().graph.byUser['empty@contoso.com']).toBe(1);
     const evidence = await getEvidence(c.redis, c.prefix, ids[0] as string);
     expect(evidence?.action?.status).toBe(204);
     expect(evidence?.verification.state).toBe('not_applicable');
   });
 
   it('EVIDENCE=off makes no reads at all: every leaver gets the POST, no evidence is kept', async () => {
-    sim.control({ devices: { 'empty@contoso.com': 0, 'one@contoso.com': 1 } });
+    suite.sim.control({ devices: { 'empty@contoso.com': 0, 'one@contoso.com': 1 } });
     const {
       ids,
       outcomes,
@@ -104,8 +73,8 @@ describe('no devices, no write', () => {
     } = await run({ EVIDENCE: 'off' }, ['empty@contoso.com', 'one@contoso.com']);
     expect(outcomes.map((o) => o.record?.outcome)).toEqual(['retired', 'retired']);
     expect(outcomes[0]?.record?.devices).toBeUndefined();
-    expect(sim.stats().reads?.calls).toBe(0);
-    expect(sim.stats().graph.calls).toBe(2);
+    expect(suite.sim.stats().reads?.calls).toBe(0);
+    expect(suite.sim.stats().graph.calls).toBe(2);
     expect(await getEvidence(c.redis, c.prefix, ids[0] as string)).toBeNull();
     const metrics = await readMetrics(c.redis, c.prefix);
     expect(Object.keys(metrics).filter((k) => k.startsWith('read_calls'))).toEqual([]);

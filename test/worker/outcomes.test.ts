@@ -1,46 +1,17 @@
 // One row of DESIGN.md's failure table per test, with a real worker (in this process), a real Redis
 // and the Graph simulator over HTTP; asserted from the simulator's stats and what is in Redis.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.js';
 import type { QueueContext } from '../../src/queue/context.js';
 import { keys } from '../../src/queue/names.js';
 import { userHistory } from '../../src/records/audit.js';
 import { readMetrics } from '../../src/records/metrics.js';
-import { type Simulator, startSimulator } from '../../src/sim/index.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import {
-  closeQueueContext,
-  enqueueUsers,
-  type InProcessWorker,
-  openContext,
-  outcomeOf,
-  startTestWorker,
-  uniquePrefix,
-  waitFor,
-  waitForOutcomes,
-  workerConfig,
-} from '../helpers/worker.js';
+import { enqueueUsers, outcomeOf, waitFor, waitForOutcomes } from '../helpers/worker.js';
+import { useWorkerSuite } from '../helpers/worker-suite.js';
 
-let redis: TestRedis;
-let sim: Simulator;
-let ctx: QueueContext | undefined;
-let worker: InProcessWorker | undefined;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  sim = await startSimulator({ latencyMs: 5 });
-});
-afterEach(async () => {
-  await worker?.close();
-  if (ctx) await closeQueueContext(ctx);
-  worker = undefined;
-  ctx = undefined;
-  sim.reset();
-  sim.control({ latencyMs: 5, outage: null, hangAll: false });
-});
-afterAll(async () => {
-  await sim.close();
-  await redis.stop();
+const suite = useWorkerSuite({
+  sim: { latencyMs: 5 },
+  resetSim: (sim) => sim.control({ latencyMs: 5, outage: null, hangAll: false }),
 });
 
 /**
@@ -48,15 +19,12 @@ afterAll(async () => {
  * worker first makes them exact and final.
  */
 async function metricsAfterClose(c: QueueContext): Promise<Record<string, number>> {
-  await worker?.close();
+  await suite.closeWorkers();
   return readMetrics(c.redis, c.prefix);
 }
 
-async function setup(env: Record<string, string> = {}): Promise<{ config: Config; ctx: QueueContext }> {
-  const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), env);
-  ctx = openContext(config);
-  worker = await startTestWorker(config);
-  return { config, ctx };
+function setup(env: Record<string, string> = {}): Promise<{ config: Config; ctx: QueueContext }> {
+  return suite.start(env);
 }
 
 describe('worker outcomes (one row of the failure table each)', () => {
@@ -74,7 +42,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
       dryRun: false,
     });
     expect(o?.record?.requestId).toMatch(/\S/);
-    expect(sim.stats().graph.successByUser['alice@contoso.com']).toBe(1);
+    expect(suite.sim.stats().graph.successByUser['alice@contoso.com']).toBe(1);
     const history = await userHistory(ctx, 'alice@contoso.com');
     const types = history.map((e) => e.type);
     expect(types).toEqual(['requested', 'attempt', 'retired']);
@@ -99,7 +67,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
     });
     expect(o?.deadLetter?.requestId).toMatch(/\S/);
     expect(o?.deadLetter?.graphCode).toBe('Request_ResourceNotFound');
-    expect(sim.stats().graph.byUser['notfound-bob@contoso.com']).toBe(1);
+    expect(suite.sim.stats().graph.byUser['notfound-bob@contoso.com']).toBe(1);
   });
 
   it('400 for a lone user → dead letter `bad_request` after one second look (too few users to judge), no retry', async () => {
@@ -109,7 +77,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
     // Looked at twice (the request_rejected judge had no sample the first time), no attempt used.
     expect(o?.deadLetter).toMatchObject({ reason: 'bad_request', lastStatus: 400, attempts: 2 });
     expect(o?.attemptsMade ?? 0).toBeLessThanOrEqual(1);
-    expect(sim.stats().graph.byUser['badrequest-carol@contoso.com']).toBe(2);
+    expect(suite.sim.stats().graph.byUser['badrequest-carol@contoso.com']).toBe(2);
   });
 
   it('a single 403 → dead letter `forbidden`, the circuit stays closed', async () => {
@@ -129,7 +97,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
     const attempts = (await userHistory(ctx, 'flaky-frank@contoso.com')).filter((e) => e.type === 'attempt');
     expect(attempts.map((e) => e.details?.status)).toEqual([503, 503, 204]);
     expect(new Set(attempts.map((e) => e.details?.clientRequestId)).size).toBe(3);
-    expect(sim.stats().graph.byUser['flaky-frank@contoso.com']).toBe(3);
+    expect(suite.sim.stats().graph.byUser['flaky-frank@contoso.com']).toBe(3);
     expect((await metricsAfterClose(ctx)).retries).toBe(2);
   });
 
@@ -146,11 +114,11 @@ describe('worker outcomes (one row of the failure table each)', () => {
 
   it('429 without Retry-After → backoff, then retired (counts against the retry budget, not as a throttled wait)', async () => {
     const { ctx } = await setup();
-    sim.control({ script: { 'henry@contoso.com': [429] } });
+    suite.sim.control({ script: { 'henry@contoso.com': [429] } });
     const [id] = await enqueueUsers(ctx, ['henry@contoso.com']);
     const [o] = await waitForOutcomes(ctx, [id as string]);
     expect(o?.record).toMatchObject({ outcome: 'retired', attempts: 2, throttledWaits: 0 });
-    expect(sim.stats().graph.byStatus['429']).toBe(1);
+    expect(suite.sim.stats().graph.byStatus['429']).toBe(1);
   });
 
   it('always 503 → in-call and durable retries, then dead letter `retries_exhausted` with lastStatus 503', async () => {
@@ -160,21 +128,21 @@ describe('worker outcomes (one row of the failure table each)', () => {
       RETRY_BASE: '20ms',
       RETRY_CAP: '100ms',
     });
-    sim.control({ script: { 'ivan@contoso.com': [503, 503, 503, 503, 503, 503, 503, 503] } });
+    suite.sim.control({ script: { 'ivan@contoso.com': [503, 503, 503, 503, 503, 503, 503, 503] } });
     const [id] = await enqueueUsers(ctx, ['ivan@contoso.com']);
     const [o] = await waitForOutcomes(ctx, [id as string]);
     expect(o?.state).toBe('failed');
     // 2 durable attempts × (1 call + 1 in-call retry) = 4 calls, every one counted.
     expect(o?.deadLetter).toMatchObject({ reason: 'retries_exhausted', lastStatus: 503, attempts: 4 });
     expect(o?.deadLetter?.graphCode).toBe('ServiceUnavailable');
-    expect(sim.stats().graph.byUser['ivan@contoso.com']).toBe(4);
+    expect(suite.sim.stats().graph.byUser['ivan@contoso.com']).toBe(4);
     const metrics = await metricsAfterClose(ctx);
     expect(metrics['dead_letter:retries_exhausted']).toBe(1);
   });
 
   it('429 with Retry-After → a throttled wait honoured, then retired; throttled waits do not use the retry budget', async () => {
     const { ctx } = await setup({ JOB_ATTEMPTS: '1', RETRY_IN_CALL: '0' });
-    sim.control({
+    suite.sim.control({
       script: {
         'judy@contoso.com': [
           { status: 429, retryAfter: '1' },
@@ -185,17 +153,17 @@ describe('worker outcomes (one row of the failure table each)', () => {
     const [id] = await enqueueUsers(ctx, ['judy@contoso.com']);
     const [o] = await waitForOutcomes(ctx, [id as string]);
     expect(o?.record).toMatchObject({ outcome: 'retired', attempts: 3, throttledWaits: 2 });
-    const log = sim.stats().graph.log.filter((e) => e.user === 'judy@contoso.com');
+    const log = suite.sim.stats().graph.log.filter((e) => e.user === 'judy@contoso.com');
     expect((log[1]?.at as number) - (log[0]?.at as number)).toBeGreaterThanOrEqual(1000);
     expect((log[2]?.at as number) - (log[1]?.at as number)).toBeGreaterThanOrEqual(500);
-    expect(sim.stats().graph.insideRetryAfterWindow).toBe(0);
+    expect(suite.sim.stats().graph.insideRetryAfterWindow).toBe(0);
     const types = (await userHistory(ctx, 'judy@contoso.com')).map((e) => e.type);
     expect(types.filter((t) => t === 'throttled')).toHaveLength(2);
   });
 
   it('more throttled waits than THROTTLE_WAIT_CAP → dead letter `throttled_exhausted`', async () => {
     const { ctx } = await setup({ THROTTLE_WAIT_CAP: '1' });
-    sim.control({
+    suite.sim.control({
       script: {
         'ken@contoso.com': [
           { status: 429, retryAfter: '0.1' },
@@ -217,7 +185,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
     const ids = await enqueueUsers(ctx, ['lena@contoso.com', 'notfound-mia@contoso.com'], { dryRun: true });
     const out = await waitForOutcomes(ctx, ids);
     for (const o of out) expect(o.record).toMatchObject({ outcome: 'dry_run', dryRun: true, attempts: 0 });
-    expect(sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().graph.calls).toBe(0);
     expect((await userHistory(ctx, 'lena@contoso.com')).map((e) => e.type)).toEqual(['requested', 'dry_run']);
   });
 
@@ -226,7 +194,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
     const ids = await enqueueUsers(ctx, ['nina@contoso.com']);
     const [o] = await waitForOutcomes(ctx, ids);
     expect(o?.record?.outcome).toBe('dry_run');
-    expect(sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().graph.calls).toBe(0);
   });
 
   it('on shutdown a job still waiting for the Retry-After gate goes back to the queue, attempts intact', async () => {
@@ -237,14 +205,13 @@ describe('worker outcomes (one row of the failure table each)', () => {
       what: 'job active',
     });
     const started = Date.now();
-    await worker?.close();
-    worker = undefined;
+    await suite.closeWorkers();
     expect(Date.now() - started).toBeLessThan(5000);
     expect(await ctx.redis.hlen(keys.workers(ctx.prefix))).toBe(0);
     const o = await outcomeOf(ctx, id as string);
     expect(o.state).toBe('waiting');
     expect(o.attemptsMade).toBe(0);
-    expect(sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().graph.calls).toBe(0);
   });
 
   it('a job whose data fails validation → dead letter `invalid_job`, no Graph call', async () => {
@@ -255,7 +222,7 @@ describe('worker outcomes (one row of the failure table each)', () => {
     });
     const [o] = await waitForOutcomes(ctx, [job.id as string]);
     expect(o?.deadLetter).toMatchObject({ reason: 'invalid_job', lastStatus: null, attempts: 0 });
-    expect(sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().graph.calls).toBe(0);
   });
 
   it('a job written to Redis by hand with a callback path of another shape → `invalid_job`, nothing sent', async () => {
@@ -274,6 +241,6 @@ describe('worker outcomes (one row of the failure table each)', () => {
     const [o] = await waitForOutcomes(ctx, [job.id as string]);
     expect(o?.deadLetter).toMatchObject({ reason: 'invalid_job', attempts: 0 });
     expect(o?.deadLetter?.graphMessage ?? '').toMatch(/callbackUriPath/);
-    expect(sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().graph.calls).toBe(0);
   });
 });

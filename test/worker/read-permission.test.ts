@@ -2,61 +2,31 @@
 // dead letters: 403s on the inventory read across several users open the circuit with
 // `read_permission_missing`, the queue pauses and nothing is dead-lettered or POSTed. One user's read
 // 403 before that verdict is retried later, not dead-lettered at once.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getCircuit, resumeQueue } from '../../src/control/queue-control.js';
-import type { QueueContext } from '../../src/queue/context.js';
 import { PERMISSIONS } from '../../src/sim/tokens.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startTestSimulator, type TestSimulator } from '../helpers/sim.js';
-import {
-  closeQueueContext,
-  enqueueUsers,
-  type InProcessWorker,
-  openContext,
-  startTestWorker,
-  uniquePrefix,
-  waitFor,
-  waitForOutcomes,
-  workerConfig,
-} from '../helpers/worker.js';
+import { enqueueUsers, waitFor, waitForOutcomes } from '../helpers/worker.js';
+import { useWorkerSuite } from '../helpers/worker-suite.js';
 
-let redis: TestRedis;
-let sim: TestSimulator;
-let ctx: QueueContext | undefined;
-let worker: InProcessWorker | undefined;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  sim = await startTestSimulator();
-});
-afterEach(async () => {
-  await worker?.close();
-  if (ctx) await closeQueueContext(ctx);
-  worker = undefined;
-  ctx = undefined;
-  sim.reset();
-  sim.control({ permissions: { grant: [PERMISSIONS.readDevices] } });
-});
-afterAll(async () => {
-  await sim?.close();
-  await redis?.stop();
+const suite = useWorkerSuite({
+  resetSim: (sim) => sim.control({ permissions: { grant: [PERMISSIONS.readDevices] } }),
 });
 
 const users = (n: number) => Array.from({ length: n }, (_, i) => `reader${i}@contoso.com`);
 
 describe('read permission missing', () => {
   it('403 on the inventory reads across users → circuit read_permission_missing, paused, no dead letters, no POST; fixed + resumed → done', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {
+    const config = suite.config({
       EVIDENCE: 'on',
       GRAPH_READ_RATE_LIMIT: '1000/1s',
       CIRCUIT_FORBIDDEN_THRESHOLD: '3',
       WORKER_CONCURRENCY: '4',
     });
-    ctx = openContext(config);
+    const ctx = suite.open(config);
     const c = ctx;
-    sim.control({ permissions: { deny: [PERMISSIONS.readDevices] } });
-    sim.control({ devices: Object.fromEntries(users(8).map((u) => [u, 1])) });
-    worker = await startTestWorker(config);
+    suite.sim.control({ permissions: { deny: [PERMISSIONS.readDevices] } });
+    suite.sim.control({ devices: Object.fromEntries(users(8).map((u) => [u, 1])) });
+    await suite.startWorker(config);
     const ids = await enqueueUsers(c, users(8));
     const circuit = await waitFor(
       async () => {
@@ -72,8 +42,8 @@ describe('read permission missing', () => {
       what: 'no active jobs',
     });
     expect(await c.deadLetter.getJobCountByTypes('waiting', 'completed', 'delayed')).toBe(0);
-    expect(sim.stats().graph.calls).toBe(0);
-    expect(sim.stats().reads?.byStatus['403']).toBeGreaterThanOrEqual(3);
+    expect(suite.sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().reads?.byStatus['403']).toBeGreaterThanOrEqual(3);
     // No job ended, none used up its attempts.
     for (const id of ids) {
       const job = await c.retire.getJob(id);
@@ -82,7 +52,7 @@ describe('read permission missing', () => {
     }
 
     // The operator grants the permission and resumes: every leaver is inventoried and retired.
-    sim.control({ permissions: { grant: [PERMISSIONS.readDevices] } });
+    suite.sim.control({ permissions: { grant: [PERMISSIONS.readDevices] } });
     await resumeQueue(c, 'ops');
     const outcomes = await waitForOutcomes(c, ids, 60_000);
     expect(outcomes.map((o) => o.record?.outcome)).toEqual(ids.map(() => 'retired'));
@@ -90,40 +60,40 @@ describe('read permission missing', () => {
   });
 
   it("one user's read 403 before any systemic verdict is retried later, not dead-lettered", async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {
+    const config = suite.config({
       EVIDENCE: 'on',
       GRAPH_READ_RATE_LIMIT: '1000/1s',
       RETRY_BASE: '20ms',
       RETRY_CAP: '50ms',
     });
-    ctx = openContext(config);
-    sim.control({ devices: { 'scoped@contoso.com': 2 }, readScript: { 'scoped@contoso.com': [403] } });
-    worker = await startTestWorker(config);
+    const ctx = suite.open(config);
+    suite.sim.control({ devices: { 'scoped@contoso.com': 2 }, readScript: { 'scoped@contoso.com': [403] } });
+    await suite.startWorker(config);
     const [id] = await enqueueUsers(ctx, ['scoped@contoso.com']);
     const [out] = await waitForOutcomes(ctx, [id as string]);
     expect(out?.record).toMatchObject({ outcome: 'retired', devices: 2 });
     expect(out?.deadLetter).toBeUndefined();
     expect(out?.attemptsMade).toBeGreaterThanOrEqual(1);
     expect((await getCircuit(ctx)).open).toBe(false);
-    expect(sim.stats().reads?.byUser['scoped@contoso.com']).toBe(2);
+    expect(suite.sim.stats().reads?.byUser['scoped@contoso.com']).toBe(2);
   });
 
   it('a user whose read 403 persists ends as a dead letter `forbidden` only after its last attempt', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {
+    const config = suite.config({
       EVIDENCE: 'on',
       GRAPH_READ_RATE_LIMIT: '1000/1s',
       JOB_ATTEMPTS: '3',
       RETRY_BASE: '20ms',
       RETRY_CAP: '50ms',
     });
-    ctx = openContext(config);
-    sim.control({ readScript: { 'outofscope@contoso.com': [403, 403, 403, 403] } });
-    worker = await startTestWorker(config);
+    const ctx = suite.open(config);
+    suite.sim.control({ readScript: { 'outofscope@contoso.com': [403, 403, 403, 403] } });
+    await suite.startWorker(config);
     const [id] = await enqueueUsers(ctx, ['outofscope@contoso.com']);
     const [out] = await waitForOutcomes(ctx, [id as string]);
     expect(out?.deadLetter).toMatchObject({ reason: 'forbidden', lastStatus: 403 });
     expect(out?.attemptsMade).toBe(3);
-    expect(sim.stats().reads?.byUser['outofscope@contoso.com']).toBe(3);
-    expect(sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().reads?.byUser['outofscope@contoso.com']).toBe(3);
+    expect(suite.sim.stats().graph.calls).toBe(0);
   });
 });

@@ -3,63 +3,31 @@
 // the product's request is wrong: the circuit opens with `request_rejected` naming status, Graph code
 // and message, nobody is dead-lettered, and a resume after the fix retires them all. One user's 400
 // among healthy answers is still that user's dead letter `bad_request`.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getCircuit, resumeQueue } from '../../src/control/queue-control.js';
-import type { QueueContext } from '../../src/queue/context.js';
 import { readMetrics } from '../../src/records/metrics.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { startTestSimulator, type TestSimulator } from '../helpers/sim.js';
-import {
-  closeQueueContext,
-  enqueueUsers,
-  type InProcessWorker,
-  openContext,
-  startTestWorker,
-  uniquePrefix,
-  waitFor,
-  waitForOutcomes,
-  workerConfig,
-} from '../helpers/worker.js';
+import { enqueueUsers, waitFor, waitForOutcomes } from '../helpers/worker.js';
+import { useWorkerSuite } from '../helpers/worker-suite.js';
 
-let redis: TestRedis;
-let sim: TestSimulator;
-let ctx: QueueContext | undefined;
-let worker: InProcessWorker | undefined;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  sim = await startTestSimulator();
-});
-afterEach(async () => {
-  await worker?.close();
-  if (ctx) await closeQueueContext(ctx);
-  worker = undefined;
-  ctx = undefined;
-  sim.reset();
-  sim.control({ refuseSelect: null });
-});
-afterAll(async () => {
-  await sim?.close();
-  await redis?.stop();
-});
+const suite = useWorkerSuite({ resetSim: (sim) => sim.control({ refuseSelect: null }) });
 
 const users = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}${i}@contoso.com`);
 
 describe('a systemic 400 opens the circuit (request_rejected)', () => {
   it('50 leavers whose inventory read is refused with 400 → circuit request_rejected, no dead letter, no POST; fixed + resumed → all 50 retired', async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {
+    const config = suite.config({
       EVIDENCE: 'on',
       GRAPH_READ_RATE_LIMIT: '1000/1s',
       RETRY_BASE: '20ms',
       RETRY_CAP: '100ms',
     });
-    ctx = openContext(config);
+    const ctx = suite.open(config);
     const c = ctx;
     const leavers = users(50, 'rej');
-    sim.control({ devices: Object.fromEntries(leavers.map((u) => [u, 1])) });
+    suite.sim.control({ devices: Object.fromEntries(leavers.map((u) => [u, 1])) });
     // A Graph that does not know a field of the inventory's $select (as with `ownerType` in v1.0).
-    sim.control({ refuseSelect: ['deviceName'] });
-    worker = await startTestWorker(config);
+    suite.sim.control({ refuseSelect: ['deviceName'] });
+    await suite.startWorker(config);
     const ids = await enqueueUsers(c, leavers);
     const circuit = await waitFor(
       async () => {
@@ -77,7 +45,7 @@ describe('a systemic 400 opens the circuit (request_rejected)', () => {
       what: 'no active jobs',
     });
     expect(await c.deadLetter.getJobCountByTypes('waiting', 'completed', 'delayed', 'failed')).toBe(0);
-    expect(sim.stats().graph.calls).toBe(0);
+    expect(suite.sim.stats().graph.calls).toBe(0);
     for (const id of ids) {
       const job = await c.retire.getJob(id);
       expect(['waiting', 'delayed', 'paused', 'prioritized']).toContain(await job?.getState());
@@ -86,7 +54,7 @@ describe('a systemic 400 opens the circuit (request_rejected)', () => {
     expect((await readMetrics(c.redis, c.prefix))['circuit_opened:request_rejected']).toBe(1);
 
     // The request is fixed (here: the simulator accepts the field again) and an operator resumes.
-    sim.control({ refuseSelect: null });
+    suite.sim.control({ refuseSelect: null });
     await resumeQueue(c, 'ops');
     const outcomes = await waitForOutcomes(c, ids, 90_000);
     expect(outcomes.map((o) => o.record?.outcome)).toEqual(ids.map(() => 'retired'));
@@ -95,17 +63,17 @@ describe('a systemic 400 opens the circuit (request_rejected)', () => {
   });
 
   it("one user's 400 among healthy answers is that user's dead letter `bad_request`, alone", async () => {
-    const config = workerConfig(redis, sim, uniquePrefix(redis.prefix), {
+    const config = suite.config({
       EVIDENCE: 'on',
       GRAPH_READ_RATE_LIMIT: '1000/1s',
       WORKER_CONCURRENCY: '2',
     });
-    ctx = openContext(config);
+    const ctx = suite.open(config);
     const healthy = users(20, 'ok');
     const odd = 'odd@contoso.com';
-    sim.control({ devices: Object.fromEntries([...healthy, odd].map((u) => [u, 1])) });
-    sim.control({ readScript: { [odd]: [400] } });
-    worker = await startTestWorker(config);
+    suite.sim.control({ devices: Object.fromEntries([...healthy, odd].map((u) => [u, 1])) });
+    suite.sim.control({ readScript: { [odd]: [400] } });
+    await suite.startWorker(config);
     // The odd one last: by then the judge has a sample of users read.
     const ids = await enqueueUsers(ctx, [...healthy, odd]);
     const outcomes = await waitForOutcomes(ctx, ids, 60_000);
@@ -115,6 +83,6 @@ describe('a systemic 400 opens the circuit (request_rejected)', () => {
     expect(last?.attemptsMade ?? 0).toBeLessThanOrEqual(1);
     expect(outcomes.slice(0, -1).map((o) => o.record?.outcome)).toEqual(healthy.map(() => 'retired'));
     expect((await getCircuit(ctx)).open).toBe(false);
-    expect(sim.stats().reads?.byUser[odd]).toBe(1);
+    expect(suite.sim.stats().reads?.byUser[odd]).toBe(1);
   });
 });

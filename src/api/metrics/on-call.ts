@@ -10,7 +10,7 @@ import { readSweepStatuses, type SweepStatus } from '../../schedule/sweep-status
 import { redisDown } from '../errors.js';
 import { type Sample, SnapshotMetric, sharedRead } from './fleet.js';
 
-/** A worker beats every 10 s (worker/heartbeat.ts); three missed beats and it counts as gone. */
+/** A worker beats every 10 s (host/heartbeat.ts); three missed beats and it counts as gone. */
 const WORKER_MAX_AGE_MS = 30_000;
 /** Waiting jobs looked at from the old end of the list (put-back jobs may sit in front of older ones). */
 const OLDEST_SCAN = 20;

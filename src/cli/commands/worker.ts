@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { parseBool } from '../../config/parse.js';
 import { TokenAcquisitionError } from '../../entra/errors.js';
+import { startWorker } from '../../host/run-process.js';
 import type { TokenProvider } from '../../interfaces.js';
 import { createLogger } from '../../log.js';
-import { startWorker } from '../../worker/run-worker.js';
 import { UsageError } from '../errors.js';
 import { action, config } from '../run.js';
 

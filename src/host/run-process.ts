@@ -1,32 +1,24 @@
-// A worker process: BullMQ Worker on `retire` with the shared pacer, the circuit, stall recovery,
-// a heartbeat, graceful shutdown and a last-resort dead letter so no failed job goes unrecorded.
-import { type Job, Worker } from 'bullmq';
+// The worker process (`offboard worker`): hosts the four workers a process runs — the retire job
+// (src/worker/), verification reads (src/evidence/), notifications (src/notify/) and scheduled sweeps
+// (src/schedule/) — with what they share: the Redis connections, the token provider, both pacers, the
+// fleet counter buffer, a heartbeat, and one graceful shutdown for all of them.
+import type { Worker } from 'bullmq';
 import type { Config } from '../config/load.js';
-import { createCircuit } from '../control/circuit.js';
 import { createTokenProvider } from '../entra/provider.js';
 import { startVerifyWorker } from '../evidence/verify-worker.js';
 import type { GraphTransport } from '../graph/call.js';
-import { HeldByGuardError } from '../guard/due.js';
 import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.js';
 import { createLogger, type Logger } from '../log.js';
-import { emitOutcome } from '../notify/emit.js';
-import { deadLetterOutcomeEvent } from '../notify/events.js';
 import { type NotifyWorkerOptions, startNotifyWorker } from '../notify/notify-worker.js';
 import { createReadPacer } from '../pacing/read-pacer.js';
 import { createWritePacer } from '../pacing/write-pacer.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
-import { deadLetterId, RETIRE_QUEUE } from '../queue/names.js';
-import { moveToDeadLetter } from '../records/dead-letter.js';
-import { incrementMetrics, MetricsBuffer } from '../records/metrics.js';
+import { MetricsBuffer } from '../records/metrics.js';
 import { createRedis } from '../redis/connection.js';
 import { startSweepWorker } from '../schedule/worker.js';
+import { createRetireWorker } from '../worker/retire-worker.js';
 import { publishCertificateExpiry } from './certificate-expiry.js';
 import { startHeartbeat, workerId } from './heartbeat.js';
-import { readProgress } from './job-data.js';
-import { observeOutcomes } from './outcome-metrics.js';
-import { deadLetterInfo } from './outcome-policy.js';
-import { createProcessor, DeadLetteredError } from './processor.js';
-import { createBackoffStrategy } from './retry-policy.js';
 
 export interface StartWorkerOptions {
   logger?: Logger;
@@ -78,45 +70,18 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
   const pacer = createWritePacer({ redis: ctx.redis, prefix: ctx.prefix, config });
   // Reads (inventory, verification, Entra sweeps) have their own budget, keys and 429 gate.
   const readPacer = createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config });
-  const circuit = createCircuit({
-    ctx,
-    logger,
-    forbiddenThreshold: config.worker.forbiddenThreshold,
-    forbiddenWindowMs: config.worker.forbiddenWindowMs,
-    forbiddenShare: config.worker.forbiddenShare,
-    actor,
-  });
   const shutdown = new AbortController();
-  const processor = createProcessor({
+  const worker = createRetireWorker({
     ctx,
-    pacer,
-    circuit,
+    connection,
     logger,
     tokenProvider,
     actor,
-    shutdown: shutdown.signal,
-    ...(opts.transport ? { transport: opts.transport } : {}),
+    pacer,
     readPacer,
-  });
-
-  const worker = new Worker<RetireJobData, RetireRecord>(RETIRE_QUEUE, processor, {
-    connection,
-    prefix: ctx.prefix,
+    shutdown: shutdown.signal,
     concurrency: opts.concurrency ?? config.worker.concurrency,
-    settings: { backoffStrategy: createBackoffStrategy(config.worker) },
-    // BullMQ renews the lock every lockDuration/2 while a job runs (Graph calls, pacing waits), so
-    // the lock need not outlast a call; it bounds how long a dead worker's jobs stay orphaned.
-    lockDuration: config.worker.lockDurationMs,
-    stalledInterval: config.worker.stalledIntervalMs,
-    maxStalledCount: 1,
-    // Retention is the worker's, not stored in every job's options (about 100 B per pending job).
-    // Jobs staged by an older intake keep their own options, which BullMQ prefers.
-    removeOnComplete: {
-      age: Math.ceil(config.retention.completedAgeMs / 1000),
-      count: config.retention.completedCount,
-    },
-    removeOnFail: { age: Math.ceil(config.retention.failedAgeMs / 1000) },
-    autorun: false,
+    ...(opts.transport ? { transport: opts.transport } : {}),
   });
 
   const quietError = rateLimitedLog(logger, 5000);
@@ -125,17 +90,10 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
   );
   connection.on('error', (err) => quietError(err, 'Redis connection error'));
   ctx.redis.on('error', (err) => quietError(err, 'Redis connection error'));
-  worker.on('stalled', (jobId) =>
-    logger.warn({ jobId }, 'job stalled (its worker died?): back in the queue'),
-  );
-  worker.on('failed', (job, err) => {
-    if (job) void ensureRecorded(ctx, job, err, actor, logger);
-  });
 
   const heartbeat = startHeartbeat({ redis: ctx.redis, prefix: ctx.prefix, intervalMs: opts.heartbeatMs });
-  // On-call metrics: certificate expiry and time from request to outcome (api/metrics/on-call.ts).
+  // On-call metrics: certificate expiry (api/metrics/on-call.ts).
   const certificate = publishCertificateExpiry(config, ctx, id);
-  observeOutcomes(worker, ctx);
   // Scheduled sweeps run beside the retire worker; BullMQ hands each tick to exactly one process.
   // Entra sources read Graph with this worker's credentials, on the read budget (src/schedule/entra-source.ts).
   const sweep = opts.sweep === false ? undefined : startSweepWorker(ctx, { logger, tokenProvider });
@@ -191,34 +149,6 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
     return closing;
   };
   return { worker, ctx, close };
-}
-
-/**
- * Last resort: a job that ended failed without a dead letter (BullMQ's stalled-too-often failure,
- * an unexpected error on its last attempt) still gets one, so every request has a recorded outcome.
- */
-async function ensureRecorded(
-  ctx: QueueContext,
-  job: Job<RetireJobData, RetireRecord>,
-  err: Error,
-  actor: string,
-  logger: Logger,
-): Promise<void> {
-  // A job the guard held when it became due is recorded as held (its batch), not a dead letter.
-  if (err instanceof DeadLetteredError || err instanceof HeldByGuardError || !job.finishedOn || !job.id)
-    return;
-  try {
-    if (await ctx.deadLetter.getJob(deadLetterId(job.id))) return;
-    const p = readProgress(job.progress);
-    const data = (job.data ?? {}) as RetireJobData;
-    const info = deadLetterInfo(p, 'retries_exhausted', null, err.message);
-    await moveToDeadLetter(ctx, { id: job.id, data }, info, actor);
-    await emitOutcome(ctx, deadLetterOutcomeEvent(job.id, data, info));
-    await incrementMetrics(ctx.redis, ctx.prefix, { 'dead_letter:retries_exhausted': 1 });
-    logger.warn({ jobId: job.id, error: err.message }, 'failed job dead-lettered by the safety net');
-  } catch (e) {
-    logger.error({ err: e, jobId: job.id }, 'could not dead-letter a failed job');
-  }
 }
 
 function rateLimitedLog(logger: Logger, everyMs: number): (err: Error, msg: string) => void {
