@@ -73,7 +73,7 @@ export interface RetireJobData {
   callbackUriPath?: string;
   /**
    * Further resume paths attached later by duplicate requests for the same pending job (at most
-   * MAX_CALLBACKS_PER_JOB in all, src/intake/callback-path.ts); each is resumed with this job's outcome.
+   * MAX_CALLBACKS_PER_JOB in all, src/values/callback-path.ts); each is resumed with this job's outcome.
    */
   callbackUriPaths?: string[];
 }

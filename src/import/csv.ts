@@ -18,10 +18,10 @@ import {
 import type { BatchSummary } from '../guard/types.js';
 import { holdCauseText } from '../guard/window.js';
 import { othersJobs } from '../intake/privacy.js';
-import { assertTimeZone } from '../intake/timezone.js';
 import { InvalidRequestError } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
+import { assertTimeZone } from '../values/timezone.js';
 import { type Header, ImportFormatError, parseHeader, rowToRequest } from './row.js';
 
 export interface ImportRowEvent {

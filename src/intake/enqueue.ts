@@ -7,8 +7,9 @@ import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { attachCallback, type CallbackAttachment, type CallbackReason } from './attach-callback.js';
-import { JobNotCancellableError, rescheduleJob } from './cancel.js';
+import { JobNotCancellableError } from './cancel.js';
 import { pendingKey } from './pending.js';
+import { rescheduleJob } from './reschedule.js';
 import { InvalidRequestError, validateRequest } from './validate.js';
 
 export interface OffboardRequest {
@@ -18,7 +19,7 @@ export interface OffboardRequest {
   effectiveAt?: string | Date;
   dryRun?: boolean;
   correlationId?: string;
-  /** Lifecycle Workflows resume path (validated by src/intake/callback-path.ts). */
+  /** Lifecycle Workflows resume path (validated by src/values/callback-path.ts). */
   callbackUriPath?: string;
 }
 

@@ -5,11 +5,11 @@
 // moved or cancelled on a partial picture. More withdrawals than GUARD_THRESHOLD in one tick cancel
 // nothing (the schedule reports mass_withdrawal) unless an operator explicitly allows them.
 import { listBatches, type SubmitMeta, submitBulk } from '../guard/batches.js';
-import { isValidUser } from '../intake/user.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { recordUpnAliases } from '../records/user-jobs.js';
+import { isValidUser } from '../values/user.js';
 import type { SweepSource } from './definition.js';
 import {
   type EntraLeaver,

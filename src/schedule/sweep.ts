@@ -4,9 +4,9 @@
 import { type SubmitMeta, submitBulk } from '../guard/batches.js';
 import { importCsv } from '../import/csv.js';
 import { ImportFormatError } from '../import/row.js';
-import { resolveEffectiveAt } from '../intake/timezone.js';
 import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
+import { resolveEffectiveAt } from '../values/timezone.js';
 import { openCsvSource } from './csv-source.js';
 import { isScheduleName, type ScheduleDef, validateSchedule } from './definition.js';
 import type { EntraReader } from './entra-source.js';

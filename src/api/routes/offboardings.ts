@@ -2,8 +2,8 @@
 // reads only the requests it made; viewers and operators read every job.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { cancelJob } from '../../intake/cancel.js';
-import { InvalidUserError, normaliseUser } from '../../intake/user.js';
 import { findUserJobs } from '../../records/user-jobs.js';
+import { InvalidUserError, normaliseUser } from '../../values/user.js';
 import { actorOf, OPERATOR, READ_JOB } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';

@@ -5,9 +5,9 @@ import { type SubmitResult, submitBulk, submitOne } from '../../guard/batches.js
 import { planBulk } from '../../guard/pipeline.js';
 import { holdCauseText } from '../../guard/window.js';
 import type { BulkItemResult, OffboardRequest } from '../../intake/enqueue.js';
-import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../intake/timezone.js';
 import { InvalidRequestError, validateRequest } from '../../intake/validate.js';
 import type { QueueContext } from '../../queue/context.js';
+import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../values/timezone.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
