@@ -14,7 +14,7 @@ import {
   planBulk,
   type SubmitMeta,
   stageAndDecide,
-} from '../guard/pipeline.js';
+} from '../front-door/front-door.js';
 import type { BatchSummary } from '../guard/types.js';
 import { holdCauseText } from '../guard/window.js';
 import { othersJobs } from '../intake/privacy.js';

@@ -1,5 +1,6 @@
-// The intake library: the only way a retire job is created (API, CLI, import, schedules, redrive).
-// A returned result means the job is in Redis: BullMQ's add resolves after the write.
+// The intake library: where a retire job is written (the front door, src/front-door/front-door.ts,
+// for every producer; the guard's approvals; redrive). A returned result means the job is in Redis:
+// BullMQ's add resolves after the write.
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import type { RetireJobData, Source } from '../interfaces.js';
@@ -10,7 +11,7 @@ import { attachCallback, type CallbackAttachment, type CallbackReason } from './
 import { JobNotCancellableError } from './cancel.js';
 import { pendingKey } from './pending.js';
 import { rescheduleJob } from './reschedule.js';
-import { InvalidRequestError, validateRequest } from './validate.js';
+import { InvalidRequestError, type ValidRequest, validateRequest } from './validate.js';
 
 export interface OffboardRequest {
   user: string;
@@ -65,11 +66,7 @@ export function retireJobOptions(ctx: QueueContext, jobId: string, data: RetireJ
   };
 }
 
-function buildData(
-  req: ReturnType<typeof validateRequest>,
-  meta: IntakeMeta,
-  globalDryRun: boolean,
-): RetireJobData {
+function buildData(req: ValidRequest, meta: IntakeMeta, globalDryRun: boolean): RetireJobData {
   const data: RetireJobData = {
     user: req.user,
     dryRun: globalDryRun || req.dryRun === true,
@@ -86,13 +83,25 @@ function buildData(
   return data;
 }
 
-/** Enqueue one leaver. Throws InvalidRequestError for bad input (nothing is written). */
+/**
+ * Enqueue one leaver. Throws InvalidRequestError for bad input (nothing is written). Producers come
+ * through the front door (src/front-door/front-door.ts), which validates once and calls
+ * enqueueValid; this is for internal re-creations (redrive) and tests.
+ */
 export async function enqueue(
   ctx: QueueContext,
   request: OffboardRequest,
   meta: IntakeMeta,
 ): Promise<EnqueueResult> {
-  const req = validateRequest(request);
+  return enqueueValid(ctx, validateRequest(request), meta);
+}
+
+/** Enqueue one leaver whose request validateRequest has accepted already. */
+export async function enqueueValid(
+  ctx: QueueContext,
+  req: ValidRequest,
+  meta: IntakeMeta,
+): Promise<EnqueueResult> {
   const data = buildData(req, meta, ctx.config.worker.dryRun);
   const id = randomUUID();
   const opts = retireJobOptions(ctx, id, data);

@@ -1,7 +1,7 @@
 // One tick of a schedule: read the source, submit the leavers through the mass-change guard
 // (usual per-user deduplication, so a leaver listed every night is enqueued once), and record a
 // sweep summary in the audit stream, also when the source could not be read.
-import { type SubmitMeta, submitBulk } from '../guard/batches.js';
+import { type SubmitMeta, submitBulk } from '../front-door/front-door.js';
 import { importCsv } from '../import/csv.js';
 import { ImportFormatError } from '../import/row.js';
 import type { QueueContext } from '../queue/context.js';

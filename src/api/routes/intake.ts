@@ -1,7 +1,7 @@
 // Intake: how HR systems hand over leavers. A 202 is only sent after BullMQ's add resolved, i.e.
 // the job is in Redis; when Redis is unreachable the error handler answers 503.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type SubmitOneResult, submitBulk, submitOne } from '../../guard/batches.js';
+import { type SubmitOneResult, submitBulk, submitOne } from '../../front-door/front-door.js';
 import type { OffboardRequest } from '../../intake/enqueue.js';
 import { producerBulkView, producerView } from '../../intake/privacy.js';
 import { InvalidRequestError, validateRequest } from '../../intake/validate.js';

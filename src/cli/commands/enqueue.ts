@@ -1,8 +1,7 @@
 // `offboard enqueue <user…>`: queue leavers from the command line. One user goes straight in;
 // several go through the mass-change guard like any bulk submission.
 import type { Command } from 'commander';
-import { type SubmitResult, submitBulk, submitOne } from '../../guard/batches.js';
-import { planBulk } from '../../guard/pipeline.js';
+import { planBulk, type SubmitResult, submitBulk, submitOne } from '../../front-door/front-door.js';
 import { holdCauseText } from '../../guard/window.js';
 import type { BulkItemResult, OffboardRequest } from '../../intake/enqueue.js';
 import { InvalidRequestError, validateRequest } from '../../intake/validate.js';
