@@ -1,9 +1,9 @@
 // The intake front door: every producer (the API's single and batch requests, CLI enqueue, the CSV
 // import, feed and Entra sweeps, the console's submit page) creates retire jobs through this file and
-// no other. Each request is validated once, here (or, for bulk input, once by the bulk pipeline it
-// streams through), then the mass-change guard decides: enqueue at once, or hold for approval.
-// The guard is a step this file calls (src/guard/single.ts, src/guard/pipeline.ts); the job is
-// written by src/intake/enqueue.ts.
+// no other (runBulk, run-bulk.ts, is its streaming half). Each request is validated once, here (bulk
+// input once by the pipeline it streams through), then the mass-change guard decides: enqueue at
+// once, or hold for approval. The guard is a step this file calls (src/guard/single.ts,
+// src/guard/pipeline.ts); the job is written by src/intake/enqueue.ts.
 import { type SubmitMeta, stageAndDecide } from '../guard/pipeline.js';
 import { admitOne } from '../guard/single.js';
 import type { BatchSummary } from '../guard/types.js';
@@ -19,18 +19,11 @@ import { validateRequest } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
 import { collectBulk, type InvalidItem } from './bulk-results.js';
 
-// The bulk pipeline's streaming entry points, for input too large for memory (the CSV import) and
-// for plans (what would happen, nothing written). Re-exported so producers need this file only.
-export {
-  type BulkInput,
-  type ItemEvent,
-  type PlanResult,
-  planBulk,
-  type StageResult,
-  type SubmitMeta,
-  stageAndDecide,
-} from '../guard/pipeline.js';
+// Streamed input (a CSV file) and plans (what would happen, nothing written) run through runBulk,
+// the same pipeline row by row. Re-exported so producers need this file only.
+export type { BulkInput, SubmitMeta } from '../guard/pipeline.js';
 export type { InvalidItem } from './bulk-results.js';
+export { type BulkRow, type BulkRun, runBulk } from './run-bulk.js';
 
 export type SubmitOneResult =
   | { held: false; result: EnqueueResult }
