@@ -42,6 +42,13 @@
 // plan           A preview that enqueues nothing (`offboard import --dry-run`/`--plan`, `enqueue
 //                --dry-run`): per row new / duplicate / invalid and whether the guard would hold
 //                it. A plan creates no job, a dry run does.
+// front door     src/front-door/: where every producer (API, CLI, CSV import, sweeps, console)
+//                submits leavers (submitOne, submitBulk, the streaming stageAndDecide/planBulk).
+//                A request is validated once there, then the guard decides, then intake/ writes
+//                the job. Nothing else turns outside input into a job.
+// value check    src/values/: the small checks of one value (user, callback path, time zone, free
+//                text) and InvalidRequestError. A leaf folder: it imports none of ours, so worker,
+//                notify, schedule and the CLI use it without reaching up into intake/.
 
 /** Where a request entered the system; recorded with every job for the audit trail. */
 export const SOURCES = ['api', 'batch', 'cli', 'import', 'schedule', 'redrive', 'demo'] as const;
@@ -73,7 +80,7 @@ export interface RetireJobData {
   callbackUriPath?: string;
   /**
    * Further resume paths attached later by duplicate requests for the same pending job (at most
-   * MAX_CALLBACKS_PER_JOB in all, src/intake/callback-path.ts); each is resumed with this job's outcome.
+   * MAX_CALLBACKS_PER_JOB in all, src/values/callback-path.ts); each is resumed with this job's outcome.
    */
   callbackUriPaths?: string[];
 }

@@ -31,7 +31,6 @@ import { deadLetterRoutes } from './routes/dead-letters.js';
 import { docsRoutes, registerOpenApi } from './routes/docs.js';
 import { evidenceRoutes } from './routes/evidence.js';
 import { healthRoutes } from './routes/health.js';
-import { intakeRoutes } from './routes/intake.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { offboardingRoutes } from './routes/offboardings.js';
 import { createPreflightRunner, preflightRoutes } from './routes/preflight.js';
@@ -192,7 +191,6 @@ async function assemble(
   });
 
   await app.register(healthRoutes, deps);
-  await app.register(intakeRoutes, deps);
   await app.register(offboardingRoutes, deps);
   await app.register(queueRoutes, deps);
   await app.register(deadLetterRoutes, deps);

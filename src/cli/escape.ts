@@ -3,7 +3,7 @@
 // an escape sequence must not repaint the terminal, a bidi override must not reorder a line.
 // Interpolated values are shown with such characters escaped (\n, \t, \x1b, \u202e); the
 // command's own layout (the template's literal text) is kept. JSON output needs none of this.
-import { CONTROL_CHARS } from '../intake/text.js';
+import { CONTROL_CHARS } from '../values/text.js';
 
 const GLOBAL = new RegExp(CONTROL_CHARS.source, 'gu');
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

@@ -82,7 +82,7 @@ export function resumeBody(status: 'completed' | 'failed', note?: string): strin
 }
 
 /**
- * `POST {callbackUriPath}` (checked by src/intake/callback-path.ts: `/identityGovernance/
+ * `POST {callbackUriPath}` (checked by src/values/callback-path.ts: `/identityGovernance/
  * lifecycleWorkflows/workflows/{id}/tasks/{id}/taskProcessingResults/{id}/microsoft.graph.identityGovernance.resume`).
  */
 export function resumeRequest(

@@ -1,5 +1,6 @@
-// The mass-change guard: a bulk submission (batch API, CSV import, scheduled sweep) with more
-// than GUARD_THRESHOLD valid distinct users is held as a batch instead of enqueued, until an
+// The mass-change guard's held batches: a bulk submission (batch API, CSV import, scheduled sweep)
+// with more than GUARD_THRESHOLD valid distinct users is held as a batch instead of enqueued (by the
+// front door, src/front-door/front-door.ts, through the bulk pipeline), until an
 // operator approves it (with GUARD_TWO_PERSON, someone other than the submitter) or rejects it,
 // or it expires after GUARD_TTL. Held, approved, rejected and expired batches are audited.
 import type { BulkItemResult } from '../intake/enqueue.js';
@@ -15,7 +16,6 @@ import {
   BatchVersionRequiredError,
   TwoPersonRuleError,
 } from './errors.js';
-import { type InvalidItem, type SubmitMeta, stageAndDecide } from './pipeline.js';
 import { enqueueStaged } from './staging.js';
 import {
   batchIds,
@@ -30,14 +30,6 @@ import {
   tryReject,
 } from './store.js';
 import type { BatchState, BatchSummary, StagedItem } from './types.js';
-import type { HoldCause } from './window.js';
-
-export type { InvalidItem, SubmitMeta } from './pipeline.js';
-export { type SubmitOneResult, submitOne } from './single.js';
-
-export type SubmitResult =
-  | { held: true; batch: BatchSummary; invalid: InvalidItem[]; cause: HoldCause }
-  | { held: false; results: BulkItemResult[] };
 
 function audit(type: AuditEntry['type'], actor: string, batch: BatchSummary, extra = {}): AuditEntry {
   return {
@@ -46,54 +38,6 @@ function audit(type: AuditEntry['type'], actor: string, batch: BatchSummary, ext
     at: new Date().toISOString(),
     details: { batchId: batch.id, source: batch.source, count: batch.count, ...extra },
   };
-}
-
-/**
- * Validates every item, then either enqueues them (valid distinct users ≤ GUARD_THRESHOLD and
- * within GUARD_WINDOW) or stores them as one held batch, through the bulk pipeline. Invalid items
- * never block valid ones and are never held. Results are in input order (`index`); a repeat of a
- * user names the job of its first occurrence.
- */
-export async function submitBulk(
-  ctx: QueueContext,
-  items: unknown[],
-  meta: SubmitMeta,
-): Promise<SubmitResult> {
-  const results: BulkItemResult[] = new Array(items.length);
-  const invalid: InvalidItem[] = [];
-  const repeats: { n: number; user: string }[] = [];
-  const out = await stageAndDecide(
-    ctx,
-    items.map((item, n) => ({ n, item })),
-    {
-      meta,
-      store: 'memory',
-      onItem: (e) => {
-        if (e.status === 'invalid') {
-          const { n, ...rest } = e;
-          invalid.push({ index: n, ...rest });
-        } else repeats.push({ n: e.n, user: e.user });
-      },
-      onResults: (chunk) => {
-        for (const r of chunk) results[r.index] = r;
-      },
-    },
-  );
-  if (out.held) return { held: true, batch: out.batch, invalid, cause: out.cause };
-  for (const r of invalid) results[r.index] = r;
-  const jobOf = new Map<string, string>();
-  for (const r of results) if (r && r.status !== 'invalid') jobOf.set(r.user, r.id);
-  for (const { n, user } of repeats) {
-    results[n] = {
-      index: n,
-      status: 'duplicate',
-      id: jobOf.get(user) ?? '',
-      user,
-      state: 'pending',
-      duplicate: true,
-    };
-  }
-  return { held: false, results };
 }
 
 export async function mustRead(ctx: QueueContext, id: string): Promise<BatchSummary> {

@@ -1,4 +1,5 @@
-// The one bulk pipeline. Every surface that submits many leavers at once (the batch API and the
+// The one bulk pipeline, the guard's step for many leavers at once, called through the front door
+// (src/front-door/front-door.ts). Every surface that submits many leavers at once (the batch API and the
 // feed sweeps through submitBulk, the CSV import, the CLI's enqueue of several users) runs the
 // same steps: validate each item, fold repeats of a user into its first occurrence, stage, ask the
 // guard once (GUARD_THRESHOLD and GUARD_WINDOW), then enqueue or hold as one batch. A plan runs the
@@ -7,7 +8,7 @@
 // Items arrive as an iterable or an async iterable, so a 100,000-row file streams through in
 // chunks staged in Redis (constant memory); an array already in memory (at most 10,000 API items)
 // is staged in memory and written to Redis only when it is held.
-import type { BulkItemResult, IntakeMeta } from '../intake/enqueue.js';
+import type { IntakeMeta } from '../intake/enqueue.js';
 import { pendingKey } from '../intake/pending.js';
 import { InvalidRequestError, type ValidRequest, validateRequest } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
@@ -21,8 +22,6 @@ export type SubmitMeta = IntakeMeta & {
   /** Per-batch dry run: every job records outcome `dry_run` instead of calling Graph. */
   dryRun?: boolean;
 };
-
-export type InvalidItem = Extract<BulkItemResult, { status: 'invalid' }>;
 
 /**
  * One item of a bulk submission: `n` is its index or CSV line. `refused` marks an item its source

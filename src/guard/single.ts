@@ -1,10 +1,11 @@
-// One leaver through the guard: the API's single request, the CLI's enqueue of one user. Past the
+// The guard's step for one leaver (the API's single request, the CLI's enqueue of one user), called
+// by the front door (src/front-door/front-door.ts) with a request it has validated already. Past the
 // window (or the count by retirement time) it is held in the actor's open window batch, so a stream
 // of single requests makes one batch to review. A repeat of a user already held there changes
 // nothing and writes no audit entry: at the per-key rate limit, 60 repeats a minute would otherwise
 // push a month of audit out of the capped stream in a day.
-import { type EnqueueResult, enqueue, type IntakeMeta, type OffboardRequest } from '../intake/enqueue.js';
-import { validateRequest } from '../intake/validate.js';
+import type { IntakeMeta } from '../intake/enqueue.js';
+import type { ValidRequest } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
 import { BatchNotFoundError } from './errors.js';
@@ -14,23 +15,20 @@ import type { BatchSummary } from './types.js';
 import { admitWithoutApproval, candidateOf, type HoldCause } from './window.js';
 import { appendToWindowBatch, openWindowBatch } from './window-batch.js';
 
-export type SubmitOneResult =
-  | { held: false; result: EnqueueResult }
-  | { held: true; batch: BatchSummary; cause: HoldCause };
+export type AdmitOneResult = { held: false } | { held: true; batch: BatchSummary; cause: HoldCause };
 
 /**
- * Accepted without approval while the actor (and everyone together) stays within GUARD_THRESHOLD
- * distinct users per GUARD_WINDOW, and the users due around its moment stay within it too; otherwise
- * held for an operator's approval. Throws InvalidRequestError for bad input (nothing written).
+ * Admitted without approval while the actor (and everyone together) stays within GUARD_THRESHOLD
+ * distinct users per GUARD_WINDOW, and the users due around its moment stay within it too (the
+ * caller then enqueues); otherwise held for an operator's approval, here.
  */
-export async function submitOne(
+export async function admitOne(
   ctx: QueueContext,
-  request: OffboardRequest,
+  r: ValidRequest,
   meta: IntakeMeta,
-): Promise<SubmitOneResult> {
-  const r = validateRequest(request);
+): Promise<AdmitOneResult> {
   const admission = await admitWithoutApproval(ctx, meta.requestedBy, [candidateOf(ctx, r)]);
-  if (admission.admitted) return { held: false, result: await enqueue(ctx, request, meta) };
+  if (admission.admitted) return { held: false };
   const cause = admission.cause ?? 'window';
   const joined = await appendToWindowBatch(ctx, meta.requestedBy, { n: 0, r });
   if (joined) {

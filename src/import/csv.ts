@@ -1,5 +1,5 @@
 // Streaming CSV import. Rows are parsed with csv-parse and handed, as a stream, to the bulk
-// pipeline (src/guard/pipeline.ts), which validates them and stages them in Redis in chunks (the
+// pipeline through the front door (src/front-door/run-bulk.ts), which validates them and stages them in Redis in chunks (the
 // batch's item list plus a user set for deduplication); the process holds one chunk at a time, so
 // 100 000 rows need the same memory as 1 000. Only at the end is the number of valid distinct users
 // known, and only then does the guard decide (GUARD_THRESHOLD, GUARD_WINDOW):
@@ -8,20 +8,14 @@
 // A crash before that decision leaves only staging keys, which expire by themselves.
 import type { Readable } from 'node:stream';
 import { type Options, parse } from 'csv-parse';
-import {
-  type BulkInput,
-  type ItemEvent,
-  planBulk,
-  type SubmitMeta,
-  stageAndDecide,
-} from '../guard/pipeline.js';
+import { type BulkInput, runBulk, type SubmitMeta } from '../front-door/front-door.js';
 import type { BatchSummary } from '../guard/types.js';
 import { holdCauseText } from '../guard/window.js';
 import { othersJobs } from '../intake/privacy.js';
-import { assertTimeZone } from '../intake/timezone.js';
 import { InvalidRequestError } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
+import { assertTimeZone } from '../values/timezone.js';
 import { type Header, ImportFormatError, parseHeader, rowToRequest } from './row.js';
 
 export interface ImportRowEvent {
@@ -120,71 +114,41 @@ export async function importCsv(
     errors: [],
     errorsOmitted: 0,
   };
-  const rowError = (line: number, error: string, user?: string) => {
-    result.invalid++;
+  const rowError = (line: number, error: string) => {
     if (result.errors.length < maxErrors) result.errors.push({ line, error });
     else result.errorsOmitted++;
     opts.onRowError?.({ line, error });
-    opts.onRow?.({ line, status: 'invalid', error, ...(user ? { user: user.slice(0, 200) } : {}) });
   };
-  // The pipeline reports invalid rows and repeats in file order (a plan also new rows and users
-  // with a pending job); a real run's accepted rows come with the enqueue results.
-  // Pending jobs that duplicates fold into: someone else's are hidden from a producer (below).
-  const joined: string[] = [];
-  const onItem = (e: ItemEvent) => {
-    if (e.status === 'invalid') return rowError(e.n, e.error, e.user);
-    if (e.status === 'new') result.accepted++;
-    else result.duplicate++;
-    if (e.status === 'duplicate' && e.jobId) joined.push(e.jobId);
-    const { n, ...rest } = e;
-    opts.onRow?.({ line: n, ...rest });
-  };
-
   const parser = openParser(input);
   let staged = 0;
   const progress = (phase: ImportProgress['phase'], enqueued = 0) =>
     opts.onProgress?.({ phase, lines: result.lines, bytes: parser.info.bytes, staged, enqueued });
-  const bulk = {
-    meta: opts.meta,
-    chunkSize,
-    store: 'redis' as const,
-    onItem,
-    onStaged: (count: number) => {
-      staged = count;
-      progress('reading');
-    },
-  };
   const rows = readRows(parser, opts.tz, () => result.lines++);
   try {
-    if (plan) {
-      const r = await planBulk(ctx, rows, bulk);
-      result.wouldHold = r.wouldHold;
-      if (r.wouldHold) result.holdReason = holdCauseText(ctx, r.admission.cause);
-    } else {
-      const r = await stageAndDecide(ctx, rows, {
-        ...bulk,
-        onResults: (results, done) => {
-          for (const x of results) {
-            if (x.status === 'invalid') {
-              // Validated while reading already; kept for safety if rules changed in between.
-              rowError(x.index, x.error, x.user);
-              continue;
-            }
-            if (x.status === 'accepted') result.accepted++;
-            else {
-              result.duplicate++;
-              joined.push(x.id);
-            }
-            opts.onRow?.({ line: x.index, user: x.user, status: x.status, jobId: x.id });
-          }
-          progress('enqueueing', done);
-        },
-      });
-      if (r.held) {
-        result.held = r.batch;
-        result.holdReason = holdCauseText(ctx, r.cause);
-      }
-    }
+    // Rows in file order (a real run's accepted rows once enqueued); counts kept by runBulk.
+    const run = await runBulk(ctx, rows, {
+      plan,
+      meta: opts.meta,
+      chunkSize,
+      store: 'redis',
+      onRow: ({ n, ...rest }) => {
+        if (rest.status === 'invalid') rowError(n, rest.error);
+        opts.onRow?.({ line: n, ...rest });
+      },
+      onStaged: (count) => {
+        staged = count;
+        progress('reading');
+      },
+      onEnqueued: (done) => progress('enqueueing', done),
+    });
+    result.accepted = run.accepted;
+    result.duplicate = run.duplicate;
+    result.invalid = run.invalid;
+    if (plan) result.wouldHold = run.wouldHold === true;
+    if (run.held) result.held = run.held;
+    if (run.held || run.wouldHold) result.holdReason = holdCauseText(ctx, run.cause);
+    // Pending jobs that duplicates folded into: someone else's are hidden from a producer.
+    const joined = run.joined;
     if (opts.producerView && joined.length > 0) {
       const foreign = await othersJobs(ctx, joined, opts.meta.requestedBy);
       const hidden = joined.filter((id) => foreign.has(id)).length;

@@ -1,8 +1,9 @@
 // The CSV shape: a header row naming the columns, then one leaver per row. Column names are
 // matched case-insensitively; an unknown column is refused up front, because a typo such as
 // "efective_at" would otherwise silently retire people today instead of on their leave date.
-import { resolveEffectiveAt } from '../intake/timezone.js';
+
 import { InvalidRequestError } from '../intake/validate.js';
+import { resolveEffectiveAt } from '../values/timezone.js';
 
 export const COLUMNS = ['user', 'effectiveAt', 'reason', 'correlationId'] as const;
 export type Column = (typeof COLUMNS)[number];

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { RetireJobData } from '../interfaces.js';
 import { runScript } from '../lua/scripts.js';
 import type { QueueContext } from '../queue/context.js';
-import { callbackPaths, MAX_CALLBACKS_PER_JOB } from './callback-path.js';
+import { callbackPaths, MAX_CALLBACKS_PER_JOB } from '../values/callback-path.js';
 
 /**
  * Why a callback was or was not attached, as the duplicate answer says it (`callbackReason`):

@@ -1,5 +1,6 @@
-// The intake library: the only way a retire job is created (API, CLI, import, schedules, redrive).
-// A returned result means the job is in Redis: BullMQ's add resolves after the write.
+// The intake library: where a retire job is written (the front door, src/front-door/front-door.ts,
+// for every producer; the guard's approvals; redrive). A returned result means the job is in Redis:
+// BullMQ's add resolves after the write.
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import type { RetireJobData, Source } from '../interfaces.js';
@@ -7,9 +8,10 @@ import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { attachCallback, type CallbackAttachment, type CallbackReason } from './attach-callback.js';
-import { JobNotCancellableError, rescheduleJob } from './cancel.js';
+import { JobNotCancellableError } from './cancel.js';
 import { pendingKey } from './pending.js';
-import { InvalidRequestError, validateRequest } from './validate.js';
+import { rescheduleJob } from './reschedule.js';
+import { InvalidRequestError, type ValidRequest, validateRequest } from './validate.js';
 
 export interface OffboardRequest {
   user: string;
@@ -18,7 +20,7 @@ export interface OffboardRequest {
   effectiveAt?: string | Date;
   dryRun?: boolean;
   correlationId?: string;
-  /** Lifecycle Workflows resume path (validated by src/intake/callback-path.ts). */
+  /** Lifecycle Workflows resume path (validated by src/values/callback-path.ts). */
   callbackUriPath?: string;
 }
 
@@ -59,16 +61,12 @@ export function retireJobOptions(ctx: QueueContext, jobId: string, data: RetireJ
     attempts: worker.attempts,
     backoff: { type: 'offboard' },
     delay: delay > 0 ? delay : undefined,
-    // Retention (RETAIN_COMPLETED*, RETAIN_FAILED) is applied by the worker (src/worker/run-worker.ts),
+    // Retention (RETAIN_COMPLETED*, RETAIN_FAILED) is applied by the worker (src/worker/retire-worker.ts),
     // not stored in each job's options: about 100 B less per pending job.
   };
 }
 
-function buildData(
-  req: ReturnType<typeof validateRequest>,
-  meta: IntakeMeta,
-  globalDryRun: boolean,
-): RetireJobData {
+function buildData(req: ValidRequest, meta: IntakeMeta, globalDryRun: boolean): RetireJobData {
   const data: RetireJobData = {
     user: req.user,
     dryRun: globalDryRun || req.dryRun === true,
@@ -85,13 +83,25 @@ function buildData(
   return data;
 }
 
-/** Enqueue one leaver. Throws InvalidRequestError for bad input (nothing is written). */
+/**
+ * Enqueue one leaver. Throws InvalidRequestError for bad input (nothing is written). Producers come
+ * through the front door (src/front-door/front-door.ts), which validates once and calls
+ * enqueueValid; this is for internal re-creations (redrive) and tests.
+ */
 export async function enqueue(
   ctx: QueueContext,
   request: OffboardRequest,
   meta: IntakeMeta,
 ): Promise<EnqueueResult> {
-  const req = validateRequest(request);
+  return enqueueValid(ctx, validateRequest(request), meta);
+}
+
+/** Enqueue one leaver whose request validateRequest has accepted already. */
+export async function enqueueValid(
+  ctx: QueueContext,
+  req: ValidRequest,
+  meta: IntakeMeta,
+): Promise<EnqueueResult> {
   const data = buildData(req, meta, ctx.config.worker.dryRun);
   const id = randomUUID();
   const opts = retireJobOptions(ctx, id, data);

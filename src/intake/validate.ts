@@ -1,17 +1,11 @@
 // Validation shared by every producer; the API adds its JSON Schema on top, the CLI and CSV use this.
-import { InvalidCallbackPathError, isCallbackPath } from './callback-path.js';
-import { hasControlChars } from './text.js';
-import { InvalidUserError, normaliseUser } from './user.js';
+import { InvalidCallbackPathError, isCallbackPath } from '../values/callback-path.js';
+import { InvalidRequestError } from '../values/invalid-request.js';
+import { hasControlChars } from '../values/text.js';
+import { InvalidUserError, normaliseUser } from '../values/user.js';
 
-export class InvalidRequestError extends Error {
-  override readonly name = 'InvalidRequestError';
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-  }
-}
+// Re-exported: the request validator's error, whatever folder defines it.
+export { InvalidRequestError };
 
 export interface ValidRequest {
   user: string;
@@ -19,7 +13,7 @@ export interface ValidRequest {
   effectiveAt?: string;
   dryRun?: boolean;
   correlationId?: string;
-  /** Lifecycle Workflows resume path (src/intake/callback-path.ts): reported to when the outcome is final. */
+  /** Lifecycle Workflows resume path (src/values/callback-path.ts): reported to when the outcome is final. */
   callbackUriPath?: string;
 }
 

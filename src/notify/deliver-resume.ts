@@ -10,7 +10,7 @@ import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphCallContext, graphCall, retryAfterOf } from '../graph/call.js';
 import { GraphError, GraphNetworkError, GraphTimeoutError } from '../graph/errors.js';
 import { resumeBody } from '../graph/requests.js';
-import { isCallbackPath } from '../intake/callback-path.js';
+import { isCallbackPath } from '../values/callback-path.js';
 import { DeliveryError } from './errors.js';
 import type { ResumeJobData } from './queue.js';
 

@@ -4,8 +4,8 @@
 // and a crash before completion re-emits the same job ids, which BullMQ ignores. Delivery happens
 // elsewhere (notify-worker.ts), so a slow or dead destination never slows retirement.
 
-import { callbackPaths } from '../intake/callback-path.js';
 import type { QueueContext } from '../queue/context.js';
+import { callbackPaths } from '../values/callback-path.js';
 import { webhookUrlHash } from './destination.js';
 import { eventIdFor, type OutcomeEvent, toWebhookEvent } from './events.js';
 import { type NotifyJobData, notifyJobOptions, notifyQueue, resumeJobId, webhookJobId } from './queue.js';

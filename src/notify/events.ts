@@ -3,7 +3,6 @@
 // a retire record, a dead letter or a verification into one event; the event id is derived from the
 // job and the type, so an event emitted again after a crash is the same event.
 import { createHash } from 'node:crypto';
-import { callbackPaths } from '../intake/callback-path.js';
 import type {
   DeadLetterReason,
   EvidenceRecord,
@@ -11,6 +10,7 @@ import type {
   RetireJobData,
   RetireRecord,
 } from '../interfaces.js';
+import { callbackPaths } from '../values/callback-path.js';
 
 export const OUTCOME_EVENT_TYPES = [
   'offboarding.retired',

@@ -17,7 +17,7 @@ export const MAX_ALIASES = 5;
 const ALIAS_CHUNK = 500;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** A UPN as intake/user.ts normalises it, roughly: records/ does not import intake/ (which imports records/). */
+/** A UPN as values/user.ts normalises it, roughly: records/ does not import intake/ (which imports records/). */
 const UPN = /^[^\s@/%]{1,64}@[a-z0-9.-]{1,253}$/;
 
 export interface UserJobs {
@@ -84,7 +84,7 @@ export async function mergedHistory(ctx: QueueContext, users: readonly string[])
     .map((r, i) => ({ ...r, id: `h-${i}` }));
 }
 
-/** `user` must already be normalised (intake/user.ts). */
+/** `user` must already be normalised (values/user.ts). */
 export async function findUserJobs(ctx: QueueContext, user: string): Promise<UserJobs> {
   const users = await userNames(ctx, user);
   const [pending, history] = await Promise.all([

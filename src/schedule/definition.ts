@@ -3,8 +3,8 @@
 import { isAbsolute, normalize, sep } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { isLoopbackHost } from '../config/load.js';
-import { hasControlChars } from '../intake/text.js';
-import { isValidTimeZone } from '../intake/timezone.js';
+import { hasControlChars } from '../values/text.js';
+import { isValidTimeZone } from '../values/timezone.js';
 import { InvalidScheduleError } from './errors.js';
 
 export type SweepSource =

@@ -6,7 +6,7 @@
 import { type GraphCallContext, graphRead, graphReadAll } from '../graph/call.js';
 import { GraphError } from '../graph/errors.js';
 import { leaveDatePath, leaversPath } from '../graph/requests.js';
-import { normaliseUser } from '../intake/user.js';
+import { normaliseUser } from '../values/user.js';
 import { SweepSourceError } from './errors.js';
 
 /** The pace's subject for directory reads: they are about no one user. */

@@ -4,12 +4,13 @@
 // submission as every sweep. A failed read throws before the first write: nothing is enqueued,
 // moved or cancelled on a partial picture. More withdrawals than GUARD_THRESHOLD in one tick cancel
 // nothing (the schedule reports mass_withdrawal) unless an operator explicitly allows them.
-import { listBatches, type SubmitMeta, submitBulk } from '../guard/batches.js';
-import { isValidUser } from '../intake/user.js';
+import { type SubmitMeta, submitBulk } from '../front-door/front-door.js';
+import { listBatches } from '../guard/batches.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { recordUpnAliases } from '../records/user-jobs.js';
+import { isValidUser } from '../values/user.js';
 import type { SweepSource } from './definition.js';
 import {
   type EntraLeaver,

@@ -4,8 +4,9 @@
 // touched, and none that anyone else also asked for: a job an API caller or an operator requested
 // too (a folded duplicate, an earlier request) is never delayed or cancelled by a sweep.
 import type { Job } from 'bullmq';
-import { cancelJob, JobNotCancellableError, JobNotFoundError, rescheduleJob } from '../intake/cancel.js';
+import { cancelJob, JobNotCancellableError, JobNotFoundError } from '../intake/cancel.js';
 import { pendingJobIds } from '../intake/pending.js';
+import { rescheduleJob } from '../intake/reschedule.js';
 import type { RetireJobData, RetireRecord } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { userHistory } from '../records/audit.js';

@@ -1,12 +1,12 @@
 // One tick of a schedule: read the source, submit the leavers through the mass-change guard
 // (usual per-user deduplication, so a leaver listed every night is enqueued once), and record a
 // sweep summary in the audit stream, also when the source could not be read.
-import { type SubmitMeta, submitBulk } from '../guard/batches.js';
+import { type SubmitMeta, submitBulk } from '../front-door/front-door.js';
 import { importCsv } from '../import/csv.js';
 import { ImportFormatError } from '../import/row.js';
-import { resolveEffectiveAt } from '../intake/timezone.js';
 import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
+import { resolveEffectiveAt } from '../values/timezone.js';
 import { openCsvSource } from './csv-source.js';
 import { isScheduleName, type ScheduleDef, validateSchedule } from './definition.js';
 import type { EntraReader } from './entra-source.js';

@@ -1,8 +1,9 @@
 // A job's payload is re-checked when a worker picks it up: anything could have written to Redis
 // (an old version, a hand-made job). A job that fails here is dead-lettered as `invalid_job`.
-import { isCallbackPath } from '../intake/callback-path.js';
-import { normaliseUser } from '../intake/user.js';
+
 import { type RetireJobData, type RetireProgress, SOURCES, type Source } from '../interfaces.js';
+import { isCallbackPath } from '../values/callback-path.js';
+import { normaliseUser } from '../values/user.js';
 
 export class InvalidJobError extends Error {
   override readonly name = 'InvalidJobError';

@@ -1,7 +1,7 @@
 // Intake through the API: single requests, 10,000-item batches (with the measured rate), duplicates
 // within and across batches, per-item refusals, and the mass-change guard.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submitBulk } from '../../src/guard/batches.js';
+import { submitBulk } from '../../src/front-door/front-door.js';
 import { keys as redisKeys } from '../../src/queue/names.js';
 import { readAudit, userHistory } from '../../src/records/audit.js';
 import { bearer, KEY_NAMES, KEYS, type TestApi, testApp } from './helpers.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClientCertificate } from '../../src/entra/certificate.js';
-import { submitBulk } from '../../src/guard/batches.js';
+import { submitBulk } from '../../src/front-door/front-door.js';
 import { publishCertificateExpiry } from '../../src/host/certificate-expiry.js';
 import { keys } from '../../src/queue/names.js';
 import { startCertificatePublisher } from '../../src/records/credential-expiry.js';

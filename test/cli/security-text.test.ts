@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApi } from '../../src/api/server.js';
 import { escapeText, safe } from '../../src/cli/escape.js';
-import { submitBulk } from '../../src/guard/batches.js';
+import { submitBulk } from '../../src/front-door/front-door.js';
 import { validateRequest } from '../../src/intake/validate.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { keys } from '../../src/queue/names.js';

@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { getQueueStatus } from '../../src/control/queue-control.js';
-import { submitBulk } from '../../src/guard/batches.js';
+import { submitBulk } from '../../src/front-door/front-door.js';
 import { enqueue } from '../../src/intake/enqueue.js';
 import { readAudit } from '../../src/records/audit.js';
 import { countGraphCallMinute, readMinutes } from '../../src/records/minute-counters.js';

@@ -17,9 +17,9 @@ import {
   retireRequest,
 } from '../../src/graph/requests.js';
 import { graphUrl, userActionPath } from '../../src/graph/url.js';
-import { isCallbackPath } from '../../src/intake/callback-path.js';
 import { resumeBody } from '../../src/notify/deliver-resume.js';
 import { leaversPath, leaveWindow } from '../../src/schedule/entra-source.js';
+import { isCallbackPath } from '../../src/values/callback-path.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const BASE = 'https://graph.microsoft.com/v1.0';
@@ -164,7 +164,7 @@ const BUILDERS = new Set([
   'graph/url.ts',
   'graph/read.ts',
   'graph/contract/check.ts',
-  'intake/callback-path.ts',
+  'values/callback-path.ts',
   'api/schemas/offboarding.ts',
 ]);
 const GRAPH_PATH =

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { submitBulk } from '../../src/front-door/front-door.js';
 import {
   approveBatch,
   BatchNotFoundError,
@@ -7,7 +8,6 @@ import {
   getBatch,
   listBatches,
   rejectBatch,
-  submitBulk,
   TwoPersonRuleError,
 } from '../../src/guard/batches.js';
 import { tryApprove } from '../../src/guard/store.js';

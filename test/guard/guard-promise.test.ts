@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApi } from '../../src/api/server.js';
 import { getBatch, listBatches } from '../../src/guard/batches.js';
 import { importCsv } from '../../src/import/csv.js';
-import { rescheduleJob } from '../../src/intake/cancel.js';
+import { rescheduleJob } from '../../src/intake/reschedule.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { readAudit } from '../../src/records/audit.js';
 import { apiConfig, KEYS, liveApi, pollUntil } from '../api/helpers.js';

@@ -7,14 +7,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configLine } from '../../src/api/auth/keys.js';
 import type { RunningApi } from '../../src/api/server.js';
+import { submitBulk } from '../../src/front-door/front-door.js';
 import { sameActor } from '../../src/guard/actor.js';
-import {
-  approveBatch,
-  expireBatches,
-  listBatches,
-  rejectBatch,
-  submitBulk,
-} from '../../src/guard/batches.js';
+import { approveBatch, expireBatches, listBatches, rejectBatch } from '../../src/guard/batches.js';
 import { HeldLimitError, TwoPersonRuleError } from '../../src/guard/errors.js';
 import { heldUsage, heldUsageKey } from '../../src/guard/store.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';

@@ -3,7 +3,8 @@
 // CLI library path; users released by an approval do not count.
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { approveBatch, submitBulk } from '../../src/guard/batches.js';
+import { submitBulk } from '../../src/front-door/front-door.js';
+import { approveBatch } from '../../src/guard/batches.js';
 import { admitWithoutApproval } from '../../src/guard/window.js';
 import { importCsv } from '../../src/import/csv.js';
 import { readAudit } from '../../src/records/audit.js';

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveBatch, listBatchItems } from '../../src/guard/batches.js';
 import { type ImportRowEvent, importCsv } from '../../src/import/csv.js';
 import { ImportFormatError } from '../../src/import/row.js';
-import { InvalidTimeZoneError } from '../../src/intake/timezone.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { keys } from '../../src/queue/names.js';
 import { readAudit } from '../../src/records/audit.js';
+import { InvalidTimeZoneError } from '../../src/values/timezone.js';
 import { testConfig } from '../helpers/config.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 

@@ -1,15 +1,9 @@
 // Cancelling and moving pending leavers, against real BullMQ states (a real Worker holds a job active).
 import { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  cancelJob,
-  cancelUser,
-  JobNotCancellableError,
-  JobNotFoundError,
-  rescheduleJob,
-  rescheduleUser,
-} from '../../src/intake/cancel.js';
+import { cancelJob, cancelUser, JobNotCancellableError, JobNotFoundError } from '../../src/intake/cancel.js';
 import { enqueue } from '../../src/intake/enqueue.js';
+import { rescheduleJob, rescheduleUser } from '../../src/intake/reschedule.js';
 import { InvalidRequestError } from '../../src/intake/validate.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { RETIRE_QUEUE } from '../../src/queue/names.js';

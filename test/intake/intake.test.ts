@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueue, enqueueMany } from '../../src/intake/enqueue.js';
-import { normaliseUser } from '../../src/intake/user.js';
 import { InvalidRequestError } from '../../src/intake/validate.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { userHistory } from '../../src/records/audit.js';
+import { normaliseUser } from '../../src/values/user.js';
 import { testConfig } from '../helpers/config.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 

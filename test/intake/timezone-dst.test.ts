@@ -1,9 +1,9 @@
-// Wall-clock leave times across daylight-saving changes (src/intake/timezone.ts, luxon): a time in the
+// Wall-clock leave times across daylight-saving changes (src/values/timezone.ts, luxon): a time in the
 // spring gap moves forward by the gap; a time in the autumn overlap takes its first occurrence (the
 // earlier offset), whatever the date today.
 import { DateTime, Settings } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
-import { zonedToInstant } from '../../src/intake/timezone.js';
+import { zonedToInstant } from '../../src/values/timezone.js';
 
 const realNow = Settings.now;
 afterEach(() => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidRequestError } from '../../src/intake/validate.js';
 import {
   InvalidTimeZoneError,
   isValidTimeZone,
   resolveEffectiveAt,
   zonedToInstant,
-} from '../../src/intake/timezone.js';
-import { InvalidRequestError } from '../../src/intake/validate.js';
+} from '../../src/values/timezone.js';
 
 describe('zonedToInstant', () => {
   it.each([

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listBatches } from '../../src/guard/batches.js';
-import { zonedToInstant } from '../../src/intake/timezone.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { readAudit } from '../../src/records/audit.js';
 import { type ScheduleDef, validateSchedule } from '../../src/schedule/definition.js';
@@ -13,6 +12,7 @@ import { InvalidScheduleError, ScheduleNotFoundError, SweepSourceError } from '.
 import { fetchFeed } from '../../src/schedule/http-feed.js';
 import { addSchedule, listSchedules, removeSchedule } from '../../src/schedule/schedules.js';
 import { runSweep } from '../../src/schedule/sweep.js';
+import { zonedToInstant } from '../../src/values/timezone.js';
 import { testConfig } from '../helpers/config.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 

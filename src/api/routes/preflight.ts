@@ -2,12 +2,12 @@
 // the one API route that calls Graph (GETs only, through the read pacer, with a token from the
 // product's own provider), so it is an operator's and runs once at a time per process.
 import type { FastifyPluginAsync } from 'fastify';
-import { InvalidUserError, normaliseUser } from '../../intake/user.js';
 import type { Logger } from '../../log.js';
 import { runPreflight } from '../../preflight/run.js';
 import { saveReport } from '../../preflight/store.js';
 import type { PreflightReport } from '../../preflight/types.js';
 import type { QueueContext } from '../../queue/context.js';
+import { InvalidUserError, normaliseUser } from '../../values/user.js';
 import { actorOf, OPERATOR } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';

@@ -1,9 +1,9 @@
 // Schemas of the intake and job routes. The intake library (validateRequest) checks the meaning
 // (GUID or UPN, real instant, no control characters); these check the shape at the door.
 import { BATCH_STATES } from '../../guard/types.js';
-import { CALLBACK_PATH_MAX, CALLBACK_PATH_PATTERN } from '../../intake/callback-path.js';
-import { FREE_TEXT_PATTERN } from '../../intake/text.js';
 import { JOB_STATES, SOURCES } from '../../interfaces.js';
+import { CALLBACK_PATH_MAX, CALLBACK_PATH_PATTERN } from '../../values/callback-path.js';
+import { FREE_TEXT_PATTERN } from '../../values/text.js';
 
 export const MAX_BATCH_ITEMS = 10_000;
 

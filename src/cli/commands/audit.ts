@@ -2,9 +2,9 @@
 // (run it from a nightly job, or before a large operation).
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { normaliseUser } from '../../intake/user.js';
 import { AUDIT_TYPES, type AuditType } from '../../interfaces.js';
 import { auditStart, exportAudit } from '../../records/audit-export.js';
+import { normaliseUser } from '../../values/user.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { outputStream, parseInstant, writeChunk } from '../export-io.js';

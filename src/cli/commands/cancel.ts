@@ -1,10 +1,11 @@
 // `offboard cancel <user>` and `offboard reschedule <user> <when>`: change a pending leaver
 // (typically future-dated) before a worker takes the job. Both are audited with the actor.
 import type { Command } from 'commander';
-import { cancelJob, cancelUser, rescheduleJob, rescheduleUser } from '../../intake/cancel.js';
-import { InvalidTimeZoneError, isValidTimeZone } from '../../intake/timezone.js';
+import { cancelJob, cancelUser } from '../../intake/cancel.js';
+import { rescheduleJob, rescheduleUser } from '../../intake/reschedule.js';
 import { InvalidRequestError } from '../../intake/validate.js';
 import type { QueueContext } from '../../queue/context.js';
+import { InvalidTimeZoneError, isValidTimeZone } from '../../values/timezone.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';

@@ -1,13 +1,12 @@
 // `offboard enqueue <user…>`: queue leavers from the command line. One user goes straight in;
 // several go through the mass-change guard like any bulk submission.
 import type { Command } from 'commander';
-import { type SubmitResult, submitBulk, submitOne } from '../../guard/batches.js';
-import { planBulk } from '../../guard/pipeline.js';
+import { runBulk, type SubmitResult, submitBulk, submitOne } from '../../front-door/front-door.js';
 import { holdCauseText } from '../../guard/window.js';
 import type { BulkItemResult, OffboardRequest } from '../../intake/enqueue.js';
-import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../intake/timezone.js';
 import { InvalidRequestError, validateRequest } from '../../intake/validate.js';
 import type { QueueContext } from '../../queue/context.js';
+import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../values/timezone.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
@@ -71,12 +70,13 @@ async function plan(
   json: boolean,
 ): Promise<void> {
   const rows: { index: number; user: string; status: string; jobId?: string }[] = [];
-  const out = await planBulk(
+  const out = await runBulk(
     ctx,
     requests.map((item, n) => ({ n, item })),
     {
+      plan: true,
       meta: { requestedBy: who, source: 'cli' },
-      onItem: (e) => {
+      onRow: (e) => {
         // The arguments were validated before (exit 2), so every item is new or a duplicate.
         if (e.status !== 'invalid')
           rows.push({
@@ -94,8 +94,8 @@ async function plan(
       safe`${r.status.padEnd(10)} ${r.user}${r.jobId ? `  pending job ${r.jobId}` : ''}\n`,
     );
   process.stdout.write(
-    safe`dry run: ${out.new} new, ${out.duplicate} duplicate; nothing enqueued` +
-      (out.wouldHold ? ` (would be held for approval: ${holdCauseText(ctx, out.admission.cause)})` : '') +
+    safe`dry run: ${out.accepted} new, ${out.duplicate} duplicate; nothing enqueued` +
+      (out.wouldHold ? ` (would be held for approval: ${holdCauseText(ctx, out.cause)})` : '') +
       '\n',
   );
 }

@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { type ImportResult, type ImportRowEvent, importCsv } from '../../import/csv.js';
-import { assertTimeZone, InvalidTimeZoneError } from '../../intake/timezone.js';
+import { assertTimeZone, InvalidTimeZoneError } from '../../values/timezone.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';

@@ -1,11 +1,11 @@
 // `offboard preflight`: the read-only go-live checks against the configured tenant (src/preflight).
 // Exit 0 when every needed check passed, 1 otherwise, 2 for a usage or configuration error.
 import type { Command } from 'commander';
-import { InvalidUserError, normaliseUser } from '../../intake/user.js';
 import { createLogger } from '../../log.js';
 import { formatReport } from '../../preflight/format.js';
 import { runPreflight } from '../../preflight/run.js';
 import { createRedis } from '../../redis/connection.js';
+import { InvalidUserError, normaliseUser } from '../../values/user.js';
 import { UsageError } from '../errors.js';
 import { escapeText } from '../escape.js';
 import { action, config, printJson } from '../run.js';

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { HeldLimitError } from '../../../guard/errors.js';
 import { type ImportResult, importCsv } from '../../../import/csv.js';
 import { ImportFormatError } from '../../../import/row.js';
-import { InvalidTimeZoneError } from '../../../intake/timezone.js';
+import { InvalidTimeZoneError } from '../../../values/timezone.js';
 import { actorOf } from '../../auth/access.js';
 import { type Html, html } from '../html.js';
 import type { ConsoleEnv } from '../plugin.js';

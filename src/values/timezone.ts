@@ -2,7 +2,7 @@
 // needs an instant. With an IANA zone (`--tz Europe/Berlin`) we turn the wall-clock time into
 // that instant here, before validation, so a date without a zone is never guessed.
 import { DateTime, IANAZone } from 'luxon';
-import { InvalidRequestError } from './validate.js';
+import { InvalidRequestError } from './invalid-request.js';
 
 export class InvalidTimeZoneError extends Error {
   override readonly name = 'InvalidTimeZoneError';

@@ -1,0 +1,70 @@
+// The intake front door: every producer (the API's single and batch requests, CLI enqueue, the CSV
+// import, feed and Entra sweeps, the console's submit page) creates retire jobs through this file and
+// no other (runBulk, run-bulk.ts, is its streaming half). Each request is validated once, here (bulk
+// input once by the pipeline it streams through), then the mass-change guard decides: enqueue at
+// once, or hold for approval. The guard is a step this file calls (src/guard/single.ts,
+// src/guard/pipeline.ts); the job is written by src/intake/enqueue.ts.
+import { type SubmitMeta, stageAndDecide } from '../guard/pipeline.js';
+import { admitOne } from '../guard/single.js';
+import type { BatchSummary } from '../guard/types.js';
+import type { HoldCause } from '../guard/window.js';
+import {
+  type BulkItemResult,
+  type EnqueueResult,
+  enqueueValid,
+  type IntakeMeta,
+  type OffboardRequest,
+} from '../intake/enqueue.js';
+import { validateRequest } from '../intake/validate.js';
+import type { QueueContext } from '../queue/context.js';
+import { collectBulk, type InvalidItem } from './bulk-results.js';
+
+// Streamed input (a CSV file) and plans (what would happen, nothing written) run through runBulk,
+// the same pipeline row by row. Re-exported so producers need this file only.
+export type { BulkInput, SubmitMeta } from '../guard/pipeline.js';
+export type { InvalidItem } from './bulk-results.js';
+export { type BulkRow, type BulkRun, runBulk } from './run-bulk.js';
+
+export type SubmitOneResult =
+  | { held: false; result: EnqueueResult }
+  | { held: true; batch: BatchSummary; cause: HoldCause };
+
+export type SubmitResult =
+  | { held: true; batch: BatchSummary; invalid: InvalidItem[]; cause: HoldCause }
+  | { held: false; results: BulkItemResult[] };
+
+/**
+ * One leaver: accepted at once while the guard's window allows it, otherwise held in the actor's
+ * open window batch. Throws InvalidRequestError for bad input (nothing written).
+ */
+export async function submitOne(
+  ctx: QueueContext,
+  request: OffboardRequest,
+  meta: IntakeMeta,
+): Promise<SubmitOneResult> {
+  const r = validateRequest(request);
+  const guard = await admitOne(ctx, r, meta);
+  if (guard.held) return guard;
+  return { held: false, result: await enqueueValid(ctx, r, meta) };
+}
+
+/**
+ * Many leavers in memory (at most 10,000 API items, a sweep's rows, several CLI users): validates
+ * every item, then either enqueues them (valid distinct users ≤ GUARD_THRESHOLD and within
+ * GUARD_WINDOW) or stores them as one held batch. Invalid items never block valid ones and are never
+ * held. Results are in input order (`index`); a repeat of a user names the job of its first occurrence.
+ */
+export async function submitBulk(
+  ctx: QueueContext,
+  items: unknown[],
+  meta: SubmitMeta,
+): Promise<SubmitResult> {
+  const bulk = collectBulk(items.length);
+  const out = await stageAndDecide(
+    ctx,
+    items.map((item, n) => ({ n, item })),
+    { meta, store: 'memory', onItem: bulk.onItem, onResults: bulk.onResults },
+  );
+  if (out.held) return { held: true, batch: out.batch, invalid: bulk.invalid, cause: out.cause };
+  return { held: false, results: bulk.results() };
+}
