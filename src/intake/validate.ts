@@ -1,10 +1,12 @@
 // Validation shared by every producer; the API adds its JSON Schema on top, the CLI and CSV use this.
+import { CataloguedError } from '../errors/catalogued-error.js';
 import { InvalidCallbackPathError, isCallbackPath } from './callback-path.js';
 import { hasControlChars } from './text.js';
 import { InvalidUserError, normaliseUser } from './user.js';
 
-export class InvalidRequestError extends Error {
+export class InvalidRequestError extends CataloguedError {
   override readonly name = 'InvalidRequestError';
+  readonly errorId = 'OFB_ERR_INVALID_REQUEST';
   constructor(
     message: string,
     readonly field: string,
