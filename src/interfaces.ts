@@ -233,7 +233,7 @@ export interface VerifyJobData {
   round?: number;
 }
 
-/** Data of a job on the `dead-letter` queue. Its job id is `dl:<original job id>`. */
+/** Data of a job on the `dead-letter` queue. Its job id is `dl-<original job id>` (queue/names.ts `deadLetterId`). */
 export interface DeadLetterData {
   original: RetireJobData;
   originalJobId: string;

@@ -1,21 +1,12 @@
 // One error shape for every failure: an RFC 9457 problem (`application/problem+json`: type, title,
 // status, detail, instance, plus `code` and `details` as extensions) that also carries the
 // original `{error: {code, message, details?}}` object, which the public contract promises.
-// Domain errors are mapped by class (never by message); Fastify's own errors by their code.
+// Domain errors are mapped by the catalogue entry they name (errors/catalogue.ts), never by message;
+// Fastify's own errors by their code.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  BatchChangedError,
-  BatchNotFoundError,
-  BatchStateError,
-  BatchVersionRequiredError,
-  HeldLimitError,
-  TwoPersonRuleError,
-} from '../guard/errors.js';
-import { JobNotCancellableError, JobNotFoundError } from '../intake/cancel.js';
-import { RedriveNotSettledError } from '../intake/redrive.js';
-import { InvalidRequestError } from '../intake/validate.js';
-import { DeadLetterNotFoundError } from '../records/dead-letter.js';
+import { ERRORS } from '../errors/catalogue.js';
+import { catalogueEntry } from '../errors/catalogued-error.js';
 import type { RedisClient } from '../redis/connection.js';
 import { describeError } from './validation.js';
 
@@ -100,10 +91,20 @@ export function redisDown(redis: RedisClient): boolean {
 }
 
 export const REDIS_UNAVAILABLE: HttpError = {
-  status: 503,
-  code: 'redis_unavailable',
-  message: 'the queue store (Redis) is unreachable; nothing was stored, retry later',
+  ...ERRORS.OFB_ERR_REDIS_UNAVAILABLE.http,
+  message: ERRORS.OFB_ERR_REDIS_UNAVAILABLE.title,
 };
+
+const INTERNAL: HttpError = { ...ERRORS.OFB_ERR_INTERNAL.http, message: ERRORS.OFB_ERR_INTERNAL.title };
+
+/** A catalogued domain error as the API answers it: the entry's status and code, its own message. */
+function fromCatalogue(err: unknown): HttpError | undefined {
+  const http = catalogueEntry(err)?.http;
+  if (!http) return undefined;
+  const e = err as Error & Record<string, unknown>;
+  const details = http.details ? { details: http.details(e) } : {};
+  return { status: http.status, code: http.code, message: e.message, ...details };
+}
 
 /**
  * Redis is unreachable when the fail-fast client gave up on a command, a socket error surfaced,
@@ -127,45 +128,8 @@ function validationDetails(err: FastifyError): { path: string; message: string }
 export function toHttpError(err: unknown, redis?: RedisClient): HttpError {
   if (err instanceof ApiError)
     return { status: err.status, code: err.code, message: err.message, details: err.details };
-  if (err instanceof InvalidRequestError) {
-    return { status: 400, code: 'invalid_request', message: err.message, details: { field: err.field } };
-  }
-  if (err instanceof JobNotFoundError) return { status: 404, code: 'not_found', message: err.message };
-  if (err instanceof JobNotCancellableError) {
-    return { status: 409, code: 'not_cancellable', message: err.message, details: { state: err.state } };
-  }
-  if (err instanceof DeadLetterNotFoundError) return { status: 404, code: 'not_found', message: err.message };
-  if (err instanceof RedriveNotSettledError) {
-    return { status: 409, code: 'redrive_not_settled', message: err.message, details: { kept: true } };
-  }
-  if (err instanceof BatchNotFoundError) return { status: 404, code: 'not_found', message: err.message };
-  if (err instanceof BatchStateError) {
-    return { status: 409, code: 'batch_state', message: err.message, details: { state: err.state } };
-  }
-  if (err instanceof BatchChangedError) {
-    const details = { expected: err.expected, version: err.version, count: err.count };
-    return { status: 409, code: 'batch_changed', message: err.message, details };
-  }
-  if (err instanceof BatchVersionRequiredError) {
-    const details = { version: err.version, count: err.count };
-    return { status: 428, code: 'precondition_required', message: err.message, details };
-  }
-  if (err instanceof HeldLimitError) {
-    return {
-      status: 429,
-      code: 'held_limit',
-      message: err.message,
-      details: {
-        scope: err.scope,
-        limit: err.limit,
-        current: err.current,
-        requested: err.requested,
-        stored: false,
-      },
-    };
-  }
-  if (err instanceof TwoPersonRuleError)
-    return { status: 403, code: 'two_person_rule', message: err.message };
+  const catalogued = fromCatalogue(err);
+  if (catalogued) return catalogued;
   const fe = err as FastifyError;
   if (fe?.validation) {
     const details = validationDetails(fe);
@@ -182,7 +146,7 @@ export function toHttpError(err: unknown, redis?: RedisClient): HttpError {
     return { status: fe.statusCode, code: 'bad_request', message: fe.message.slice(0, 300) };
   }
   if (isRedisUnavailable(err, redis)) return REDIS_UNAVAILABLE;
-  return { status: 500, code: 'internal', message: 'internal error' };
+  return INTERNAL;
 }
 
 /** `instance`: the request's path (never its query, which may name a leaver). */

@@ -1,11 +1,12 @@
+import { CataloguedError } from '../errors/catalogued-error.js';
 /** Wrong arguments or options: exit code 2, like a configuration error. */
-export class UsageError extends Error {
+export class UsageError extends CataloguedError {
   override readonly name = 'UsageError';
-  readonly exitCode = 2;
+  readonly errorId = 'OFB_ERR_USAGE';
 }
 
 /** The command ran but what it was asked to do failed (exit code 1) — e.g. a dead letter not found. */
-export class CommandFailedError extends Error {
+export class CommandFailedError extends CataloguedError {
   override readonly name = 'CommandFailedError';
-  readonly exitCode = 1;
+  readonly errorId = 'OFB_ERR_COMMAND_FAILED';
 }

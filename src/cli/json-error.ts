@@ -2,16 +2,12 @@
 // alike. Kept apart from run.ts so cli.ts can use it for commander's usage errors without loading the
 // configuration schema (`--help` and `--version` stay fast).
 import { CommanderError } from 'commander';
-import { ConfigError } from '../config/errors.js';
-import { CommandFailedError, UsageError } from './errors.js';
+import { catalogueEntry } from '../errors/catalogued-error.js';
 
-/** The `code` of a JSON error: what a script branches on (the exit code stays the coarse signal). */
+/** The `code` of a JSON error (from the catalogue): what a script branches on; the exit code is coarser. */
 export function errorCode(err: unknown): string {
-  if (err instanceof ConfigError) return 'config';
-  if (err instanceof UsageError) return 'usage';
-  if (err instanceof CommandFailedError) return 'failed';
   if (err instanceof CommanderError) return err.exitCode === 0 ? 'ok' : 'usage';
-  return 'error';
+  return catalogueEntry(err)?.cli.code ?? 'error';
 }
 
 /**
@@ -21,6 +17,7 @@ export function errorCode(err: unknown): string {
  */
 export function jsonError(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  const details = err instanceof ConfigError ? { issues: err.issues } : undefined;
+  const detailsOf = catalogueEntry(err)?.cli.details;
+  const details = detailsOf ? detailsOf(err as Error & Record<string, unknown>) : undefined;
   return `${JSON.stringify({ error: { code: errorCode(err), message: message.replace(/^error: /, ''), ...(details ? { details } : {}) } })}\n`;
 }

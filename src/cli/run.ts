@@ -1,8 +1,9 @@
 // Shared plumbing for CLI commands: exit codes, one-line errors, --json output, the acting user.
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
-import { ConfigError } from '../config/errors.js';
 import { type Config, type LoadOptions, loadConfig } from '../config/load.js';
+import { uncatalogued } from '../errors/catalogue.js';
+import { catalogueEntry } from '../errors/catalogued-error.js';
 import { UsageError } from './errors.js';
 import { escapeText } from './escape.js';
 import { jsonError } from './json-error.js';
@@ -13,11 +14,9 @@ export interface GlobalOptions {
   as?: string;
 }
 
-/** Exit codes: 0 ok, 1 failure, 2 usage or configuration error. */
+/** Exit codes: 0 ok, 1 failure, 2 usage or configuration error, as the error's catalogue entry says. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof ConfigError || err instanceof UsageError) return 2;
-  const code = (err as { exitCode?: unknown })?.exitCode;
-  return typeof code === 'number' ? code : 1;
+  return (catalogueEntry(err) ?? uncatalogued).cli.exit;
 }
 
 /** Whether the command that runs was given --json (its parsed options, not a raw argv match). */

@@ -1,7 +1,8 @@
+import { CataloguedError } from '../errors/catalogued-error.js';
 /** Every invalid or missing setting, collected so the operator sees them all at once. Exit code 2. */
-export class ConfigError extends Error {
+export class ConfigError extends CataloguedError {
   override readonly name = 'ConfigError';
-  readonly exitCode = 2;
+  readonly errorId = 'OFB_ERR_CONFIG';
   constructor(readonly issues: string[]) {
     super(
       `invalid configuration (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n  - ${issues.join('\n  - ')}`,

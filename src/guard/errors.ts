@@ -1,18 +1,19 @@
 // Named errors of the mass-change guard; the API and CLI branch on these classes, never on messages.
+import { CataloguedError } from '../errors/catalogued-error.js';
 import type { BatchState } from './types.js';
 
-export class BatchNotFoundError extends Error {
+export class BatchNotFoundError extends CataloguedError {
   override readonly name = 'BatchNotFoundError';
-  readonly exitCode = 1;
+  readonly errorId = 'OFB_ERR_BATCH_NOT_FOUND';
   constructor(readonly id: string) {
     super(`no batch with id ${id.slice(0, 80)}`);
   }
 }
 
 /** The batch is not waiting for a decision (already approved, rejected, expired, or being approved). */
-export class BatchStateError extends Error {
+export class BatchStateError extends CataloguedError {
   override readonly name = 'BatchStateError';
-  readonly exitCode = 1;
+  readonly errorId = 'OFB_ERR_BATCH_STATE';
   constructor(
     readonly id: string,
     readonly state: BatchState,
@@ -26,9 +27,9 @@ export class BatchStateError extends Error {
 }
 
 /** GUARD_TWO_PERSON: the person who submitted a batch may not approve it. */
-export class TwoPersonRuleError extends Error {
+export class TwoPersonRuleError extends CataloguedError {
   override readonly name = 'TwoPersonRuleError';
-  readonly exitCode = 1;
+  readonly errorId = 'OFB_ERR_TWO_PERSON_RULE';
   constructor(
     readonly id: string,
     readonly actor: string,
@@ -43,9 +44,9 @@ export type HeldLimitScope = 'batches_per_key' | 'items_per_key' | 'items_total'
  * Storing this batch would pass a cap on held batches (GUARD_MAX_HELD_BATCHES_PER_KEY,
  * GUARD_MAX_HELD_ITEMS_PER_KEY, GUARD_MAX_HELD_ITEMS). Nothing of the batch was kept.
  */
-export class HeldLimitError extends Error {
+export class HeldLimitError extends CataloguedError {
   override readonly name = 'HeldLimitError';
-  readonly exitCode = 1;
+  readonly errorId = 'OFB_ERR_HELD_LIMIT';
   constructor(
     readonly scope: HeldLimitScope,
     readonly limit: number,
@@ -67,9 +68,9 @@ export class HeldLimitError extends Error {
  * The batch is not at the version the decider reviewed: users were added since. Nothing was
  * approved or rejected; `version` and `count` are what it holds now, to review again.
  */
-export class BatchChangedError extends Error {
+export class BatchChangedError extends CataloguedError {
   override readonly name = 'BatchChangedError';
-  readonly exitCode = 1;
+  readonly errorId = 'OFB_ERR_BATCH_CHANGED';
   constructor(
     readonly id: string,
     readonly expected: number,
@@ -83,9 +84,9 @@ export class BatchChangedError extends Error {
 }
 
 /** An approval or rejection that does not name the version it reviewed. */
-export class BatchVersionRequiredError extends Error {
+export class BatchVersionRequiredError extends CataloguedError {
   override readonly name = 'BatchVersionRequiredError';
-  readonly exitCode = 2;
+  readonly errorId = 'OFB_ERR_BATCH_VERSION_REQUIRED';
   constructor(
     readonly id: string,
     readonly version: number,

@@ -1,7 +1,7 @@
 // The CSV shape: a header row naming the columns, then one leaver per row. Column names are
 // matched case-insensitively; an unknown column is refused up front, because a typo such as
 // "efective_at" would otherwise silently retire people today instead of on their leave date.
-
+import { CataloguedError } from '../errors/catalogued-error.js';
 import { InvalidRequestError } from '../intake/validate.js';
 import { resolveEffectiveAt } from '../values/timezone.js';
 
@@ -9,9 +9,9 @@ export const COLUMNS = ['user', 'effectiveAt', 'reason', 'correlationId'] as con
 export type Column = (typeof COLUMNS)[number];
 
 /** The file itself is unusable (no header, no user column, unknown columns): nothing is imported. */
-export class ImportFormatError extends Error {
+export class ImportFormatError extends CataloguedError {
   override readonly name = 'ImportFormatError';
-  readonly exitCode = 1;
+  readonly errorId = 'OFB_ERR_IMPORT_FORMAT';
 }
 
 export interface Header {

@@ -1,7 +1,9 @@
 // Cancelling a pending leaver (typically a future-dated one; moving one is reschedule.ts). Only jobs no worker has
 // taken yet can change: BullMQ refuses to remove a locked (active) job, so the race with a worker
 // picking the job up resolves to "not cancellable", never to a half-cancelled retirement.
+
 import type { Job } from 'bullmq';
+import { CataloguedError } from '../errors/catalogued-error.js';
 import type { RetireJobData, RetireRecord } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { isValidId } from '../queue/ids.js';
@@ -10,9 +12,9 @@ import { InvalidUserError, normaliseUser } from '../values/user.js';
 import { pendingJobIds } from './pending.js';
 import { InvalidRequestError } from './validate.js';
 
-export class JobNotFoundError extends Error {
+export class JobNotFoundError extends CataloguedError {
   override readonly name = 'JobNotFoundError';
-  readonly exitCode = 1;
+  readonly errorId = 'OFB_ERR_JOB_NOT_FOUND';
   constructor(
     readonly id: string,
     message = `no offboarding job with id ${id.slice(0, 128)}`,
@@ -22,9 +24,9 @@ export class JobNotFoundError extends Error {
 }
 
 /** The job is active, finished or failed: it can no longer be cancelled or moved. */
-export class JobNotCancellableError extends Error {
+export class JobNotCancellableError extends CataloguedError {
   override readonly name = 'JobNotCancellableError';
-  readonly exitCode = 1;
+  readonly errorId = 'OFB_ERR_JOB_NOT_CANCELLABLE';
   constructor(
     readonly id: string,
     readonly state: string,

@@ -2,6 +2,7 @@
 // the same intake path as any request; it adds the new job first and removes the dead letter
 // second, so a crash in between leaves a duplicate dead letter at worst, never a lost request.
 // Discard ends the dead letter with an audit entry.
+import { CataloguedError } from '../errors/catalogued-error.js';
 
 import type { QueueContext } from '../queue/context.js';
 import { isValidId } from '../queue/ids.js';
@@ -10,8 +11,9 @@ import { DeadLetterNotFoundError } from '../records/dead-letter.js';
 import { enqueue, PENDING_STATES } from './enqueue.js';
 
 /** The redrive would not leave a job of the dead letter's kind pending: the dead letter is kept. */
-export class RedriveNotSettledError extends Error {
+export class RedriveNotSettledError extends CataloguedError {
   override readonly name = 'RedriveNotSettledError';
+  readonly errorId = 'OFB_ERR_REDRIVE_NOT_SETTLED';
   constructor(
     readonly id: string,
     message: string,

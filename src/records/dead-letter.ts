@@ -2,15 +2,18 @@
 // job moved twice (a crash between "add to DLQ" and "fail the original") is never duplicated.
 // This file moves jobs in and reads them; redrive and discard create or end jobs, so they live
 // with intake (src/intake/redrive.ts).
+
 import type { Job } from 'bullmq';
+import { CataloguedError } from '../errors/catalogued-error.js';
 import type { DeadLetterData, DeadLetterReason, RetireJobData } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { isValidId } from '../queue/ids.js';
 import { deadLetterId } from '../queue/names.js';
 import { appendAudit } from './audit.js';
 
-export class DeadLetterNotFoundError extends Error {
+export class DeadLetterNotFoundError extends CataloguedError {
   override readonly name = 'DeadLetterNotFoundError';
+  readonly errorId = 'OFB_ERR_DEAD_LETTER_NOT_FOUND';
   constructor(readonly id: string) {
     super(`no dead letter with id ${id.slice(0, 128)}`);
   }

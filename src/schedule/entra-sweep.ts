@@ -29,8 +29,8 @@ import {
   requestedByOthers,
   withdrawJob,
 } from './reconcile.js';
-import type { SweepSummary } from './sweep.js';
 import { lastReadMs } from './sweep-status.js';
+import type { SweepSummary } from './sweep-summary.js';
 
 type EntraSource = Extract<SweepSource, { type: 'entra' }>;
 type Base = Pick<SweepSummary, 'schedule' | 'tick' | 'source' | 'dryRun'>;

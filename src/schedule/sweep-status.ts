@@ -4,7 +4,7 @@
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import type { RedisClient } from '../redis/connection.js';
-import type { SweepSummary } from './sweep.js';
+import type { SweepSummary } from './sweep-summary.js';
 
 type Ctx = Pick<QueueContext, 'redis' | 'prefix'>;
 

@@ -15,7 +15,8 @@ import type { ScheduleDef } from './definition.js';
 import type { EntraReader } from './entra-source.js';
 import { InvalidScheduleError } from './errors.js';
 import { HOUSEKEEPING_ID, openSweepQueue } from './schedules.js';
-import { runSweep, type SweepSummary } from './sweep.js';
+import { runSweep } from './sweep.js';
+import type { SweepSummary } from './sweep-summary.js';
 
 export interface SweepWorkerOptions {
   logger: Logger;

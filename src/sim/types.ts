@@ -1,19 +1,9 @@
 // Shapes of the Graph + Entra simulator: its options, runtime controls and statistics.
 import type { DeviceBehaviour, DeviceView, ReadStats, SimDeviceInput } from './graph/devices.js';
 import type { LifecycleCall } from './graph/lifecycle.js';
+import type { AppLimit, ScriptStep, WindowLimit } from './limits.js';
 
-export type RetryAfterFormat = 'seconds' | 'fractional' | 'http-date' | 'none';
-
-export interface WindowLimit {
-  /** Calls admitted within any `windowMs` span. */
-  limit: number;
-  windowMs: number;
-}
-
-export interface AppLimit extends WindowLimit {
-  /** How the 429 announces the wait (default `seconds`, rounded up). */
-  retryAfter?: RetryAfterFormat;
-}
+export type { AppLimit, RetryAfterFormat, ScriptStep, WindowLimit } from './limits.js';
 
 export interface SimulatorOptions {
   /** Graph fake (plain http on 127.0.0.1); 0 (default) = a free port. */
@@ -56,9 +46,6 @@ export interface SimulatorOptions {
   /** Devices per page of managedDevices when the request has no `$top` (default 100). */
   devicesPageSize?: number;
 }
-
-/** One scripted answer for a user: a status, or a richer step. */
-export type ScriptStep = number | { status: number; retryAfter?: string; hang?: boolean; delayMs?: number };
 
 export interface TokenControl {
   /** Status answered by the token endpoint (e.g. 503), optionally with Retry-After; null ends the outage. */

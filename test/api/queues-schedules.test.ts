@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateSchedule } from '../../src/schedule/definition.js';
 import { addSchedule } from '../../src/schedule/schedules.js';
-import type { SweepSummary } from '../../src/schedule/sweep.js';
 import { recordSweepFailure, recordSweepSuccess } from '../../src/schedule/sweep-status.js';
+import type { SweepSummary } from '../../src/schedule/sweep-summary.js';
 import { bearer, KEYS, type TestApi, testApp } from './helpers.js';
 
 let t: TestApi;

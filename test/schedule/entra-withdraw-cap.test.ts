@@ -16,8 +16,9 @@ import { closeQueueContext, type QueueContext } from '../../src/queue/context.js
 import { readAudit } from '../../src/records/audit.js';
 import { validateSchedule } from '../../src/schedule/definition.js';
 import { addSchedule, openSweepQueue } from '../../src/schedule/schedules.js';
-import { runSweep, type SweepSummary } from '../../src/schedule/sweep.js';
+import { runSweep } from '../../src/schedule/sweep.js';
 import { readSweepStatuses, scheduleHealth } from '../../src/schedule/sweep-status.js';
+import type { SweepSummary } from '../../src/schedule/sweep-summary.js';
 import { type SweepWorkerHandle, startSweepWorker } from '../../src/schedule/worker.js';
 import { stableGuid } from '../../src/sim/tokens.js';
 import { runCli } from '../cli/run-cli.js';

@@ -2,6 +2,10 @@
 // of src/ is one concept; a pair that needs each other is one concept split in two, or a move
 // waiting to happen. Files directly under src/ (interfaces.ts, log.ts, cli.ts…) are shared roots
 // and are left out. Relative imports only: packages are not folders of ours.
+// Files: no file imports itself back through any chain (a file circle), wherever the files lie.
+// Type-only imports count: they vanish at run time, so they cause no load-order bug, but a type
+// circle is the same coupling (neither file can be read or moved without the other), and every
+// circle this test was written against (ConsoleEnv, SweepSummary, SimRoute/SimState) was type-only.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,22 +25,78 @@ function folderOf(path: string): string | undefined {
   return parts.length > 1 ? parts[0] : undefined;
 }
 
+/** Every .ts file under src/, relative to src/. */
+function sourceFiles(): string[] {
+  return readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+}
+
+/** Relative paths (to src/) of the files a file imports, `.js` specifiers read as their `.ts`. */
+function importsOf(file: string): string[] {
+  const path = join(SRC, file);
+  const text = readFileSync(path, 'utf8');
+  const out = new Set<string>();
+  for (const pattern of SPECIFIERS) {
+    for (const match of text.matchAll(pattern)) {
+      out.add(relative(SRC, resolve(dirname(path), (match[1] as string).replace(/\.js$/, '.ts'))));
+    }
+  }
+  return [...out];
+}
+
+function fileGraph(): Map<string, string[]> {
+  const files = sourceFiles();
+  const known = new Set(files);
+  return new Map(files.map((f) => [f, importsOf(f).filter((to) => known.has(to))]));
+}
+
+/**
+ * The file circles of a graph: its strongly connected components of more than one file, or one
+ * file importing itself (Tarjan's algorithm), each sorted, for a stable message.
+ */
+function fileCircles(graph: Map<string, string[]>): string[][] {
+  let next = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, next);
+    low.set(v, next);
+    next += 1;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string | undefined;
+    do {
+      w = stack.pop() as string;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || graph.get(v)?.includes(v)) circles.push(component.sort());
+  };
+  for (const v of graph.keys()) if (!index.has(v)) visit(v);
+  return circles.sort((a, b) => a.join().localeCompare(b.join()));
+}
+
 function folderGraph(): Map<string, Map<string, string[]>> {
   const graph = new Map<string, Map<string, string[]>>();
-  const files = readdirSync(SRC, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
-  for (const file of files) {
-    const path = join(SRC, file);
-    const from = folderOf(path);
+  for (const file of sourceFiles()) {
+    const from = folderOf(join(SRC, file));
     if (!from) continue;
-    const text = readFileSync(path, 'utf8');
-    for (const pattern of SPECIFIERS) {
-      for (const match of text.matchAll(pattern)) {
-        const to = folderOf(resolve(dirname(path), match[1] as string));
-        if (!to || to === from) continue;
-        const edges = graph.get(from) ?? new Map<string, string[]>();
-        graph.set(from, edges);
-        edges.set(to, [...(edges.get(to) ?? []), file]);
-      }
+    for (const target of importsOf(file)) {
+      const to = folderOf(join(SRC, target));
+      if (!to || to === from) continue;
+      const edges = graph.get(from) ?? new Map<string, string[]>();
+      graph.set(from, edges);
+      edges.set(to, [...(edges.get(to) ?? []), file]);
     }
   }
   return graph;
@@ -80,5 +140,30 @@ describe('src/ folder imports', () => {
   it('every pending pair still exists (drop it from the list once its move lands)', () => {
     const names = mutualImports(graph).map((p) => p.slice(0, p.indexOf(' (')));
     expect(names.filter((n) => n in PENDING).sort()).toEqual(Object.keys(PENDING).sort());
+  });
+});
+
+describe('src/ file imports', () => {
+  const graph = fileGraph();
+
+  it('reads the imports, type-only ones included', () => {
+    // Guards the test itself: `import type` lines are edges too (see the header).
+    expect(graph.get('api/console/pages/batches.ts')).toContain('api/console/env.ts');
+    expect(graph.get('schedule/sweep-status.ts')).toContain('schedule/sweep-summary.ts');
+  });
+
+  it('finds a circle when there is one (the finder itself)', () => {
+    const sample = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts', 'd.ts']],
+      ['d.ts', []],
+      ['e.ts', ['e.ts']],
+    ]);
+    expect(fileCircles(sample)).toEqual([['a.ts', 'b.ts', 'c.ts'], ['e.ts']]);
+  });
+
+  it('no file imports itself back through any chain of imports', () => {
+    expect(fileCircles(graph).map((c) => c.join(' ⇄ '))).toEqual([]);
   });
 });

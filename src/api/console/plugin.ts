@@ -4,12 +4,14 @@
 // hook take the principal from the encrypted session cookie instead of a header. Only the sign-in
 // page and the stylesheet are public. Every POST carries the session's CSRF token.
 import secureSession from '@fastify/secure-session';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { TwoPersonRuleError } from '../../guard/errors.js';
 import type { Access, SessionAuth } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, type HttpError, REDIS_UNAVAILABLE, toHttpError } from '../errors.js';
-import { type Html, html } from './html.js';
+import { CONSOLE_CSP } from './csp.js';
+import type { ConsoleEnv } from './env.js';
+import { html } from './html.js';
 import { bare, csrfField, layout, type View } from './layout.js';
 import { batchPages } from './pages/batches.js';
 import { deadLetterPages } from './pages/dead-letters.js';
@@ -23,7 +25,6 @@ import {
   COOKIE_NAME,
   COOKIE_PATH,
   type ConsoleSession,
-  type Flash,
   isSignedOut,
   newToken,
   overTls,
@@ -34,63 +35,8 @@ import {
 } from './session.js';
 import { CSS, CSS_ETAG } from './style.js';
 
-/**
- * No script at all; styles and images from the console itself; forms post only to it. Referrer
- * policy same-origin (not the API's no-referrer): with no-referrer Chromium sends `Origin: null`
- * on form posts, which the auth hook's cross-site check rightly refuses.
- */
-export const CONSOLE_CSP = {
-  referrerPolicy: { policy: 'same-origin' as const },
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'none'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'"],
-      formAction: ["'self'"],
-      baseUri: ["'none'"],
-      frameAncestors: ["'none'"],
-    },
-  },
-};
-
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const FORM_LIMIT_BYTES = 64 * 1024;
-
-/** What each page module gets: the API's dependencies plus the console's helpers. */
-export interface ConsoleEnv {
-  deps: ApiDeps;
-  /** Route config for pages every viewer may see. */
-  view: { access: Access; helmet: typeof CONSOLE_CSP };
-  /** Route config for actions (operators only). */
-  act: { access: Access; helmet: typeof CONSOLE_CSP };
-  /** Route config for submitting leavers (producers only, like POST /v1/offboardings). */
-  submit: { access: Access; helmet: typeof CONSOLE_CSP };
-  /** Route config for what every signed-in key needs: the landing redirect, sign-out. */
-  signedIn: { access: Access; helmet: typeof CONSOLE_CSP };
-  /** Route config for the public sign-in page and assets. */
-  open: { access: Access; helmet: typeof CONSOLE_CSP };
-  render(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    title: string,
-    body: Html,
-    opts?: { refreshSeconds?: number },
-  ): FastifyReply;
-  /** Runs an action, keeps its result (or refusal) for the next page and redirects there (303). */
-  act$(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    back: string,
-    run: () => Promise<string>,
-  ): Promise<FastifyReply>;
-  flash(request: FastifyRequest, flash: Flash): void;
-  /** The hidden CSRF field for a form on this page (the token is created when missing). */
-  csrf(request: FastifyRequest): Html;
-  /** The signed-in key may act (operator); viewers get no action controls. */
-  operator(request: FastifyRequest): boolean;
-  sessionTtlMs: number;
-}
 
 function ensureCsrf(request: FastifyRequest): string {
   let csrf = readSession(request.session).csrf;

@@ -19,8 +19,9 @@ import {
   listSchedules,
   removeSchedule,
 } from '../../schedule/schedules.js';
-import { runSweep, type SweepSummary } from '../../schedule/sweep.js';
+import { runSweep } from '../../schedule/sweep.js';
 import { readSweepStatuses, type SweepStatus } from '../../schedule/sweep-status.js';
+import type { SweepSummary } from '../../schedule/sweep-summary.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';

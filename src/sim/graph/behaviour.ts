@@ -1,6 +1,6 @@
 // What the fake answers for a given user once the request got past auth, outage and throttling:
 // a scripted step if one is queued, else the behaviour implied by the UPN's local-part prefix.
-import type { ScriptStep } from '../types.js';
+import type { ScriptStep } from '../limits.js';
 
 export interface Step {
   status: number;

@@ -12,7 +12,7 @@ import type { SimState } from '../state.js';
 import { PERMISSIONS } from '../tokens.js';
 import { refusal } from './refusal.js';
 import { type ReplyIds, replyError, replyHeaders } from './responses.js';
-import type { SimRoute } from './server.js';
+import type { SimRoute } from './route.js';
 import { userFromPath, userPathPattern } from './user-path.js';
 import { formatRetryAfter } from './windows.js';
 

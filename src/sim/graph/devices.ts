@@ -5,8 +5,8 @@
 // get 0–3 devices derived from a hash of the user (device-fixtures.ts), or what a control sets.
 import { z } from 'zod';
 import { enumMembers, propertiesOf } from '../../graph/contract/load.js';
+import type { AppLimit, ScriptStep } from '../limits.js';
 import { stableGuid } from '../tokens.js';
-import type { AppLimit, ScriptStep } from '../types.js';
 import { defaultDevices, iso, makeDevice, type SimDevice } from './device-fixtures.js';
 import { Limiter } from './limiter.js';
 import { AnnouncedWindows } from './windows.js';

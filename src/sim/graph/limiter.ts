@@ -2,7 +2,7 @@
 // Only admitted calls enter the window. Intune may count rejected calls too, but then a client that
 // waits exactly the announced Retry-After would be throttled again, which would make the announced
 // value a lie; the simulator keeps it honest so well-behaved clients can be told apart from bad ones.
-import type { AppLimit, WindowLimit } from '../types.js';
+import type { AppLimit, WindowLimit } from '../limits.js';
 
 export class SlidingWindow {
   private times: number[] = [];

@@ -7,20 +7,12 @@ import { delay, readBody, sendJson } from '../http.js';
 import type { SimState } from '../state.js';
 import { decide } from './decide.js';
 import { devicesRoute, devicesView } from './devices-route.js';
-import { lifecycleRoute } from './lifecycle.js';
+import { lifecycleRoute } from './lifecycle-route.js';
 import { refusal } from './refusal.js';
 import { replyError, replySuccess } from './responses.js';
+import type { SimRoute } from './route.js';
 import { userFromPath, userPathPattern } from './user-path.js';
-import { userRoute, usersRoute } from './users.js';
-
-/**
- * Graph endpoints other than the retire action (reads, Lifecycle Workflows): each owns its file and
- * answers when its `match` accepts the request. Tried in order before the retire action.
- */
-export interface SimRoute {
-  match(method: string, path: string): boolean;
-  handle(state: SimState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
-}
+import { userRoute, usersRoute } from './users-route.js';
 
 const ROUTES: SimRoute[] = [usersRoute, userRoute, devicesRoute, lifecycleRoute];
 

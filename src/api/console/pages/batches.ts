@@ -11,8 +11,8 @@ import { pendingJobIds } from '../../../intake/pending.js';
 import { findUserJobs } from '../../../records/user-jobs.js';
 import { actorOf } from '../../auth/access.js';
 import { idParams } from '../../schemas/common.js';
+import type { ConsoleEnv } from '../env.js';
 import { type Html, html, query, time } from '../html.js';
-import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';
 
 const PAGE = 50;

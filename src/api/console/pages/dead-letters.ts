@@ -9,8 +9,8 @@ import { getDeadLetter, listDeadLetters } from '../../../records/dead-letter.js'
 import { actorOf } from '../../auth/access.js';
 import { ApiError, toHttpError } from '../../errors.js';
 import { idParams } from '../../schemas/common.js';
+import type { ConsoleEnv } from '../env.js';
 import { type Html, html, query, time } from '../html.js';
-import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';
 
 const PAGE = 50;

@@ -18,8 +18,8 @@ import { normaliseUser } from '../../../values/user.js';
 import { actorOf } from '../../auth/access.js';
 import { ApiError } from '../../errors.js';
 import { type JobView, jobView } from '../../job-view.js';
+import type { ConsoleEnv } from '../env.js';
 import { type Html, html, join, query, time } from '../html.js';
-import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';
 
 /** Audit entries searched for a correlation id, newest first (a layoff day writes ~40,000). */

@@ -8,9 +8,9 @@ import { readMinutes } from '../../../records/minute-counters.js';
 import { actorOf } from '../../auth/access.js';
 import { queuesStatus } from '../../routes/queues.js';
 import { callsChart } from '../chart.js';
+import type { ConsoleEnv } from '../env.js';
 import { type Html, html, time } from '../html.js';
 import { homeOf } from '../layout.js';
-import type { ConsoleEnv } from '../plugin.js';
 import { formBody, NOTE, text } from './forms.js';
 import { preflightPanel } from './preflight.js';
 

@@ -4,8 +4,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { StoredReport } from '../../../preflight/store.js';
 import { actorOf } from '../../auth/access.js';
+import type { ConsoleEnv } from '../env.js';
 import { type Html, html, time } from '../html.js';
-import type { ConsoleEnv } from '../plugin.js';
 import { formBody } from './forms.js';
 
 const MARK = {

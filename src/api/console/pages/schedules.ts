@@ -5,8 +5,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { feedDisplayUrl, formatDuration, type SweepSource } from '../../../schedule/definition.js';
 import { listSchedules } from '../../../schedule/schedules.js';
 import { readSweepStatuses, type SweepStatus } from '../../../schedule/sweep-status.js';
+import type { ConsoleEnv } from '../env.js';
 import { html, time } from '../html.js';
-import type { ConsoleEnv } from '../plugin.js';
 
 function sourceText(source: SweepSource | undefined) {
   if (!source) return html`<span class="muted">unknown</span>`;

@@ -7,9 +7,9 @@ import type { Role } from '../../../config/api-keys.js';
 import { ownKey } from '../../../queue/names.js';
 import { createAuthFailureLimiter } from '../../auth/failures.js';
 import { sha256Hex } from '../../auth/keys.js';
+import type { ConsoleEnv } from '../env.js';
 import { html } from '../html.js';
 import { bare, homeOf } from '../layout.js';
-import type { ConsoleEnv } from '../plugin.js';
 import { newToken, readSession, recordSignOut } from '../session.js';
 import { formBody } from './forms.js';
 

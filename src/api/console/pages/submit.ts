@@ -8,8 +8,8 @@ import { type ImportResult, importCsv } from '../../../import/csv.js';
 import { ImportFormatError } from '../../../import/row.js';
 import { InvalidTimeZoneError } from '../../../values/timezone.js';
 import { actorOf } from '../../auth/access.js';
+import type { ConsoleEnv } from '../env.js';
 import { type Html, html } from '../html.js';
-import type { ConsoleEnv } from '../plugin.js';
 import { formBody, text } from './forms.js';
 
 /** Invalid rows listed on the page; the totals count all of them. */
