@@ -1,32 +1,10 @@
 // The write budget's pacer from configuration: the retire POSTs (and the Lifecycle Workflows resume
 // calls) share it across every process, at GRAPH_RATE_LIMIT, on the keys the status pages read.
-import type { Config } from '../config/load.js';
-import type { RedisClient } from '../redis/connection.js';
-import { createPacer, type Pacer, type PacerOptions } from './pacer.js';
+import { type BudgetPacerOptions, createBudgetPacer } from './budget-pacer.js';
+import type { Pacer } from './pacer.js';
 
-export interface WritePacerOptions {
-  redis: RedisClient;
-  prefix: string;
-  config: Pick<Config, 'graph' | 'worker'>;
-  /** Overrides (e.g. `holdKey: null` for calls the circuit must not hold); rate and keys come from config. */
-  tuning?: Omit<PacerOptions, 'redis' | 'prefix' | 'rate' | 'budget'>;
-}
+export type WritePacerOptions = BudgetPacerOptions;
 
 export function createWritePacer(opts: WritePacerOptions): Pacer {
-  const { graph, worker } = opts.config;
-  return createPacer({
-    headroom: graph.rateHeadroom,
-    failure: {
-      windowMs: worker.failureWindowMs,
-      share: worker.failureShare,
-      minUsers: worker.failureMinUsers,
-    },
-    // The 403 judge (forbidden_many) counts users called within the 403 window.
-    healthKeepMs: worker.forbiddenWindowMs,
-    ...opts.tuning,
-    redis: opts.redis,
-    prefix: opts.prefix,
-    rate: graph.rateLimit,
-    budget: 'write',
-  });
+  return createBudgetPacer(opts, 'write');
 }
