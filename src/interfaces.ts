@@ -83,6 +83,13 @@ export interface RetireJobData {
    * MAX_CALLBACKS_PER_JOB in all, src/values/callback-path.ts); each is resumed with this job's outcome.
    */
   callbackUriPaths?: string[];
+  /**
+   * Device policy profile (DEVICE_POLICY_FILE) naming what happens to each device; absent = the
+   * file's default, or with no policy file the one `removeAllDevicesFromManagement` of today.
+   */
+  devicePolicy?: string;
+  /** Tenant slug (TENANTS_FILE); absent = the deployment's single AZURE_TENANT_ID. */
+  tenant?: string;
 }
 
 /**
@@ -104,7 +111,7 @@ export const JOB_STATES = [
 export type JobState = (typeof JOB_STATES)[number];
 
 /** How a retire job ended when it did not need a human. `no_devices`: the inventory was empty, no POST sent. */
-export const OUTCOMES = ['retired', 'no_devices', 'dry_run'] as const;
+export const OUTCOMES = ['retired', 'no_devices', 'dry_run', 'completed'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /**
@@ -118,6 +125,8 @@ export const DEAD_LETTER_REASONS = [
   'not_found',
   'forbidden',
   'invalid_job',
+  // a device policy's actions ended with some devices failed (the record names them)
+  'partial',
 ] as const;
 export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
@@ -138,6 +147,59 @@ export interface RetireRecord {
   devices?: number;
 }
 
+/** What a device policy can do to one managed device; `none` leaves the device alone. */
+export const DEVICE_ACTIONS = ['retire', 'wipe', 'delete', 'autopilot-deregister', 'none'] as const;
+export type DeviceActionName = (typeof DEVICE_ACTIONS)[number];
+
+/** Parameters of Graph's `managedDevice: wipe` action (v1.0), as a policy rule sets them. */
+export interface WipeOptions {
+  keepEnrollmentData?: boolean;
+  keepUserData?: boolean;
+  macOsUnlockCode?: string;
+  persistEsimDataPlan?: boolean;
+}
+
+/** One action of a device's plan, in order. */
+export interface DeviceActionStep {
+  action: Exclude<DeviceActionName, 'none'>;
+  /** For `wipe`. */
+  wipe?: WipeOptions;
+  /** For `wipe` of a supervised Apple device: read the Activation Lock bypass code first. */
+  captureActivationLockBypass?: boolean;
+}
+
+/** What the policy decided for one inventoried device (empty `actions`: `none`). */
+export interface DevicePlan {
+  deviceId: string;
+  deviceName?: string | null;
+  operatingSystem?: string | null;
+  serialNumber?: string | null;
+  managedDeviceOwnerType?: string | null;
+  /** The profile and the 1-based rule that matched. */
+  profile: string;
+  rule: number;
+  actions: DeviceActionStep[];
+}
+
+/**
+ * One device × action's state, written BEFORE the call (`sending`) so a crash never repeats a
+ * wipe blindly: `done` (2xx), `gone` (404: counts as done), `failed` (its own failure; the other
+ * devices go on), `skipped` (an earlier action of the same device failed).
+ */
+export const DEVICE_ACTION_STATES = ['planned', 'sending', 'done', 'gone', 'failed', 'skipped'] as const;
+export type DeviceActionState = (typeof DEVICE_ACTION_STATES)[number];
+
+export interface DeviceActionResult {
+  deviceId: string;
+  action: Exclude<DeviceActionName, 'none'>;
+  state: DeviceActionState;
+  status?: number;
+  requestId?: string;
+  graphCode?: string;
+  message?: string;
+  at?: string;
+}
+
 /** A managed device as the inventory reads it (Graph `managedDevice`, the $select fields). */
 export interface ManagedDevice {
   id: string;
@@ -154,6 +216,10 @@ export interface ManagedDevice {
   complianceState?: string | null;
   lastSyncDateTime?: string | null;
   enrolledDateTime?: string | null;
+  /** v1.0 `deviceEnrollmentType` (a policy's `enrollmentType` match). */
+  deviceEnrollmentType?: string | null;
+  /** v1.0 `isSupervised` (a policy's `supervised` match). */
+  isSupervised?: boolean | null;
 }
 
 /** A leaver's devices as the inventory read them before the action (every page). */
@@ -270,6 +336,11 @@ export const AUDIT_TYPES = [
   'retired',
   'dry_run',
   'dead-lettered',
+  // device policy (DEVICE_POLICY_FILE): one entry per device × action call, and the leaver's end
+  'device-action',
+  'completed',
+  // an operator read an encrypted secret (Activation Lock bypass code) through the audited command
+  'secret-read',
   'redriven',
   'discarded',
   'cancelled',

@@ -5,7 +5,7 @@
 // A leaf module: url.ts (the retire URL) and devices.ts (the inventory's $select) build on it.
 
 export interface GraphRequestSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Below GRAPH_BASE_URL, query string included (no leading slash, except a resume's callbackUriPath). */
   path: string;
   /** The JSON body, when the request has one. */
@@ -91,4 +91,64 @@ export function resumeRequest(
   note?: string,
 ): GraphRequestSpec {
   return { method: 'POST', path: callbackUriPath, body: JSON.parse(resumeBody(status, note)) };
+}
+
+// Per-device actions (DEVICE_POLICY_FILE). Device and identity ids are Graph's GUIDs; encoded anyway.
+const deviceSegment = (id: string) => `deviceManagement/managedDevices/${encodeURIComponent(id)}`;
+
+/** `POST deviceManagement/managedDevices/{id}/retire` (no parameters; 204). */
+export function deviceRetireRequest(deviceId: string): GraphRequestSpec {
+  return { method: 'POST', path: `${deviceSegment(deviceId)}/retire` };
+}
+
+/** `POST deviceManagement/managedDevices/{id}/wipe` with only the parameters the rule set (204). */
+export function deviceWipeRequest(
+  deviceId: string,
+  opts: {
+    keepEnrollmentData?: boolean;
+    keepUserData?: boolean;
+    macOsUnlockCode?: string;
+    persistEsimDataPlan?: boolean;
+  } = {},
+): GraphRequestSpec {
+  const body: Record<string, unknown> = {};
+  for (const k of ['keepEnrollmentData', 'keepUserData', 'macOsUnlockCode', 'persistEsimDataPlan'] as const) {
+    if (opts[k] !== undefined) body[k] = opts[k];
+  }
+  return { method: 'POST', path: `${deviceSegment(deviceId)}/wipe`, body };
+}
+
+/** `DELETE deviceManagement/managedDevices/{id}`: the Intune record (204). */
+export function deviceDeleteRequest(deviceId: string): GraphRequestSpec {
+  return { method: 'DELETE', path: deviceSegment(deviceId) };
+}
+
+/** One device read: `GET deviceManagement/managedDevices/{id}?$select=…` (verification, action results). */
+export function deviceReadRequest(deviceId: string, select: readonly string[]): GraphRequestSpec {
+  return { method: 'GET', path: `${deviceSegment(deviceId)}?$select=${select.join(',')}` };
+}
+
+/**
+ * The Activation Lock bypass code of a supervised Apple device: returned only when selected by name,
+ * so it is read alone, right before the wipe.
+ */
+export function activationLockBypassRequest(deviceId: string): GraphRequestSpec {
+  return deviceReadRequest(deviceId, ['id', 'activationLockBypassCode']);
+}
+
+/** Autopilot identities with this serial number (the device is found by serial, not by Intune id). */
+export function autopilotBySerialRequest(serialNumber: string): GraphRequestSpec {
+  const filter = `contains(serialNumber,'${serialNumber.replaceAll("'", "''")}')`;
+  return {
+    method: 'GET',
+    path: `deviceManagement/windowsAutopilotDeviceIdentities?$filter=${encodeURIComponent(filter)}&$select=id,serialNumber,managedDeviceId`,
+  };
+}
+
+/** `DELETE deviceManagement/windowsAutopilotDeviceIdentities/{id}`: the Autopilot registration (204). */
+export function autopilotDeleteRequest(identityId: string): GraphRequestSpec {
+  return {
+    method: 'DELETE',
+    path: `deviceManagement/windowsAutopilotDeviceIdentities/${encodeURIComponent(identityId)}`,
+  };
 }

@@ -14,6 +14,7 @@ import { callbackPaths } from '../values/callback-path.js';
 
 export const OUTCOME_EVENT_TYPES = [
   'offboarding.retired',
+  'offboarding.completed',
   'offboarding.no_devices',
   'offboarding.dry_run',
   'offboarding.dead_lettered',

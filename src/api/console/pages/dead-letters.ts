@@ -22,6 +22,7 @@ const HINTS: Record<DeadLetterReason, string> = {
   not_found: 'No such user in Entra (404): usually a wrong or already deleted account; discard with a note.',
   forbidden: 'Forbidden for this user (403): check Intune RBAC and scope tags.',
   invalid_job: 'The job data was unreadable: resubmit the leaver.',
+  partial: "Some devices' actions failed (named in the record): redrive re-runs only those.",
 };
 
 const listQuery = {
