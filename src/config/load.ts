@@ -16,6 +16,8 @@ export type AppCredential =
   | { kind: 'certificate'; path: string; password?: string }
   | { kind: 'federated'; tokenFile: string };
 
+import type { DevicePolicy } from '../device-policy/types.js';
+import type { TenantConfig } from '../tenants/types.js';
 export interface Config {
   redis: {
     url: string;
@@ -49,7 +51,13 @@ export interface Config {
     retireWhenNoDevices: boolean;
     /** How long evidence records are kept (EVIDENCE_RETENTION, default 400d). */
     retentionMs: number;
+    /** EVIDENCE_KEY: 32-byte AES-256-GCM key for secrets kept with evidence (Activation Lock bypass codes). */
+    key?: Buffer;
   };
+  /** DEVICE_POLICY_FILE, loaded and validated; absent = one removeAllDevicesFromManagement per leaver. */
+  devicePolicy?: DevicePolicy;
+  /** TENANTS_FILE, loaded and validated; absent = the single AZURE_TENANT_ID. */
+  tenants?: TenantConfig[];
   /** Outcome events (WEBHOOK_URLS, WEBHOOK_SECRET); no URLs = none sent. */
   webhooks: {
     urls: string[];
@@ -151,6 +159,8 @@ export interface Config {
      * accepted without approval per key and in total, so splitting a batch does not get past the guard.
      */
     windowMs: number;
+    /** Devices wiped or deleted within the window before the guard holds (GUARD_WIPE_THRESHOLD, default 10). */
+    wipeThreshold?: number;
   };
   retention: {
     auditMaxLen: number;
