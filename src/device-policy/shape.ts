@@ -2,7 +2,6 @@
 // Every problem is collected with its path (`profiles.standard.rules[2].match.os: …`; rules and
 // actions are numbered from 1, as `offboard policy check` and the plan number them), so one run
 // shows them all. What the rules mean together (ordering, personal wipes, platforms) is lint.ts's.
-import { enumMembers } from '../graph/contract/load.js';
 import { DEVICE_ACTIONS, type DeviceActionName, type WipeOptions } from '../interfaces.js';
 import type { DevicePolicy, MatchValue, PolicyMatch, PolicyProfile, PolicyRule } from './types.js';
 
@@ -24,12 +23,33 @@ const WIPE_TYPES = {
 const MAX_RULES = 200;
 const MAX_VALUE = 256;
 
-/** The enum members a match key must be one of (compared case-insensitively); undefined = free text. */
+/**
+ * v1.0 `managedDeviceOwnerType` and `deviceEnrollmentType` members (unknownFutureValue left out),
+ * written here because src/graph imports the configuration, which loads this file; the load test
+ * checks them against the contract (src/graph/contract).
+ */
+export const OWNER_TYPES = ['unknown', 'company', 'personal'] as const;
+export const ENROLLMENT_TYPES = [
+  'unknown',
+  'userEnrollment',
+  'deviceEnrollmentManager',
+  'appleBulkWithUser',
+  'appleBulkWithoutUser',
+  'windowsAzureADJoin',
+  'windowsBulkUserless',
+  'windowsAutoEnrollment',
+  'windowsBulkAzureDomainJoin',
+  'windowsCoManagement',
+  'windowsAzureADJoinUsingDeviceAuth',
+  'appleUserEnrollment',
+  'appleUserEnrollmentWithServiceAccount',
+] as const;
+
+/** The values a match key must be one of (compared case-insensitively); undefined = free text. */
 function allowedValues(key: (typeof STRING_MATCH_KEYS)[number]): readonly string[] | undefined {
-  const type =
-    key === 'ownerType' ? 'managedDeviceOwnerType' : key === 'enrollmentType' ? 'deviceEnrollmentType' : '';
-  if (!type) return undefined;
-  return (enumMembers(type) ?? []).filter((m) => m !== 'unknownFutureValue');
+  if (key === 'ownerType') return OWNER_TYPES;
+  if (key === 'enrollmentType') return ENROLLMENT_TYPES;
+  return undefined;
 }
 
 type Obj = Record<string, unknown>;
@@ -111,7 +131,10 @@ function actions(c: Collector, v: unknown, path: string): DeviceActionName[] | u
   v.forEach((a, i) => {
     const at = `${path}[${i + 1}]`;
     if (typeof a !== 'string' || !(DEVICE_ACTIONS as readonly string[]).includes(a)) {
-      c.add(at, `${typeof a === 'string' ? `"${a}"` : kind(a)} is not an action (${DEVICE_ACTIONS.join(', ')})`);
+      c.add(
+        at,
+        `${typeof a === 'string' ? `"${a}"` : kind(a)} is not an action (${DEVICE_ACTIONS.join(', ')})`,
+      );
       ok = false;
     } else if (seen.has(a)) {
       c.add(at, `"${a}" is listed twice`);
@@ -128,7 +151,10 @@ function wipe(c: Collector, v: unknown, path: string): WipeOptions | undefined {
     const value = v[key];
     if (value === undefined) continue;
     if (typeof value !== type || (type === 'string' && (value as string).length > MAX_VALUE)) {
-      c.add(join(path, key), `must be ${type === 'boolean' ? 'true or false' : 'a text value'} (got ${kind(value)})`);
+      c.add(
+        join(path, key),
+        `must be ${type === 'boolean' ? 'true or false' : 'a text value'} (got ${kind(value)})`,
+      );
       ok = false;
     }
   }
@@ -146,7 +172,8 @@ function rule(c: Collector, v: unknown, path: string): PolicyRule | undefined {
   if (!c.object(v, path, RULE_KEYS)) return undefined;
   const before = c.issues.length;
   if (v.match === undefined) c.add(join(path, 'match'), 'required (`match: {}` matches every device)');
-  if (v.actions === undefined) c.add(join(path, 'actions'), `required (a list of ${DEVICE_ACTIONS.join(', ')})`);
+  if (v.actions === undefined)
+    c.add(join(path, 'actions'), `required (a list of ${DEVICE_ACTIONS.join(', ')})`);
   const m = v.match === undefined ? undefined : match(c, v.match, join(path, 'match'));
   const a = v.actions === undefined ? undefined : actions(c, v.actions, join(path, 'actions'));
   const w = v.wipe === undefined ? undefined : wipe(c, v.wipe, join(path, 'wipe'));
@@ -182,7 +209,10 @@ export function checkShape(raw: unknown): { policy?: DevicePolicy; issues: strin
   const profiles: Record<string, PolicyProfile> = {};
   let ok = true;
   if (!isObj(raw.profiles) || Object.keys(raw.profiles).length === 0) {
-    c.add('profiles', `must be a mapping of profile names to profiles, at least one (got ${kind(raw.profiles)})`);
+    c.add(
+      'profiles',
+      `must be a mapping of profile names to profiles, at least one (got ${kind(raw.profiles)})`,
+    );
     ok = false;
   } else {
     for (const [name, value] of Object.entries(raw.profiles)) {
@@ -201,7 +231,10 @@ export function checkShape(raw: unknown): { policy?: DevicePolicy; issues: strin
     c.add('default', `required: the name of the profile used when a request names none (got ${kind(def)})`);
     ok = false;
   } else if (isObj(raw.profiles) && !Object.hasOwn(raw.profiles, def)) {
-    c.add('default', `"${def}" is not a profile (profiles: ${Object.keys(raw.profiles).join(', ') || 'none'})`);
+    c.add(
+      'default',
+      `"${def}" is not a profile (profiles: ${Object.keys(raw.profiles).join(', ') || 'none'})`,
+    );
     ok = false;
   }
   if (!ok || c.issues.length > 0) return { issues: c.issues };
