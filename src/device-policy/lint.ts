@@ -105,23 +105,34 @@ function ruleProblems(r: PolicyRule): [key: string, message: string][] {
   return out;
 }
 
-/** Every problem of a shape-valid policy, path first (`profiles.standard.rules[2].actions: …`). */
-export function lintPolicy(policy: DevicePolicy): string[] {
+/**
+ * Every problem of the rules that parsed (`parsed`: a profile's rules, holes where a rule had a shape
+ * problem), path first (`profiles.standard.rules[2].actions: …`). The catch-all is judged only for a
+ * profile whose rules all parsed.
+ */
+export function lintRules(parsed: Record<string, readonly (PolicyRule | undefined)[]>): string[] {
   const issues: string[] = [];
-  for (const [name, profile] of Object.entries(policy.profiles)) {
+  for (const [name, rules] of Object.entries(parsed)) {
     const path = `profiles.${name}.rules`;
-    profile.rules.forEach((r, i) => {
-      for (const [key, message] of ruleProblems(r)) issues.push(`${path}[${i + 1}].${key}: ${message}`);
+    rules.forEach((r, i) => {
+      if (r)
+        for (const [key, message] of ruleProblems(r)) issues.push(`${path}[${i + 1}].${key}: ${message}`);
     });
-    const catchAll = profile.rules.findIndex(isCatchAll);
+    if (rules.some((r) => r === undefined)) continue;
+    const catchAll = rules.findIndex((r) => r !== undefined && isCatchAll(r));
     if (catchAll < 0) {
       issues.push(
         `${path}: the last rule must match every device (\`match: {}\`), so every device gets a decision (use actions: [none] to leave the rest alone)`,
       );
     }
-    for (let j = catchAll + 1; catchAll >= 0 && j < profile.rules.length; j++) {
+    for (let j = catchAll + 1; catchAll >= 0 && j < rules.length; j++) {
       issues.push(`${path}[${j + 1}]: never reached: rule ${catchAll + 1} matches every device`);
     }
   }
   return issues;
+}
+
+/** Every problem of a shape-valid policy. */
+export function lintPolicy(policy: DevicePolicy): string[] {
+  return lintRules(Object.fromEntries(Object.entries(policy.profiles).map(([n, p]) => [n, p.rules])));
 }

@@ -187,7 +187,8 @@ function rule(c: Collector, v: unknown, path: string): PolicyRule | undefined {
   return out;
 }
 
-function profile(c: Collector, v: unknown, path: string): PolicyProfile | undefined {
+/** A profile's rules as far as they parsed: a rule with a problem is a hole (its issues are in `c`). */
+function profile(c: Collector, v: unknown, path: string): (PolicyRule | undefined)[] | undefined {
   if (!c.object(v, path, PROFILE_KEYS)) return undefined;
   const rules = v.rules;
   if (!Array.isArray(rules) || rules.length === 0) {
@@ -198,45 +199,48 @@ function profile(c: Collector, v: unknown, path: string): PolicyProfile | undefi
     c.add(join(path, 'rules'), `at most ${MAX_RULES} rules (got ${rules.length})`);
     return undefined;
   }
-  const out = rules.map((r, i) => rule(c, r, `${path}.rules[${i + 1}]`));
-  return out.every((r) => r !== undefined) ? { rules: out as PolicyRule[] } : undefined;
+  return rules.map((r, i) => rule(c, r, `${path}.rules[${i + 1}]`));
+}
+
+export interface ShapeResult {
+  /** Set only when the whole file has the right shape. */
+  policy?: DevicePolicy;
+  /** Every profile's rules that parsed (holes for the others), so lint can still judge those. */
+  parsed: Record<string, (PolicyRule | undefined)[]>;
+  issues: string[];
 }
 
 /** The policy when the shape is right (issues empty), and every shape problem found. */
-export function checkShape(raw: unknown): { policy?: DevicePolicy; issues: string[] } {
+export function checkShape(raw: unknown): ShapeResult {
   const c = new Collector();
-  if (!c.object(raw, '', TOP_KEYS)) return { issues: c.issues };
-  const profiles: Record<string, PolicyProfile> = {};
-  let ok = true;
+  const parsed: Record<string, (PolicyRule | undefined)[]> = {};
+  if (!c.object(raw, '', TOP_KEYS)) return { parsed, issues: c.issues };
   if (!isObj(raw.profiles) || Object.keys(raw.profiles).length === 0) {
     c.add(
       'profiles',
       `must be a mapping of profile names to profiles, at least one (got ${kind(raw.profiles)})`,
     );
-    ok = false;
   } else {
     for (const [name, value] of Object.entries(raw.profiles)) {
       if (!PROFILE_NAME.test(name)) {
         c.add(`profiles.${name}`, 'a profile name is 1-63 of a-z 0-9 - (starting with a letter or digit)');
-        ok = false;
         continue;
       }
-      const p = profile(c, value, `profiles.${name}`);
-      if (p) profiles[name] = p;
-      else ok = false;
+      const rules = profile(c, value, `profiles.${name}`);
+      if (rules) parsed[name] = rules;
     }
   }
   const def = raw.default;
   if (typeof def !== 'string' || def === '') {
     c.add('default', `required: the name of the profile used when a request names none (got ${kind(def)})`);
-    ok = false;
   } else if (isObj(raw.profiles) && !Object.hasOwn(raw.profiles, def)) {
     c.add(
       'default',
       `"${def}" is not a profile (profiles: ${Object.keys(raw.profiles).join(', ') || 'none'})`,
     );
-    ok = false;
   }
-  if (!ok || c.issues.length > 0) return { issues: c.issues };
-  return { policy: { default: def as string, profiles }, issues: [] };
+  if (c.issues.length > 0) return { parsed, issues: c.issues };
+  const profiles: Record<string, PolicyProfile> = {};
+  for (const [name, rules] of Object.entries(parsed)) profiles[name] = { rules: rules as PolicyRule[] };
+  return { policy: { default: def as string, profiles }, parsed, issues: [] };
 }
