@@ -170,7 +170,6 @@ function flag(c: Collector, rule: Obj, key: string, path: string): boolean | und
 
 function rule(c: Collector, v: unknown, path: string): PolicyRule | undefined {
   if (!c.object(v, path, RULE_KEYS)) return undefined;
-  const before = c.issues.length;
   if (v.match === undefined) c.add(join(path, 'match'), 'required (`match: {}` matches every device)');
   if (v.actions === undefined)
     c.add(join(path, 'actions'), `required (a list of ${DEVICE_ACTIONS.join(', ')})`);
@@ -179,7 +178,9 @@ function rule(c: Collector, v: unknown, path: string): PolicyRule | undefined {
   const w = v.wipe === undefined ? undefined : wipe(c, v.wipe, join(path, 'wipe'));
   const capture = flag(c, v, 'captureActivationLockBypass', path);
   const personal = flag(c, v, 'allowPersonalWipe', path);
-  if (c.issues.length > before || !m || !a) return undefined;
+  // With its match and actions read, the rule is linted even when an option had a problem, so one
+  // run shows both (the file is refused either way: it has issues).
+  if (!m || !a) return undefined;
   const out: PolicyRule = { match: m, actions: a };
   if (w) out.wipe = w;
   if (capture !== undefined) out.captureActivationLockBypass = capture;

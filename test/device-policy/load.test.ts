@@ -388,6 +388,7 @@ profiles:
       expect.stringMatching(
         /^profiles\.standard\.rules\[3\]\.actions: Intune does not support retire on Android/,
       ),
+      expect.stringMatching(/^profiles\.standard\.rules\[4\]\.actions: autopilot-deregister needs delete/),
     ]);
     expect(() => loadDevicePolicy(path)).toThrow(DevicePolicyError);
     try {
