@@ -51,7 +51,7 @@
 //                notify, schedule and the CLI use it without reaching up into intake/.
 // device policy src/device-policy/: DEVICE_POLICY_FILE's profiles of rules (match → actions) deciding
 //                per device retire / wipe / delete / autopilot-deregister / none; loaded and linted
-//                at start (every problem at once), applied by planDevices. A leaf: no folder of ours.
+//                at start (every problem at once), applied by planDevices (worker, plans, explain).
 
 /** Where a request entered the system; recorded with every job for the audit trail. */
 export const SOURCES = ['api', 'batch', 'cli', 'import', 'schedule', 'redrive', 'demo'] as const;
