@@ -198,7 +198,8 @@ describe('simulator Autopilot identities', () => {
     expect((phones.body.value ?? []).map((i) => i.serialNumber)).toEqual([serial]);
 
     expect((await call('DELETE', device(laptop))).status).toBe(204);
-    expect(((await call('GET', path)).body.value?.[0] as Body).managedDeviceId).toBe(NO_MANAGED_DEVICE);
+    const afterDelete = (await call('GET', path)).body.value ?? [];
+    expect(afterDelete[0]?.managedDeviceId).toBe(NO_MANAGED_DEVICE);
     const identityPath = `deviceManagement/windowsAutopilotDeviceIdentities/${identity.id}`;
     expect((await call('DELETE', identityPath)).status).toBe(204);
     expect((await call('GET', path)).body.value).toEqual([]);
