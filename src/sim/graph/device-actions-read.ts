@@ -50,7 +50,7 @@ async function handleRead(
   } catch {
     deviceId = '';
   }
-  const entry = state.stats.call('GET', `${url.pathname}${url.search}`, false, now);
+  const entry = state.stats.call('GET', req.url ?? url.pathname, false, now);
   res.on('close', () => {
     entry.status = res.writableFinished ? res.statusCode : 0;
   });

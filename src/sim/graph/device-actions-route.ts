@@ -83,7 +83,7 @@ async function handleWrite(
   const user =
     write.kind === 'autopilot-delete' ? `autopilot:${write.id}` : (book.ownerOf(write.id) ?? write.id);
   state.stats.graphArrived(user, at);
-  const entry = state.stats.call(method, `${url.pathname}${url.search}`, true, at);
+  const entry = state.stats.call(method, req.url ?? url.pathname, true, at);
   let done = false;
   res.on('close', () => {
     if (done) return;
