@@ -128,7 +128,7 @@ async function handleWrite(
   }
   const refused = platformRefusal(write.kind, found.device);
   if (refused) return replyError(res, 400, ids, { code: 'BadRequest', message: refused });
-  book.actions.record(write.id, write.kind, now);
+  book.actions.record(write.id, write.kind, now, write.kind === 'wipe' && keepsEnrollment(raw));
   replySuccess(res, 204, ids);
 }
 
@@ -147,6 +147,15 @@ function contractViolation(
   const path = `${url.pathname.replace(/^\/v1\.0\//, '')}${url.search}`;
   const violation = checkRequest({ method, path, body })[0];
   return violation ? refusal(violation) : undefined;
+}
+
+/** The wipe's `keepEnrollmentData` (the body already passed the contract check). */
+function keepsEnrollment(raw: string): boolean {
+  try {
+    return (JSON.parse(raw) as { keepEnrollmentData?: unknown }).keepEnrollmentData === true;
+  } catch {
+    return false;
+  }
 }
 
 /** Intune's 404 for an id it does not have (a device deleted, or never enrolled). */
