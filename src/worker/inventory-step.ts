@@ -10,6 +10,7 @@ import {
 } from '../evidence/inventory.js';
 import { scheduleVerification } from '../evidence/schedule.js';
 import { saveEvidence } from '../evidence/store.js';
+import type { DeviceFields } from '../graph/devices.js';
 import { GraphBadRequestError, GraphForbiddenError } from '../graph/errors.js';
 import type { DeviceInventory, GraphSuccess, Outcome } from '../interfaces.js';
 import type { Pacer } from '../pacing/pacer.js';
@@ -35,7 +36,7 @@ export interface InventoryStepDeps {
 export async function inventoryOnce(
   deps: InventoryStepDeps,
   run: JobRun,
-  signals: { wait?: AbortSignal; cancel?: AbortSignal } = {},
+  signals: { wait?: AbortSignal; cancel?: AbortSignal; fields?: DeviceFields } = {},
 ): Promise<DeviceInventory> {
   const { ctx } = deps;
   const cfg = ctx.config.worker;
@@ -51,7 +52,12 @@ export async function inventoryOnce(
   let throttled = 0;
   try {
     const inventory = await untilAnswered(
-      () => takeInventory(inventoryDeps, target, { wait: signals.wait, call: signals.cancel }),
+      () =>
+        takeInventory(inventoryDeps, target, {
+          wait: signals.wait,
+          call: signals.cancel,
+          ...(signals.fields ? { fields: signals.fields } : {}),
+        }),
       {
         cfg,
         signal: signals.wait,
@@ -102,6 +108,14 @@ export async function keepEvidence(
       : {}),
     config: ctx.config,
   });
+  // A device policy's plan and per-device results travel with the evidence (EvidenceRecord fields
+  // `devicePlan`, `deviceActions`; their verification is src/evidence's).
+  if (run.deviceActions) {
+    Object.assign(record, {
+      deviceActions: run.deviceActions,
+      ...(run.progress.devicePlan ? { devicePlan: run.progress.devicePlan } : {}),
+    });
+  }
   // Independent and idempotent: one round trip of waiting, not two.
   await Promise.all([
     saveEvidence(ctx.redis, ctx.prefix, record, ctx.config.evidence.retentionMs),
