@@ -6,7 +6,6 @@
 // `no_devices` as without a policy.
 import type { Circuit } from '../control/circuit.js';
 import { NoMatchingRuleError, planDevices, UnknownProfileError } from '../device-policy/plan.js';
-import { POLICY_DEVICE_FIELDS } from '../graph/devices.js';
 import type { DeviceActionResult, DevicePlan, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import type { Pacer } from '../pacing/pacer.js';
@@ -38,7 +37,6 @@ export async function runDevicePolicy(
   const { ctx } = deps;
   const inventory = await inventoryOnce({ ctx, attemptDeps: deps.attemptDeps, reads: deps.reads }, run, {
     ...(opts.wait ? { wait: opts.wait } : {}),
-    fields: POLICY_DEVICE_FIELDS,
   });
   const plan = await planOnce(deps, run, inventory.devices);
   run.devicePolicy = plan[0]?.profile ?? run.data.devicePolicy ?? ctx.config.devicePolicy?.default;

@@ -6,7 +6,7 @@
 // file reads once and builds the evidence record after the action.
 import type { Config } from '../config/load.js';
 import { exchangeStatus, type GraphCallContext, graphReadAll } from '../graph/call.js';
-import { type DeviceFields, managedDevicesPath, toDevices } from '../graph/devices.js';
+import { managedDevicesPath, toDevices } from '../graph/devices.js';
 import { type GraphBadRequestError, GraphError, type GraphForbiddenError } from '../graph/errors.js';
 import type {
   DeviceInventory,
@@ -36,8 +36,6 @@ export interface InventorySignals {
   wait?: AbortSignal;
   /** Cancellation only: aborts a read on the wire. */
   call?: AbortSignal;
-  /** The `$select` (default DEVICE_FIELDS; a device policy adds what its rules match on). */
-  fields?: DeviceFields;
 }
 
 /**
@@ -91,7 +89,7 @@ export async function takeInventory(
     ]);
   try {
     const list = await graphReadAll(deps.graph, {
-      path: managedDevicesPath(target.user, signals.fields),
+      path: managedDevicesPath(target.user),
       subject: target.user,
       ...(signals.wait ? { wait: signals.wait } : {}),
       ...(signals.call ? { call: signals.call } : {}),
@@ -100,7 +98,7 @@ export async function takeInventory(
         incrementMetrics(redis, prefix, { [`read_calls:${exchangeStatus(e)}`]: 1 }).catch(() => undefined);
       },
     });
-    const devices = toDevices(list.value, signals.fields);
+    const devices = toDevices(list.value);
     const inventory: DeviceInventory = { at, devices, requestIds: list.requestIds, pages: list.pages };
     await Promise.all([
       audit({ devices: devices.length, pages: list.pages, requestIds: list.requestIds }),

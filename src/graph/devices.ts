@@ -26,28 +26,16 @@ export const DEVICE_FIELDS = [
 ] as const satisfies readonly (keyof ManagedDevice)[];
 
 /**
- * With a device policy (DEVICE_POLICY_FILE) the inventory also reads what its rules match on. Only
- * then: without a policy the inventory request stays exactly what it was.
- */
-export const POLICY_DEVICE_FIELDS = [
-  ...DEVICE_FIELDS,
-  'deviceEnrollmentType',
-  'isSupervised',
-] as const satisfies readonly (keyof ManagedDevice)[];
-
-export type DeviceFields = readonly (keyof ManagedDevice)[];
-
-/**
  * `users/{user}/managedDevices?$select=…`, relative to GRAPH_BASE_URL (the key form `users('…')` for a
  * UPN starting with `$`): built by requests.ts, where the contract test sees it.
  */
-export function managedDevicesPath(user: string, fields: DeviceFields = DEVICE_FIELDS): string {
-  return managedDevicesRequest(user, fields).path;
+export function managedDevicesPath(user: string): string {
+  return managedDevicesRequest(user, DEVICE_FIELDS).path;
 }
 
-/** The devices of a managedDevices list: only the selected fields of each, entries without an id dropped. */
-export function toDevices(raw: readonly unknown[], fields: DeviceFields = DEVICE_FIELDS): ManagedDevice[] {
-  return raw.filter(isDevice).map((d) => pick(d, fields));
+/** The devices of a managedDevices list: only the DEVICE_FIELDS of each, entries without an id dropped. */
+export function toDevices(raw: readonly unknown[]): ManagedDevice[] {
+  return raw.filter(isDevice).map(pick);
 }
 
 export interface ListDevicesOptions {
@@ -82,13 +70,11 @@ function isDevice(v: unknown): v is Record<string, unknown> & { id: string } {
 }
 
 /** Keeps only the selected fields (a server may add others) as strings or null. */
-function pick(raw: Record<string, unknown>, fields: DeviceFields): ManagedDevice {
-  const device: Record<string, string | boolean | null> = {};
-  for (const field of fields) {
+function pick(raw: Record<string, unknown>): ManagedDevice {
+  const device: Record<string, string | null> = {};
+  for (const field of DEVICE_FIELDS) {
     const v = raw[field];
     if (typeof v === 'string') device[field] = v;
-    // isSupervised is Graph's only boolean here; a policy's `supervised` match compares it as one.
-    else if (typeof v === 'boolean') device[field] = v;
     else if (v === null || v === undefined) {
       if (field !== 'id' && v === null) device[field] = null;
     } else device[field] = String(v);

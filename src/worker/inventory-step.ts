@@ -10,7 +10,6 @@ import {
 } from '../evidence/inventory.js';
 import { scheduleVerification } from '../evidence/schedule.js';
 import { saveEvidence } from '../evidence/store.js';
-import type { DeviceFields } from '../graph/devices.js';
 import { GraphBadRequestError, GraphForbiddenError } from '../graph/errors.js';
 import type { DeviceInventory, GraphSuccess, Outcome } from '../interfaces.js';
 import type { Pacer } from '../pacing/pacer.js';
@@ -36,7 +35,7 @@ export interface InventoryStepDeps {
 export async function inventoryOnce(
   deps: InventoryStepDeps,
   run: JobRun,
-  signals: { wait?: AbortSignal; cancel?: AbortSignal; fields?: DeviceFields } = {},
+  signals: { wait?: AbortSignal; cancel?: AbortSignal } = {},
 ): Promise<DeviceInventory> {
   const { ctx } = deps;
   const cfg = ctx.config.worker;
@@ -52,12 +51,7 @@ export async function inventoryOnce(
   let throttled = 0;
   try {
     const inventory = await untilAnswered(
-      () =>
-        takeInventory(inventoryDeps, target, {
-          wait: signals.wait,
-          call: signals.cancel,
-          ...(signals.fields ? { fields: signals.fields } : {}),
-        }),
+      () => takeInventory(inventoryDeps, target, { wait: signals.wait, call: signals.cancel }),
       {
         cfg,
         signal: signals.wait,
