@@ -3,10 +3,12 @@
 // GET /v1/offboardings/{id}/secrets). Every read writes a `secret-read` audit entry naming the actor and
 // the devices, never the codes. Kept EVIDENCE_RETENTION, like the evidence they belong to.
 import type { Config } from '../config/load.js';
+import type { QueueContext } from '../queue/context.js';
 import { ownKey } from '../queue/names.js';
 import { type AuditContext, appendAudit } from '../records/audit.js';
 import type { RedisClient } from '../redis/connection.js';
 import { decryptSecret, encryptSecret, SecretUnreadableError } from './secret-crypto.js';
+import { loadPlan } from './store.js';
 
 export const secretKey = (prefix: string, jobId: string, deviceId: string) =>
   ownKey(prefix, 'secret', jobId, deviceId);
@@ -100,4 +102,30 @@ export async function readSecrets(
     },
   });
   return out;
+}
+
+/** The job has no device plan: it never ran under a device policy (or its records expired). */
+export class NoDevicePlanError extends Error {
+  override readonly name = 'NoDevicePlanError';
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} has no device plan: it did not run under a device policy, or its records expired`);
+  }
+}
+
+/** The audited read of one job's secrets, for the CLI and the API alike (devices from the job's plan). */
+export async function readJobSecrets(
+  ctx: QueueContext,
+  input: { jobId: string; actor: string; via: 'cli' | 'api' },
+): Promise<{ jobId: string; user?: string; secrets: SecretView[] }> {
+  if (!ctx.config.evidence.key) throw new EvidenceKeyMissingError();
+  const plan = await loadPlan(ctx.redis, ctx.prefix, input.jobId);
+  if (!plan) throw new NoDevicePlanError(input.jobId);
+  // The job (kept RETAIN_COMPLETED / RETAIN_FAILED) names the user, so the read shows in their history.
+  const user = (await ctx.retire.getJob(input.jobId).catch(() => undefined))?.data?.user;
+  const secrets = await readSecrets(ctx, {
+    ...input,
+    deviceIds: plan.map((d) => d.deviceId),
+    ...(user ? { user } : {}),
+  });
+  return { jobId: input.jobId, ...(user ? { user } : {}), secrets };
 }
