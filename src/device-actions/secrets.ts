@@ -117,9 +117,9 @@ export async function readJobSecrets(
   ctx: QueueContext,
   input: { jobId: string; actor: string; via: 'cli' | 'api' },
 ): Promise<{ jobId: string; user?: string; secrets: SecretView[] }> {
-  if (!ctx.config.evidence.key) throw new EvidenceKeyMissingError();
   const plan = await loadPlan(ctx.redis, ctx.prefix, input.jobId);
   if (!plan) throw new NoDevicePlanError(input.jobId);
+  if (!ctx.config.evidence.key) throw new EvidenceKeyMissingError();
   // The job (kept RETAIN_COMPLETED / RETAIN_FAILED) names the user, so the read shows in their history.
   const user = (await ctx.retire.getJob(input.jobId).catch(() => undefined))?.data?.user;
   const secrets = await readSecrets(ctx, {
