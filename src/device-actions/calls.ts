@@ -1,22 +1,35 @@
 // One Graph request of a device policy's execution, through the one call path (graphCall/graphRead,
 // src/graph/call.ts) and the same loop as the retire POST (untilAnswered: in-call retries, throttled
 // waits capped by THROTTLE_WAIT_CAP, one 401 refresh then the circuit). Writes spend the WRITE budget
-// (Intune counts them with the retire), reads the READ budget. Every exchange counts in the job's
+// (Intune counts them with the retire), reads the READ budget. The loop is the worker's, handed in. Every exchange counts in the job's
 // progress and the fleet metrics and is one `device-action` audit entry (device, action, status,
 // request-id: never a body, so never a bypass code).
 import { type Exchange, exchangeStatus, type GraphCallContext, graphCall, graphRead } from '../graph/call.js';
 import { GraphThrottledError } from '../graph/errors.js';
 import type { GraphPage } from '../graph/read.js';
 import type { GraphRequestSpec } from '../graph/requests.js';
-import type { AuditEntry } from '../interfaces.js';
+import type { AuditEntry, DeviceActionResult, RetireJobData, RetireProgress } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
 import { graphCallFields, incrementMetrics } from '../records/metrics.js';
-import type { JobRun } from '../worker/attempt.js';
-import { untilAnswered } from '../worker/call-loop.js';
-import { ThrottleCapError } from '../worker/outcome-policy.js';
+
+/** What a device action needs of the retire job being processed (the worker's JobRun fits it). */
+export interface ActionRun {
+  job: { id?: string; progress?: unknown; updateProgress(progress: object): Promise<void> };
+  data: RetireJobData;
+  progress: RetireProgress;
+  deviceActions?: DeviceActionResult[];
+  devicePolicy?: string;
+}
+
+/**
+ * The worker's loop around one call (in-call retries, throttled waits with their cap, the 401 rule):
+ * handed in by the processor, so one rule governs the retire and the device actions alike.
+ */
+export type CallLoop = <T>(attempt: () => Promise<T>, budget: 'write' | 'read') => Promise<T>;
 
 export interface CallDeps {
+  until: CallLoop;
   ctx: QueueContext;
   /** The write budget's context (retire, wipe, delete, Autopilot delete). */
   writes: GraphCallContext;
@@ -41,25 +54,7 @@ export interface WriteAnswer {
   at: string;
 }
 
-function loopOptions(deps: CallDeps, run: JobRun, read: boolean) {
-  const cfg = deps.ctx.config.worker;
-  let readWaits = 0;
-  return {
-    cfg,
-    ...(deps.wait ? { signal: deps.wait } : {}),
-    onRetry: () =>
-      incrementMetrics(deps.ctx.redis, deps.ctx.prefix, { [read ? 'read_retries' : 'retries']: 1 }),
-    onThrottledWait: (err: GraphThrottledError) => {
-      // The gate makes the next try wait; the caps end a job that would loop on it forever.
-      if (read ? ++readWaits > cfg.throttleWaitCap : run.progress.throttledWaits > cfg.throttleWaitCap)
-        throw new ThrottleCapError(err);
-    },
-    unauthorizedReason:
-      'Graph answered 401 to a device action even with a freshly acquired token (credential, tenant or consent problem)',
-  };
-}
-
-function onExchange(deps: CallDeps, run: JobRun, what: CallSubject, read: boolean) {
+function onExchange(deps: CallDeps, run: ActionRun, what: CallSubject, read: boolean) {
   return async (e: Exchange): Promise<void> => {
     const status = exchangeStatus(e);
     const throttled = e.error instanceof GraphThrottledError && e.error.retryAfterMs !== undefined;
@@ -102,11 +97,11 @@ function onExchange(deps: CallDeps, run: JobRun, what: CallSubject, read: boolea
 /** A write (POST or DELETE) until Graph answers 2xx; rejects with the typed error. */
 export async function write(
   deps: CallDeps,
-  run: JobRun,
+  run: ActionRun,
   spec: GraphRequestSpec,
   what: CallSubject,
 ): Promise<WriteAnswer> {
-  const res = await untilAnswered(
+  const res = await deps.until(
     () =>
       graphCall(deps.writes, {
         method: spec.method,
@@ -118,7 +113,7 @@ export async function write(
         ...(deps.wait ? { wait: deps.wait } : {}),
         onExchange: onExchange(deps, run, what, false),
       }),
-    loopOptions(deps, run, false),
+    'write',
   );
   return { status: res.status, ...(res.requestId ? { requestId: res.requestId } : {}), at: res.at };
 }
@@ -126,11 +121,11 @@ export async function write(
 /** A GET of one resource or page, parsed, on the read budget. */
 export async function read<T>(
   deps: CallDeps,
-  run: JobRun,
+  run: ActionRun,
   spec: GraphRequestSpec,
   what: CallSubject,
 ): Promise<GraphPage<T>> {
-  return untilAnswered(
+  return deps.until(
     () =>
       graphRead<T>(deps.reads, {
         path: spec.path,
@@ -139,6 +134,6 @@ export async function read<T>(
         ...(deps.wait ? { wait: deps.wait } : {}),
         onExchange: onExchange(deps, run, what, true),
       }),
-    loopOptions(deps, run, true),
+    'read',
   );
 }

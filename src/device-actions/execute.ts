@@ -29,8 +29,7 @@ import {
 } from '../graph/requests.js';
 import type { DeviceActionResult, DeviceActionStep, DevicePlan } from '../interfaces.js';
 import { PacerHoldError } from '../pacing/pacer.js';
-import type { JobRun } from '../worker/attempt.js';
-import { type CallDeps, read, write } from './calls.js';
+import { type ActionRun, type CallDeps, read, write } from './calls.js';
 import { hasBypassCode, storeBypassCode } from './secrets.js';
 import { readResultMap, resultField, writeResult } from './store.js';
 
@@ -43,7 +42,7 @@ type Action = DeviceActionStep['action'];
 /** Every planned device × action's result, in plan order, after running what is not done yet. */
 export async function executePlan(
   deps: ExecuteDeps,
-  run: JobRun,
+  run: ActionRun,
   plan: readonly DevicePlan[],
 ): Promise<DeviceActionResult[]> {
   const { redis, prefix } = deps.ctx;
@@ -93,7 +92,7 @@ export async function executePlan(
 
 async function runStep(
   deps: ExecuteDeps,
-  run: JobRun,
+  run: ActionRun,
   device: DevicePlan,
   step: DeviceActionStep,
   prev: DeviceActionResult | undefined,
@@ -144,7 +143,7 @@ async function runStep(
  */
 async function deviceFailure(
   deps: ExecuteDeps,
-  run: JobRun,
+  run: ActionRun,
   err: unknown,
 ): Promise<Pick<DeviceActionResult, 'state' | 'status' | 'requestId' | 'graphCode' | 'message'> | undefined> {
   if (!(err instanceof GraphError)) return undefined;
@@ -183,7 +182,7 @@ const PENDING: Record<'wipe' | 'retire', RegExp> = {
 /** Whether Graph already has this wipe/retire (a restart after `sending`); undefined = no trace, send. */
 async function lookBeforeResend(
   deps: ExecuteDeps,
-  run: JobRun,
+  run: ActionRun,
   deviceId: string,
   action: 'wipe' | 'retire',
 ): Promise<Pick<DeviceActionResult, 'state' | 'status' | 'requestId' | 'message'> | undefined> {
@@ -218,7 +217,7 @@ async function lookBeforeResend(
  * answers no code does not hold the wipe back (the leaver's data leaving is the point; Apple Business
  * Manager can still release a supervised device): the result says so, and so does the audit.
  */
-async function captureBypassCode(deps: ExecuteDeps, run: JobRun, deviceId: string): Promise<string> {
+async function captureBypassCode(deps: ExecuteDeps, run: ActionRun, deviceId: string): Promise<string> {
   const { redis, prefix, config } = deps.ctx;
   const jobId = run.job.id ?? '';
   if (await hasBypassCode(redis, prefix, { jobId, deviceId })) return 'activation lock bypass code kept';
@@ -246,7 +245,11 @@ interface AutopilotIdentity {
 }
 
 /** Finds the Autopilot identities of the device's serial number and deletes each (after `delete`). */
-async function deregister(deps: ExecuteDeps, run: JobRun, device: DevicePlan): Promise<DeviceActionResult> {
+async function deregister(
+  deps: ExecuteDeps,
+  run: ActionRun,
+  device: DevicePlan,
+): Promise<DeviceActionResult> {
   const base = { deviceId: device.deviceId, action: 'autopilot-deregister' as Action };
   const serial = device.serialNumber?.trim();
   if (!serial) {

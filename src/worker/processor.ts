@@ -7,7 +7,6 @@
 // dead-letter-step.ts (the one dead-letter path, shared with the safety net).
 import type { Job } from 'bullmq';
 import type { Circuit } from '../control/circuit.js';
-import { runDevicePolicy } from '../device-actions/policy-step.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphTransport, graphContext } from '../graph/call.js';
 import { holdIfOverDue } from '../guard/due.js';
@@ -22,6 +21,7 @@ import { type AttemptDeps, attemptCall, type JobRun } from './attempt.js';
 import { untilAnswered } from './call-loop.js';
 import { complete } from './complete.js';
 import { DeadLetteredError, deadLetter } from './dead-letter-step.js';
+import { runDevicePolicy } from './device-policy-step.js';
 import { handleFailure } from './fail.js';
 import { inventoryOnce } from './inventory-step.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';

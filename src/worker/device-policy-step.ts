@@ -1,22 +1,27 @@
-// The retire processor's branch when DEVICE_POLICY_FILE is set: inventory (read budget, with the
+// The retire processor's branch when DEVICE_POLICY_FILE is set (the per-device work is
+// src/device-actions'; this file is its place in the job's life): inventory (read budget, with the
 // fields the rules match on) → plan (once per job, kept in its progress and in Redis; a redrive takes
 // the original job's) → each device's actions (execute.ts) → the outcome: `completed` when every
 // device's actions are done or gone, else a dead letter `partial` naming the failed devices. A dry
 // run plans only (outcome dry_run, the record lists each device × action as `planned`); no devices →
 // `no_devices` as without a policy.
 import type { Circuit } from '../control/circuit.js';
+import type { CallLoop } from '../device-actions/calls.js';
+import { executePlan } from '../device-actions/execute.js';
+import { inheritFrom, savePlan, validPlan } from '../device-actions/store.js';
 import { NoMatchingRuleError, planDevices, UnknownProfileError } from '../device-policy/plan.js';
+import type { GraphThrottledError } from '../graph/errors.js';
 import type { DeviceActionResult, DevicePlan, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { QueueContext } from '../queue/context.js';
-import type { AttemptDeps, JobRun } from '../worker/attempt.js';
-import { complete } from '../worker/complete.js';
-import { DeadLetteredError, deadLetter, recordDeadLetter } from '../worker/dead-letter-step.js';
-import { inventoryOnce } from '../worker/inventory-step.js';
-import { deadLetterInfo } from '../worker/outcome-policy.js';
-import { executePlan } from './execute.js';
-import { inheritFrom, savePlan, validPlan } from './store.js';
+import { incrementMetrics } from '../records/metrics.js';
+import type { AttemptDeps, JobRun } from './attempt.js';
+import { untilAnswered } from './call-loop.js';
+import { complete } from './complete.js';
+import { DeadLetteredError, deadLetter, recordDeadLetter } from './dead-letter-step.js';
+import { inventoryOnce } from './inventory-step.js';
+import { deadLetterInfo, ThrottleCapError } from './outcome-policy.js';
 
 export interface PolicyStepDeps {
   ctx: QueueContext;
@@ -52,6 +57,7 @@ export async function runDevicePolicy(
   const graph = deps.attemptDeps.graph;
   const results = await executePlan(
     {
+      until: callLoop(deps, run, opts.wait),
       ctx,
       writes: graph,
       reads: { ...graph, pacer: deps.reads },
@@ -66,6 +72,35 @@ export async function runDevicePolicy(
   const failed = results.filter((r) => r.state === 'failed');
   if (failed.length === 0) return complete(deps, run, 'completed', opts.startedMs);
   return partial(deps, run, plan, results, failed);
+}
+
+/**
+ * The retire's loop for the device actions: in-call retries, a 429 with Retry-After waits on the gate
+ * (writes count toward THROTTLE_WAIT_CAP like the retire's; reads have their own cap per call), a
+ * 401 a fresh token did not cure opens the circuit.
+ */
+function callLoop(deps: PolicyStepDeps, run: JobRun, wait?: AbortSignal): CallLoop {
+  const cfg = deps.ctx.config.worker;
+  return (attempt, budget) => {
+    let readWaits = 0;
+    return untilAnswered(attempt, {
+      cfg,
+      ...(wait ? { signal: wait } : {}),
+      onRetry: () =>
+        incrementMetrics(deps.ctx.redis, deps.ctx.prefix, {
+          [budget === 'read' ? 'read_retries' : 'retries']: 1,
+        }),
+      onThrottledWait: (err: GraphThrottledError) => {
+        const over =
+          budget === 'read'
+            ? ++readWaits > cfg.throttleWaitCap
+            : run.progress.throttledWaits > cfg.throttleWaitCap;
+        if (over) throw new ThrottleCapError(err);
+      },
+      unauthorizedReason:
+        'Graph answered 401 to a device action even with a freshly acquired token (credential, tenant or consent problem)',
+    });
+  };
 }
 
 /** The job's plan: kept from an earlier run, inherited by a redrive, or made now from the inventory. */
