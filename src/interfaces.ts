@@ -51,6 +51,9 @@
 // value check    src/values/: the small checks of one value (user, callback path, time zone, free
 //                text) and InvalidRequestError. A leaf folder: it imports none of ours, so worker,
 //                notify, schedule and the CLI use it without reaching up into intake/.
+// device policy src/device-policy/: DEVICE_POLICY_FILE's profiles of rules (match → actions) deciding
+//                per device retire / wipe / delete / autopilot-deregister / none; loaded and linted
+//                at start (every problem at once), applied by planDevices (worker, plans, explain).
 
 /** Where a request entered the system; recorded with every job for the audit trail. */
 export const SOURCES = ['api', 'batch', 'cli', 'import', 'schedule', 'redrive', 'demo'] as const;

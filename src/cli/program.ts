@@ -87,6 +87,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/evidence.js')).configure,
   },
   {
+    name: 'policy',
+    description:
+      'Lint a device policy file (retire, wipe, delete, Autopilot per device), or explain what it would do to a leaver',
+    load: async () => (await import('./commands/policy.js')).configure,
+  },
+  {
     name: 'login',
     description:
       'Sign in with a device code (AUTH_MODE=delegated) and store the encrypted token cache in Redis for the workers',

@@ -3,7 +3,6 @@
 // them), and the rules tying it to other variables: EVIDENCE_KEY when bypass codes are captured,
 // API_KEYS naming only profiles the file has.
 import { z } from 'zod';
-import type { ApiKeyEntry } from '../config/api-keys.js';
 import { readDevicePolicy } from './load.js';
 import type { DevicePolicy } from './types.js';
 
@@ -12,16 +11,26 @@ export const devicePolicyFile = () =>
   z.string().transform((raw, ctx): DevicePolicy => {
     const { policy, issues } = readDevicePolicy(raw);
     for (const issue of issues) {
-      ctx.addIssue({ code: 'custom', message: `DEVICE_POLICY_FILE (${raw}): ${issue}`, params: { whole: true } });
+      ctx.addIssue({
+        code: 'custom',
+        message: `DEVICE_POLICY_FILE (${raw}): ${issue}`,
+        params: { whole: true },
+      });
     }
     return policy ?? z.NEVER;
   });
 
+/** An API key as far as these rules read it (src/config/api-keys.ts's ApiKeyEntry). */
+interface KeyNames {
+  name: string;
+  devicePolicies?: string[];
+}
+
 interface PolicyEnv {
   DEVICE_POLICY_FILE?: DevicePolicy;
   EVIDENCE_KEY?: Buffer;
-  API_KEYS?: ApiKeyEntry[];
-  API_KEYS_FILE?: ApiKeyEntry[];
+  API_KEYS?: KeyNames[];
+  API_KEYS_FILE?: KeyNames[];
 }
 
 type Name = keyof PolicyEnv;

@@ -3,8 +3,7 @@
 // and a catch-all so every device gets a decision (planDevices never throws on a loaded policy).
 // A rule "can match" a kind of device unless one of its match keys rules that kind out; an absent key
 // matches anything, so the checks err on the side of refusing.
-import type { PolicyMatch, PolicyRule } from './types.js';
-import type { DevicePolicy } from './types.js';
+import type { DevicePolicy, PolicyMatch, PolicyRule } from './types.js';
 
 const APPLE_MOBILE = ['ios', 'ipados'];
 const USER_ENROLLMENT = ['appleuserenrollment', 'appleuserenrollmentwithserviceaccount'];
@@ -25,7 +24,7 @@ function mayBe(m: PolicyMatch, key: Exclude<keyof PolicyMatch, 'supervised'>, wa
 /** The key is present and lists only values of `set`. */
 function onlyOf(m: PolicyMatch, key: Exclude<keyof PolicyMatch, 'supervised'>, set: string[]): boolean {
   const have = values(m, key);
-  return have !== undefined && have.every((v) => set.includes(v));
+  return have?.every((v) => set.includes(v)) === true;
 }
 
 /** ownerType absent, or lists personal or unknown (an unknown owner may be a person). */
@@ -61,8 +60,7 @@ function ruleProblems(r: PolicyRule): [key: string, message: string][] {
   const at = (action: string) => a.indexOf(action as (typeof a)[number]);
   const wipes = at('wipe') >= 0;
   if (at('none') >= 0 && a.length > 1) out.push(['actions', '`none` leaves the device alone: list it alone']);
-  if (wipes && at('retire') >= 0)
-    out.push(['actions', 'wipe and retire both remove management: choose one']);
+  if (wipes && at('retire') >= 0) out.push(['actions', 'wipe and retire both remove management: choose one']);
   const del = at('delete');
   for (const first of ['wipe', 'retire']) {
     if (del >= 0 && at(first) > del)
@@ -107,23 +105,34 @@ function ruleProblems(r: PolicyRule): [key: string, message: string][] {
   return out;
 }
 
-/** Every problem of a shape-valid policy, path first (`profiles.standard.rules[2].actions: …`). */
-export function lintPolicy(policy: DevicePolicy): string[] {
+/**
+ * Every problem of the rules that parsed (`parsed`: a profile's rules, holes where a rule had a shape
+ * problem), path first (`profiles.standard.rules[2].actions: …`). The catch-all is judged only for a
+ * profile whose rules all parsed.
+ */
+export function lintRules(parsed: Record<string, readonly (PolicyRule | undefined)[]>): string[] {
   const issues: string[] = [];
-  for (const [name, profile] of Object.entries(policy.profiles)) {
+  for (const [name, rules] of Object.entries(parsed)) {
     const path = `profiles.${name}.rules`;
-    profile.rules.forEach((r, i) => {
-      for (const [key, message] of ruleProblems(r)) issues.push(`${path}[${i + 1}].${key}: ${message}`);
+    rules.forEach((r, i) => {
+      if (r)
+        for (const [key, message] of ruleProblems(r)) issues.push(`${path}[${i + 1}].${key}: ${message}`);
     });
-    const catchAll = profile.rules.findIndex(isCatchAll);
+    if (rules.some((r) => r === undefined)) continue;
+    const catchAll = rules.findIndex((r) => r !== undefined && isCatchAll(r));
     if (catchAll < 0) {
       issues.push(
         `${path}: the last rule must match every device (\`match: {}\`), so every device gets a decision (use actions: [none] to leave the rest alone)`,
       );
     }
-    for (let j = catchAll + 1; catchAll >= 0 && j < profile.rules.length; j++) {
+    for (let j = catchAll + 1; catchAll >= 0 && j < rules.length; j++) {
       issues.push(`${path}[${j + 1}]: never reached: rule ${catchAll + 1} matches every device`);
     }
   }
   return issues;
+}
+
+/** Every problem of a shape-valid policy. */
+export function lintPolicy(policy: DevicePolicy): string[] {
+  return lintRules(Object.fromEntries(Object.entries(policy.profiles).map(([n, p]) => [n, p.rules])));
 }

@@ -4,7 +4,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { DevicePolicyError } from './errors.js';
-import { lintPolicy } from './lint.js';
+import { lintRules } from './lint.js';
 import { checkShape } from './shape.js';
 import type { DevicePolicy } from './types.js';
 
@@ -40,7 +40,9 @@ function parseText(text: string, json: boolean): { value: unknown } | { issues: 
   // silently change which profile applies).
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
-    return { issues: doc.errors.map((e) => `not valid YAML: ${e.message.split('\n')[0]}`) };
+    return {
+      issues: doc.errors.map((e) => `not valid YAML: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`),
+    };
   }
   try {
     return { value: doc.toJS({ maxAliasCount: 50 }) as unknown };
@@ -52,9 +54,8 @@ function parseText(text: string, json: boolean): { value: unknown } | { issues: 
 /** Validates an already-parsed policy document (the API and tests may hand one over directly). */
 export function policyFromValue(value: unknown, source?: string): PolicyReadResult {
   const shape = checkShape(value);
-  if (!shape.policy) return { issues: shape.issues };
-  const issues = lintPolicy(shape.policy);
-  if (issues.length > 0) return { issues };
+  const issues = [...shape.issues, ...lintRules(shape.parsed)];
+  if (!shape.policy || issues.length > 0) return { issues };
   return { policy: source ? { ...shape.policy, source } : shape.policy, issues: [] };
 }
 

@@ -2,7 +2,6 @@
 // Every problem is collected with its path (`profiles.standard.rules[2].match.os: …`; rules and
 // actions are numbered from 1, as `offboard policy check` and the plan number them), so one run
 // shows them all. What the rules mean together (ordering, personal wipes, platforms) is lint.ts's.
-import { enumMembers } from '../graph/contract/load.js';
 import { DEVICE_ACTIONS, type DeviceActionName, type WipeOptions } from '../interfaces.js';
 import type { DevicePolicy, MatchValue, PolicyMatch, PolicyProfile, PolicyRule } from './types.js';
 
@@ -24,12 +23,33 @@ const WIPE_TYPES = {
 const MAX_RULES = 200;
 const MAX_VALUE = 256;
 
-/** The enum members a match key must be one of (compared case-insensitively); undefined = free text. */
+/**
+ * v1.0 `managedDeviceOwnerType` and `deviceEnrollmentType` members (unknownFutureValue left out),
+ * written here because src/graph imports the configuration, which loads this file; the load test
+ * checks them against the contract (src/graph/contract).
+ */
+export const OWNER_TYPES = ['unknown', 'company', 'personal'] as const;
+export const ENROLLMENT_TYPES = [
+  'unknown',
+  'userEnrollment',
+  'deviceEnrollmentManager',
+  'appleBulkWithUser',
+  'appleBulkWithoutUser',
+  'windowsAzureADJoin',
+  'windowsBulkUserless',
+  'windowsAutoEnrollment',
+  'windowsBulkAzureDomainJoin',
+  'windowsCoManagement',
+  'windowsAzureADJoinUsingDeviceAuth',
+  'appleUserEnrollment',
+  'appleUserEnrollmentWithServiceAccount',
+] as const;
+
+/** The values a match key must be one of (compared case-insensitively); undefined = free text. */
 function allowedValues(key: (typeof STRING_MATCH_KEYS)[number]): readonly string[] | undefined {
-  const type =
-    key === 'ownerType' ? 'managedDeviceOwnerType' : key === 'enrollmentType' ? 'deviceEnrollmentType' : '';
-  if (!type) return undefined;
-  return (enumMembers(type) ?? []).filter((m) => m !== 'unknownFutureValue');
+  if (key === 'ownerType') return OWNER_TYPES;
+  if (key === 'enrollmentType') return ENROLLMENT_TYPES;
+  return undefined;
 }
 
 type Obj = Record<string, unknown>;
@@ -111,7 +131,10 @@ function actions(c: Collector, v: unknown, path: string): DeviceActionName[] | u
   v.forEach((a, i) => {
     const at = `${path}[${i + 1}]`;
     if (typeof a !== 'string' || !(DEVICE_ACTIONS as readonly string[]).includes(a)) {
-      c.add(at, `${typeof a === 'string' ? `"${a}"` : kind(a)} is not an action (${DEVICE_ACTIONS.join(', ')})`);
+      c.add(
+        at,
+        `${typeof a === 'string' ? `"${a}"` : kind(a)} is not an action (${DEVICE_ACTIONS.join(', ')})`,
+      );
       ok = false;
     } else if (seen.has(a)) {
       c.add(at, `"${a}" is listed twice`);
@@ -128,7 +151,10 @@ function wipe(c: Collector, v: unknown, path: string): WipeOptions | undefined {
     const value = v[key];
     if (value === undefined) continue;
     if (typeof value !== type || (type === 'string' && (value as string).length > MAX_VALUE)) {
-      c.add(join(path, key), `must be ${type === 'boolean' ? 'true or false' : 'a text value'} (got ${kind(value)})`);
+      c.add(
+        join(path, key),
+        `must be ${type === 'boolean' ? 'true or false' : 'a text value'} (got ${kind(value)})`,
+      );
       ok = false;
     }
   }
@@ -144,15 +170,17 @@ function flag(c: Collector, rule: Obj, key: string, path: string): boolean | und
 
 function rule(c: Collector, v: unknown, path: string): PolicyRule | undefined {
   if (!c.object(v, path, RULE_KEYS)) return undefined;
-  const before = c.issues.length;
   if (v.match === undefined) c.add(join(path, 'match'), 'required (`match: {}` matches every device)');
-  if (v.actions === undefined) c.add(join(path, 'actions'), `required (a list of ${DEVICE_ACTIONS.join(', ')})`);
+  if (v.actions === undefined)
+    c.add(join(path, 'actions'), `required (a list of ${DEVICE_ACTIONS.join(', ')})`);
   const m = v.match === undefined ? undefined : match(c, v.match, join(path, 'match'));
   const a = v.actions === undefined ? undefined : actions(c, v.actions, join(path, 'actions'));
   const w = v.wipe === undefined ? undefined : wipe(c, v.wipe, join(path, 'wipe'));
   const capture = flag(c, v, 'captureActivationLockBypass', path);
   const personal = flag(c, v, 'allowPersonalWipe', path);
-  if (c.issues.length > before || !m || !a) return undefined;
+  // With its match and actions read, the rule is linted even when an option had a problem, so one
+  // run shows both (the file is refused either way: it has issues).
+  if (!m || !a) return undefined;
   const out: PolicyRule = { match: m, actions: a };
   if (w) out.wipe = w;
   if (capture !== undefined) out.captureActivationLockBypass = capture;
@@ -160,7 +188,8 @@ function rule(c: Collector, v: unknown, path: string): PolicyRule | undefined {
   return out;
 }
 
-function profile(c: Collector, v: unknown, path: string): PolicyProfile | undefined {
+/** A profile's rules as far as they parsed: a rule with a problem is a hole (its issues are in `c`). */
+function profile(c: Collector, v: unknown, path: string): (PolicyRule | undefined)[] | undefined {
   if (!c.object(v, path, PROFILE_KEYS)) return undefined;
   const rules = v.rules;
   if (!Array.isArray(rules) || rules.length === 0) {
@@ -171,39 +200,48 @@ function profile(c: Collector, v: unknown, path: string): PolicyProfile | undefi
     c.add(join(path, 'rules'), `at most ${MAX_RULES} rules (got ${rules.length})`);
     return undefined;
   }
-  const out = rules.map((r, i) => rule(c, r, `${path}.rules[${i + 1}]`));
-  return out.every((r) => r !== undefined) ? { rules: out as PolicyRule[] } : undefined;
+  return rules.map((r, i) => rule(c, r, `${path}.rules[${i + 1}]`));
+}
+
+export interface ShapeResult {
+  /** Set only when the whole file has the right shape. */
+  policy?: DevicePolicy;
+  /** Every profile's rules that parsed (holes for the others), so lint can still judge those. */
+  parsed: Record<string, (PolicyRule | undefined)[]>;
+  issues: string[];
 }
 
 /** The policy when the shape is right (issues empty), and every shape problem found. */
-export function checkShape(raw: unknown): { policy?: DevicePolicy; issues: string[] } {
+export function checkShape(raw: unknown): ShapeResult {
   const c = new Collector();
-  if (!c.object(raw, '', TOP_KEYS)) return { issues: c.issues };
-  const profiles: Record<string, PolicyProfile> = {};
-  let ok = true;
+  const parsed: Record<string, (PolicyRule | undefined)[]> = {};
+  if (!c.object(raw, '', TOP_KEYS)) return { parsed, issues: c.issues };
   if (!isObj(raw.profiles) || Object.keys(raw.profiles).length === 0) {
-    c.add('profiles', `must be a mapping of profile names to profiles, at least one (got ${kind(raw.profiles)})`);
-    ok = false;
+    c.add(
+      'profiles',
+      `must be a mapping of profile names to profiles, at least one (got ${kind(raw.profiles)})`,
+    );
   } else {
     for (const [name, value] of Object.entries(raw.profiles)) {
       if (!PROFILE_NAME.test(name)) {
         c.add(`profiles.${name}`, 'a profile name is 1-63 of a-z 0-9 - (starting with a letter or digit)');
-        ok = false;
         continue;
       }
-      const p = profile(c, value, `profiles.${name}`);
-      if (p) profiles[name] = p;
-      else ok = false;
+      const rules = profile(c, value, `profiles.${name}`);
+      if (rules) parsed[name] = rules;
     }
   }
   const def = raw.default;
   if (typeof def !== 'string' || def === '') {
     c.add('default', `required: the name of the profile used when a request names none (got ${kind(def)})`);
-    ok = false;
   } else if (isObj(raw.profiles) && !Object.hasOwn(raw.profiles, def)) {
-    c.add('default', `"${def}" is not a profile (profiles: ${Object.keys(raw.profiles).join(', ') || 'none'})`);
-    ok = false;
+    c.add(
+      'default',
+      `"${def}" is not a profile (profiles: ${Object.keys(raw.profiles).join(', ') || 'none'})`,
+    );
   }
-  if (!ok || c.issues.length > 0) return { issues: c.issues };
-  return { policy: { default: def as string, profiles }, issues: [] };
+  if (c.issues.length > 0) return { parsed, issues: c.issues };
+  const profiles: Record<string, PolicyProfile> = {};
+  for (const [name, rules] of Object.entries(parsed)) profiles[name] = { rules: rules as PolicyRule[] };
+  return { policy: { default: def as string, profiles }, parsed, issues: [] };
 }

@@ -162,7 +162,14 @@ describe('graphGet / graphGetAll', () => {
   it('listManagedDevices asks for the issue’s exact $select and keeps only those fields', async () => {
     handler = json(200, {
       value: [
-        { id: 'd1', deviceName: 'PC', managementState: 'managed', userId: 'secret', notes: 'x' },
+        {
+          id: 'd1',
+          deviceName: 'PC',
+          managementState: 'managed',
+          isSupervised: true,
+          userId: 'secret',
+          notes: 'x',
+        },
         { nope: 1 },
       ],
     });
@@ -172,9 +179,12 @@ describe('graphGet / graphGetAll', () => {
       token: 't',
       timeoutMs: 2000,
     });
-    expect(out.value).toEqual([{ id: 'd1', deviceName: 'PC', managementState: 'managed' }]);
+    // isSupervised stays a boolean: a device policy's `supervised` match compares it as one.
+    expect(out.value).toEqual([
+      { id: 'd1', deviceName: 'PC', managementState: 'managed', isSupervised: true },
+    ]);
     expect(decodeURIComponent(seen[0]?.url ?? '')).toBe(
-      '/v1.0/users/ann@contoso.com/managedDevices?$select=id,deviceName,operatingSystem,osVersion,model,manufacturer,serialNumber,managementState,managedDeviceOwnerType,complianceState,lastSyncDateTime,enrolledDateTime',
+      '/v1.0/users/ann@contoso.com/managedDevices?$select=id,deviceName,operatingSystem,osVersion,model,manufacturer,serialNumber,managementState,managedDeviceOwnerType,complianceState,lastSyncDateTime,enrolledDateTime,deviceEnrollmentType,isSupervised',
     );
     expect(managedDevicesPath("$x'y@contoso.com")).toMatch(
       /^users\('%24x''y%40contoso\.com'\)\/managedDevices\?/,
