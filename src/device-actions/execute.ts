@@ -19,9 +19,6 @@ import {
   GraphNotFoundError,
 } from '../graph/errors.js';
 import {
-  activationLockBypassRequest,
-  autopilotBySerialRequest,
-  autopilotDeleteRequest,
   deviceDeleteRequest,
   deviceReadRequest,
   deviceRetireRequest,
@@ -29,15 +26,14 @@ import {
 } from '../graph/requests.js';
 import type { DeviceActionResult, DeviceActionStep, DevicePlan } from '../interfaces.js';
 import { PacerHoldError } from '../pacing/pacer.js';
+import { deregister } from './autopilot.js';
+import { captureBypassCode } from './bypass-code.js';
 import { type ActionRun, type CallDeps, read, write } from './calls.js';
-import { hasBypassCode, storeBypassCode } from './secrets.js';
 import { readResultMap, resultField, writeResult } from './store.js';
 
 export interface ExecuteDeps extends CallDeps {
   circuit: Pick<Circuit, 'recordForbidden'>;
 }
-
-type Action = DeviceActionStep['action'];
 
 /** Every planned device × action's result, in plan order, after running what is not done yet. */
 export async function executePlan(
@@ -210,88 +206,4 @@ async function lookBeforeResend(
     }
     throw err;
   }
-}
-
-/**
- * The Activation Lock bypass code, read right before the wipe and kept encrypted. A read that fails or
- * answers no code does not hold the wipe back (the leaver's data leaving is the point; Apple Business
- * Manager can still release a supervised device): the result says so, and so does the audit.
- */
-async function captureBypassCode(deps: ExecuteDeps, run: ActionRun, deviceId: string): Promise<string> {
-  const { redis, prefix, config } = deps.ctx;
-  const jobId = run.job.id ?? '';
-  if (await hasBypassCode(redis, prefix, { jobId, deviceId })) return 'activation lock bypass code kept';
-  const key = config.evidence.key;
-  if (!key) return 'activation lock bypass code not read: EVIDENCE_KEY is not set';
-  try {
-    const page = await read<never>(deps, run, activationLockBypassRequest(deviceId), {
-      deviceId,
-      action: 'wipe',
-      step: 'bypass-code',
-    });
-    const code = (page.body as { activationLockBypassCode?: unknown }).activationLockBypassCode;
-    if (typeof code !== 'string' || code === '') return 'no activation lock bypass code returned';
-    await storeBypassCode(redis, prefix, { jobId, deviceId }, code, key, config.evidence.retentionMs);
-    return 'activation lock bypass code kept';
-  } catch (err) {
-    if (!(err instanceof GraphError) || err.status === null) throw err;
-    return `activation lock bypass code not read (${err.status})`;
-  }
-}
-
-interface AutopilotIdentity {
-  id?: string;
-  serialNumber?: string | null;
-}
-
-/** Finds the Autopilot identities of the device's serial number and deletes each (after `delete`). */
-async function deregister(
-  deps: ExecuteDeps,
-  run: ActionRun,
-  device: DevicePlan,
-): Promise<DeviceActionResult> {
-  const base = { deviceId: device.deviceId, action: 'autopilot-deregister' as Action };
-  const serial = device.serialNumber?.trim();
-  if (!serial) {
-    return {
-      ...base,
-      state: 'failed',
-      message: 'the device has no serial number: its Autopilot identity cannot be found',
-      at: new Date().toISOString(),
-    };
-  }
-  const found = await read<AutopilotIdentity>(deps, run, autopilotBySerialRequest(serial), {
-    ...base,
-    step: 'autopilot-find',
-  });
-  // `contains` also matches longer serials: only the exact one (case-insensitive) is this device's.
-  const ids = found.value
-    .filter((i) => typeof i?.id === 'string' && i.serialNumber?.toLowerCase() === serial.toLowerCase())
-    .map((i) => i.id as string);
-  if (ids.length === 0) {
-    return {
-      ...base,
-      state: 'gone',
-      status: found.status,
-      ...(found.requestId ? { requestId: found.requestId } : {}),
-      message: `no Autopilot identity with serial number ${serial}`,
-      at: new Date().toISOString(),
-    };
-  }
-  let last: { status: number; requestId?: string; at: string } | undefined;
-  for (const id of ids) {
-    try {
-      last = await write(deps, run, autopilotDeleteRequest(id), { ...base, step: 'autopilot-delete' });
-    } catch (err) {
-      if (!(err instanceof GraphNotFoundError)) throw err;
-    }
-  }
-  return {
-    ...base,
-    state: 'done',
-    ...(last ? { status: last.status } : { status: 404 }),
-    ...(last?.requestId ? { requestId: last.requestId } : {}),
-    message: `${ids.length} Autopilot identit${ids.length === 1 ? 'y' : 'ies'} removed`,
-    at: last?.at ?? new Date().toISOString(),
-  };
 }
