@@ -217,6 +217,20 @@ describe('device policy execution', () => {
     ]);
   });
 
+  it('a 503 and a 429 on a device write are retried like the retire: one wipe applied, the wait counted', async () => {
+    const { ctx } = await start('standard');
+    const user = 'leaver-mixed-flaky@contoso.test';
+    const ids = mixed(user);
+    suite.sim.control({ script: { [ids.laptop]: [503, { status: 429, retryAfter: '1' }] } });
+    const [jobId] = await enqueueUsers(ctx, [user]);
+    const [out] = await waitForOutcomes(ctx, [jobId as string]);
+    expect(out?.record).toMatchObject({ outcome: 'completed', attempts: 5, throttledWaits: 1 });
+    const laptop = suite.sim.stats().calls.filter((c) => c.path.endsWith(`${ids.laptop}/wipe`));
+    expect(laptop.map((c) => c.status)).toEqual([503, 429, 204]);
+    // Nothing arrived inside the announced Retry-After window.
+    expect(suite.sim.stats().graph.insideRetryAfterWindow).toBe(0);
+  });
+
   it('a dry run plans every device × action and sends nothing', async () => {
     const { ctx } = await start('dispose');
     const user = 'leaver-mixed-dry@contoso.test';
