@@ -46,6 +46,7 @@ const ROUTES = [
   'post /v1/batches/{id}/reject',
   'get /v1/evidence',
   'post /v1/offboardings/{id}/verify',
+  'get /v1/offboardings/{id}/secrets',
   'get /v1/preflight',
   'get /healthz',
   'get /readyz',
