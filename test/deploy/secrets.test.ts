@@ -13,7 +13,7 @@ function findSecrets(text: string): string[] {
     if (!PLACEHOLDER.test(m[1] as string)) hits.push(`credentials in URL ${m[0]}`);
   }
   for (const m of text.matchAll(
-    /\b(AZURE_CLIENT_SECRET|CLIENT_SECRET|TOKEN_CACHE_KEY|AZURE_CLIENT_CERTIFICATE_PASSWORD|REDIS_PASSWORD|API_KEYS|PASSWORD|requirepass|masterauth)\b[ \t]*[:=][ \t]*["']?([^\s"'#,]*)/gi,
+    /\b(AZURE_CLIENT_SECRET|CLIENT_SECRET|TOKEN_CACHE_KEY|EVIDENCE_KEY|AZURE_CLIENT_CERTIFICATE_PASSWORD|REDIS_PASSWORD|API_KEYS|PASSWORD|requirepass|masterauth)\b[ \t]*[:=][ \t]*["']?([^\s"'#,]*)/gi,
   )) {
     const value = m[2] as string;
     if (value && !PLACEHOLDER.test(value)) hits.push(`${m[1]} has a value`);
@@ -48,6 +48,7 @@ describe('secret scan of the deployment files', () => {
       '-----BEGIN PRIVATE KEY-----',
       'API_KEYS=hr:producer:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
       'TOKEN_CACHE_KEY=q8Xb2yP0vJr7Lm4NcZs1Tq9Wd3Ke6Hf5Ug8Ai2Bo7Rk=',
+      'EVIDENCE_KEY=abc123',
       'redis-server --requirepass s3cret',
     ];
     for (const line of planted) expect(findSecrets(line), line).not.toEqual([]);
