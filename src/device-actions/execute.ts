@@ -12,6 +12,7 @@
 // deregistration is simply sent again: a repeat answers 404, which counts as done.
 
 import type { Circuit } from '../control/circuit.js';
+import { wipeOptionsFor } from '../device-policy/plan.js';
 import {
   GraphBadRequestError,
   GraphError,
@@ -115,7 +116,7 @@ async function runStep(
       step.action === 'retire'
         ? deviceRetireRequest(device.deviceId)
         : step.action === 'wipe'
-          ? deviceWipeRequest(device.deviceId, step.wipe)
+          ? deviceWipeRequest(device.deviceId, wipeOptionsFor(deps.ctx.config.devicePolicy, device, step))
           : deviceDeleteRequest(device.deviceId);
     const answer = await write(deps, run, spec, { ...base, step: 'send' });
     return {

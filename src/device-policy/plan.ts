@@ -37,12 +37,30 @@ function steps(rule: PolicyRule): DeviceActionStep[] {
     if (action === 'none') continue;
     const step: DeviceActionStep = { action };
     if (action === 'wipe') {
-      step.wipe = { ...(rule.wipe ?? {}) };
+      // The macOS unlock code is a secret: the plan (kept in job progress and evidence) carries only
+      // that one is set; the executor reads it from the loaded policy at send time (wipeOptionsFor).
+      const { macOsUnlockCode, ...rest } = rule.wipe ?? {};
+      step.wipe = macOsUnlockCode === undefined ? rest : { ...rest, macOsUnlockCode: UNLOCK_CODE_SET };
       if (rule.captureActivationLockBypass) step.captureActivationLockBypass = true;
     }
     out.push(step);
   }
   return out;
+}
+
+/** Stands in a plan for a rule's macOS unlock code (never stored with the plan). */
+export const UNLOCK_CODE_SET = '(set in the policy)';
+
+/** The wipe parameters to send for a planned step: the unlock code put back from the policy itself. */
+export function wipeOptionsFor(
+  policy: DevicePolicy | undefined,
+  device: Pick<DevicePlan, 'profile' | 'rule'>,
+  step: DeviceActionStep,
+): DeviceActionStep['wipe'] {
+  if (step.wipe?.macOsUnlockCode !== UNLOCK_CODE_SET) return step.wipe;
+  const code = policy?.profiles[device.profile]?.rules[device.rule - 1]?.wipe?.macOsUnlockCode;
+  const { macOsUnlockCode: _marker, ...rest } = step.wipe;
+  return code === undefined ? rest : { ...rest, macOsUnlockCode: code };
 }
 
 /** The profile a request gets: the one it names, else the policy's default. */

@@ -6,7 +6,9 @@ import {
   NoMatchingRuleError,
   planDevices,
   profileName,
+  UNLOCK_CODE_SET,
   UnknownProfileError,
+  wipeOptionsFor,
 } from '../../src/device-policy/plan.js';
 import type { DevicePolicy } from '../../src/device-policy/types.js';
 import type { ManagedDevice } from '../../src/interfaces.js';
@@ -100,5 +102,37 @@ describe('planDevices', () => {
       NoMatchingRuleError,
     );
     expect(policyFromValue(handMade).policy).toBeUndefined();
+  });
+});
+
+describe('the macOS unlock code', () => {
+  it('stays out of the plan (kept in job progress and evidence) and is put back only to send', () => {
+    const p = policy({
+      default: 'mac',
+      profiles: {
+        mac: {
+          rules: [
+            {
+              match: { ownerType: 'company', os: 'macOS' },
+              actions: ['wipe'],
+              wipe: { keepUserData: false, macOsUnlockCode: '123456' },
+            },
+            { match: {}, actions: ['retire'] },
+          ],
+        },
+      },
+    });
+    const [mac, other] = planDevices(p, undefined, [
+      dev('m1', { managedDeviceOwnerType: 'company', operatingSystem: 'macOS' }),
+      dev('w1', { managedDeviceOwnerType: 'personal', operatingSystem: 'Windows' }),
+    ]);
+    if (!mac || !other) throw new Error('two plans expected');
+    expect(JSON.stringify(mac)).not.toContain('123456');
+    expect(mac.actions[0]?.wipe).toEqual({ keepUserData: false, macOsUnlockCode: UNLOCK_CODE_SET });
+    const step = mac.actions[0];
+    if (!step) throw new Error('a wipe step expected');
+    expect(wipeOptionsFor(p, mac, step)).toEqual({ keepUserData: false, macOsUnlockCode: '123456' });
+    // A plan saved before the policy lost the code sends the wipe without it rather than the marker.
+    expect(wipeOptionsFor(undefined, mac, step)).toEqual({ keepUserData: false });
   });
 });
