@@ -8,6 +8,10 @@ export const PERMISSION = {
   readDevices: 'DeviceManagementManagedDevices.Read.All',
   readUsers: 'User.Read.All',
   readLifecycleInfo: 'User-LifeCycleInfo.Read.All',
+  /** A device policy's `delete` (the Intune record). */
+  deleteDevices: 'DeviceManagementManagedDevices.ReadWrite.All',
+  /** A device policy's `autopilot-deregister` (find the identity by serial, then delete it). */
+  autopilot: 'DeviceManagementServiceConfig.ReadWrite.All',
 } as const;
 
 /** A granted permission that also satisfies the key (Graph accepts the higher-privileged one). */
@@ -22,6 +26,11 @@ export interface NeedsInput {
   evidence: boolean;
   /** An Entra sweep schedule exists: the sweep reads users and their leave dates. */
   entraSweep: boolean;
+  /**
+   * With DEVICE_POLICY_FILE: the permissions its actions need (device-permissions.ts); absent without
+   * a policy, which keeps today's list.
+   */
+  devicePolicy?: readonly string[];
 }
 
 /** The permissions this configuration needs, in the order they are explained. */
@@ -29,6 +38,7 @@ export function requiredPermissions(needs: NeedsInput): string[] {
   const out: string[] = [PERMISSION.retire];
   if (needs.evidence) out.push(PERMISSION.readDevices);
   if (needs.entraSweep) out.push(PERMISSION.readUsers, PERMISSION.readLifecycleInfo);
+  for (const p of needs.devicePolicy ?? []) if (!out.includes(p)) out.push(p);
   return out;
 }
 

@@ -6,6 +6,7 @@ import { createTokenProvider } from '../entra/provider.js';
 import type { TokenProvider } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { createReadPacer } from '../pacing/read-pacer.js';
+import { devicePolicyPermissions, policyActions } from './device-permissions.js';
 import { requiredPermissions } from './permissions.js';
 import { checkEntraSweepRead, checkInventoryRead } from './read-checks.js';
 import { checkCircuit, checkQueues, checkRedis, entraSweeps, type RedisEnv } from './redis-checks.js';
@@ -36,7 +37,13 @@ export async function runPreflight(opts: PreflightOptions): Promise<PreflightRep
   const redisChecks = await checkRedis(opts);
   const redisUp = redisChecks[0]?.status === 'pass';
   const sweeps = redisUp ? await entraSweeps(opts) : [];
-  const required = requiredPermissions({ evidence: config.evidence.enabled, entraSweep: sweeps.length > 0 });
+  const required = requiredPermissions({
+    evidence: config.evidence.enabled,
+    entraSweep: sweeps.length > 0,
+    ...(config.devicePolicy
+      ? { devicePolicy: devicePolicyPermissions(policyActions(config.devicePolicy)) }
+      : {}),
+  });
 
   let provider: TokenProvider | Error;
   const own = !opts.tokenProvider;

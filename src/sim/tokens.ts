@@ -42,9 +42,23 @@ export interface Principal {
 /** OpenID Connect scopes a client asks for beside Graph's: Entra never puts them in `scp`. */
 const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
+/**
+ * Permissions that include another (Graph accepts ReadWrite.All for a device read). Denying the lesser
+ * one means "this app cannot do that at all" (a test's tenant without device reads), so a permission
+ * that includes it is withheld as well.
+ */
+const INCLUDES: Partial<Record<Permission, readonly Permission[]>> = {
+  [PERMISSIONS.deleteDevices]: [PERMISSIONS.readDevices],
+};
+
+/** Whether the control took the permission away, itself or a permission it includes. */
+export function isDenied(denied: ReadonlySet<string>, permission: string): boolean {
+  return denied.has(permission) || (INCLUDES[permission as Permission] ?? []).some((p) => denied.has(p));
+}
+
 /** The permissions the tenant grants now: every known one the control has not denied. */
 export function grantedPermissions(denied: ReadonlySet<string>): Permission[] {
-  return PERMISSION_NAMES.filter((p) => !denied.has(p));
+  return PERMISSION_NAMES.filter((p) => !isDenied(denied, p));
 }
 
 /** `message` is Graph's text for the 401. */

@@ -10,7 +10,15 @@ import { type ContractRequest, checkRequest } from '../../src/graph/contract/che
 import { graphContract, propertiesOf } from '../../src/graph/contract/load.js';
 import { DEVICE_FIELDS, managedDevicesPath } from '../../src/graph/devices.js';
 import {
+  activationLockBypassRequest,
   anyUserPath,
+  autopilotBySerialRequest,
+  autopilotDeleteRequest,
+  deviceDeleteRequest,
+  deviceReadRequest,
+  deviceRetireRequest,
+  deviceWipeRequest,
+  type GraphRequestSpec,
   leaveDatePath,
   leaversRequest,
   resumeRequest,
@@ -60,7 +68,39 @@ function productRequests(): [string, ContractRequest][] {
     const spec = resumeRequest(CALLBACK, status);
     out.push([`resume spec ${status}`, { method: spec.method, path: spec.path, body: spec.body }]);
   }
+  out.push(...deviceActionRequests());
   return out;
+}
+
+const DEVICE_ID = '9b1c2d3e-4f50-4a6b-8c7d-0e1f2a3b4c5d';
+const IDENTITY_ID = '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+
+/** The per-device requests of a device policy (issue 21), as the builders make them. */
+function deviceActionRequests(): [string, ContractRequest][] {
+  const specs: [string, GraphRequestSpec][] = [
+    ['device retire', deviceRetireRequest(DEVICE_ID)],
+    ['device wipe, no parameters', deviceWipeRequest(DEVICE_ID)],
+    [
+      'device wipe, every v1.0 parameter',
+      deviceWipeRequest(DEVICE_ID, {
+        keepEnrollmentData: true,
+        keepUserData: false,
+        macOsUnlockCode: '123456',
+        persistEsimDataPlan: true,
+      }),
+    ],
+    ['device delete (Intune record)', deviceDeleteRequest(DEVICE_ID)],
+    ['device read, inventory fields', deviceReadRequest(DEVICE_ID, DEVICE_FIELDS)],
+    [
+      'device read, action results',
+      deviceReadRequest(DEVICE_ID, ['id', 'managementState', 'deviceActionResults']),
+    ],
+    ['Activation Lock bypass code read', activationLockBypassRequest(DEVICE_ID)],
+    ['Autopilot identity by serial', autopilotBySerialRequest('PF3XK9Q1')],
+    ['Autopilot identity by a serial with a quote', autopilotBySerialRequest("5CG'12")],
+    ['Autopilot deregistration', autopilotDeleteRequest(IDENTITY_ID)],
+  ];
+  return specs.map(([name, spec]) => [name, { method: spec.method, path: spec.path, body: spec.body }]);
 }
 
 describe('the Graph v1.0 contract file', () => {
@@ -93,6 +133,34 @@ describe('the contract at run time', () => {
 describe('every request offboard sends is valid Graph v1.0', () => {
   it.each(productRequests())('%s', (_name, req) => {
     expect(checkRequest(req).map((v) => v.message)).toEqual([]);
+  });
+
+  it('builds the per-device requests with the methods and shapes Microsoft documents', () => {
+    // Intune API reference (v1.0): retire/wipe are POST actions answered 204, delete and Autopilot
+    // deregistration are DELETEs of one entity, the Autopilot identity is found by serial number.
+    expect(deviceRetireRequest(DEVICE_ID)).toEqual({
+      method: 'POST',
+      path: `deviceManagement/managedDevices/${DEVICE_ID}/retire`,
+    });
+    expect(deviceWipeRequest(DEVICE_ID, { keepUserData: true })).toEqual({
+      method: 'POST',
+      path: `deviceManagement/managedDevices/${DEVICE_ID}/wipe`,
+      body: { keepUserData: true },
+    });
+    expect(deviceDeleteRequest(DEVICE_ID)).toEqual({
+      method: 'DELETE',
+      path: `deviceManagement/managedDevices/${DEVICE_ID}`,
+    });
+    expect(activationLockBypassRequest(DEVICE_ID).path).toBe(
+      `deviceManagement/managedDevices/${DEVICE_ID}?$select=id,activationLockBypassCode`,
+    );
+    const lookup = new URLSearchParams(autopilotBySerialRequest("5CG'12").path.split('?')[1]);
+    expect(lookup.get('$filter')).toBe("contains(serialNumber,'5CG''12')");
+    expect(lookup.get('$select')?.split(',')).toContain('managedDeviceId');
+    expect(autopilotDeleteRequest(IDENTITY_ID)).toEqual({
+      method: 'DELETE',
+      path: `deviceManagement/windowsAutopilotDeviceIdentities/${IDENTITY_ID}`,
+    });
   });
 
   it('the inventory selects only managedDevice properties, by their v1.0 names', () => {
@@ -146,6 +214,44 @@ describe('the check fails what v1.0 refuses', () => {
       'a navigation segment the type lacks',
       { method: 'GET', path: 'users/a/devices' },
       "segment 'devices' is not a navigation property or bound action of microsoft.graph.user in v1.0",
+    ],
+    [
+      'a wipe parameter of the wrong type',
+      { method: 'POST', path: 'deviceManagement/managedDevices/x/wipe', body: { keepUserData: 'yes' } },
+      'wipe.keepUserData must be Edm.Boolean in v1.0, not "yes"',
+    ],
+    [
+      'a wipe parameter v1.0 lacks',
+      { method: 'POST', path: 'deviceManagement/managedDevices/x/wipe', body: { useProtectedWipe: true } },
+      "wipe takes no parameter 'useProtectedWipe' in v1.0",
+    ],
+    [
+      'a DELETE of a whole collection',
+      { method: 'DELETE', path: 'deviceManagement/managedDevices' },
+      'DELETE needs one microsoft.graph.managedDevice addressed by its key',
+    ],
+    [
+      'a DELETE of a singleton',
+      { method: 'DELETE', path: 'deviceManagement' },
+      'DELETE needs one microsoft.graph.deviceManagement addressed by its key',
+    ],
+    [
+      'a DELETE with a query option',
+      { method: 'DELETE', path: 'deviceManagement/managedDevices/x?$select=id' },
+      "a DELETE takes no query option ('$select')",
+    ],
+    [
+      'an Autopilot filter on a property v1.0 lacks',
+      {
+        method: 'GET',
+        path: `deviceManagement/windowsAutopilotDeviceIdentities?$filter=${encodeURIComponent("contains(hardwareHash,'x')")}`,
+      },
+      "$filter 'hardwareHash' is not a property of microsoft.graph.windowsAutopilotDeviceIdentity in v1.0",
+    ],
+    [
+      'a POST to a device (not an action)',
+      { method: 'POST', path: 'deviceManagement/managedDevices/x' },
+      'POST on microsoft.graph.managedDevice: offboard only reads or deletes it',
     ],
     [
       'a GET on an action',

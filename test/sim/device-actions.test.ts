@@ -118,6 +118,17 @@ describe('simulator per-device actions', () => {
     expect(failed.body.deviceActionResults).toMatchObject([{ actionName: 'wipe', actionState: 'failed' }]);
   });
 
+  it('a wipe that keeps the enrollment state leaves the device listed and managed, its action done', async () => {
+    await listed(MIXED);
+    const laptop = fixtureDeviceId(MIXED, 'laptop');
+    expect((await call('POST', `${device(laptop)}/wipe`, { keepEnrollmentData: true })).status).toBe(204);
+    expect((await listed(MIXED)).find((d) => d.id === laptop)?.managementState).toBe('wipePending');
+    await sleep(400);
+    expect((await listed(MIXED)).find((d) => d.id === laptop)?.managementState).toBe('managed');
+    const read = await call('GET', `${device(laptop)}?$select=deviceActionResults`);
+    expect(read.body.deviceActionResults).toMatchObject([{ actionName: 'wipe', actionState: 'done' }]);
+  });
+
   it('refuses by platform: wipe on iOS User Enrollment and Android personal, retire on Android company', async () => {
     await listed(MIXED);
     await listed('leaver-byod-bo@contoso.test');

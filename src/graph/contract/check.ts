@@ -214,7 +214,7 @@ export function checkRequest(req: ContractRequest): ContractViolation[] {
     out.push({
       kind: 'method',
       method: req.method,
-      message: `${req.method} on ${target.type}: offboard only reads it`,
+      message: `${req.method} on ${target.type}: offboard only reads or deletes it`,
     });
   }
   return out;

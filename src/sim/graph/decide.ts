@@ -3,7 +3,7 @@
 // the gateway rejects bad tokens before Intune counts anything.
 import { parseRetryAfter } from '../../graph/retry-after.js';
 import type { SimState } from '../state.js';
-import { RETIRE_ROLE } from '../tokens.js';
+import { isDenied, RETIRE_ROLE } from '../tokens.js';
 import type { Step } from './behaviour.js';
 import { formatRetryAfter } from './windows.js';
 
@@ -37,7 +37,7 @@ export function decide(
   const { claims } = check;
   const noRole =
     claims.idtyp === 'app' && !(Array.isArray(claims.roles) && claims.roles.includes(permission));
-  if (noRole || state.deniedPermissions.has(permission)) {
+  if (noRole || isDenied(state.deniedPermissions, permission)) {
     return {
       status: 403,
       code: 'Authorization_RequestDenied',

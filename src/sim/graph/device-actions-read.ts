@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkQuery } from '../../graph/contract/check.js';
 import { delay, readBody, sendJson } from '../http.js';
 import type { SimState } from '../state.js';
-import { PERMISSIONS } from '../tokens.js';
+import { isDenied, PERMISSIONS } from '../tokens.js';
 import { autopilotIdentities, readDevice } from './device-actions-lookup.js';
 import { refusal } from './refusal.js';
 import { type ReplyIds, replyError, replyHeaders } from './responses.js';
@@ -50,7 +50,7 @@ async function handleRead(
   } catch {
     deviceId = '';
   }
-  const entry = state.stats.call('GET', `${url.pathname}${url.search}`, false, now);
+  const entry = state.stats.call('GET', req.url ?? url.pathname, false, now);
   res.on('close', () => {
     entry.status = res.writableFinished ? res.statusCode : 0;
   });
@@ -167,7 +167,7 @@ function readGate(
   if (!check.ok) return { status: 401 };
   const roles = Array.isArray(check.claims.roles) ? (check.claims.roles as string[]) : null;
   const app = check.claims.idtyp === 'app';
-  const holds = (p: string) => !state.deniedPermissions.has(p) && (!app || (roles ?? []).includes(p));
+  const holds = (p: string) => !isDenied(state.deniedPermissions, p) && (!app || (roles ?? []).includes(p));
   const allowed = autopilot
     ? holds(PERMISSIONS.autopilot)
     : holds(PERMISSIONS.readDevices) || holds(PERMISSIONS.deleteDevices);

@@ -83,7 +83,7 @@ async function handleWrite(
   const user =
     write.kind === 'autopilot-delete' ? `autopilot:${write.id}` : (book.ownerOf(write.id) ?? write.id);
   state.stats.graphArrived(user, at);
-  const entry = state.stats.call(method, `${url.pathname}${url.search}`, true, at);
+  const entry = state.stats.call(method, req.url ?? url.pathname, true, at);
   let done = false;
   res.on('close', () => {
     if (done) return;
@@ -128,7 +128,7 @@ async function handleWrite(
   }
   const refused = platformRefusal(write.kind, found.device);
   if (refused) return replyError(res, 400, ids, { code: 'BadRequest', message: refused });
-  book.actions.record(write.id, write.kind, now);
+  book.actions.record(write.id, write.kind, now, write.kind === 'wipe' && keepsEnrollment(raw));
   replySuccess(res, 204, ids);
 }
 
@@ -147,6 +147,15 @@ function contractViolation(
   const path = `${url.pathname.replace(/^\/v1\.0\//, '')}${url.search}`;
   const violation = checkRequest({ method, path, body })[0];
   return violation ? refusal(violation) : undefined;
+}
+
+/** The wipe's `keepEnrollmentData` (the body already passed the contract check). */
+function keepsEnrollment(raw: string): boolean {
+  try {
+    return (JSON.parse(raw) as { keepEnrollmentData?: unknown }).keepEnrollmentData === true;
+  } catch {
+    return false;
+  }
 }
 
 /** Intune's 404 for an id it does not have (a device deleted, or never enrolled). */

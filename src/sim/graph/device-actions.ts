@@ -8,7 +8,8 @@
 // `deviceActionResults` entry (actionState `pending`); after `retireDelayMs` a device that checks in
 // leaves the user's list and its action reads `done` (the record stays readable by id until it is
 // deleted: Intune keeps the action history on the record); one that `fails` reads retireFailed /
-// wipeFailed (`failed`); one that never checks in stays pending. A delete removes the record at once
+// wipeFailed (`failed`); one that never checks in stays pending. A wipe with `keepEnrollmentData: true`
+// leaves the device enrolled: listed again as `managed`, its action `done`. A delete removes the record at once
 // (reads by id answer 404, the user's list no longer has it).
 
 /** The per-device writes the simulator accepts. */
@@ -25,6 +26,8 @@ export interface SimDeviceActionResult {
 interface Taken {
   kind: DeviceActionKind;
   at: number;
+  /** A wipe with `keepEnrollmentData: true`: the device resets but stays enrolled (and listed). */
+  keepsEnrollment?: boolean;
 }
 
 /** How a device reacts to an action once it checks in (the DeviceBook's behaviours). */
@@ -51,10 +54,10 @@ export class DeviceActionBook {
   }
 
   /** A retire or wipe was accepted (204) for the device. */
-  record(deviceId: string, kind: DeviceActionKind, now = Date.now()): void {
+  record(deviceId: string, kind: DeviceActionKind, now = Date.now(), keepsEnrollment = false): void {
     const key = deviceId.toLowerCase();
     const list = this.taken.get(key) ?? [];
-    list.push({ kind, at: now });
+    list.push({ kind, at: now, ...(keepsEnrollment ? { keepsEnrollment } : {}) });
     this.taken.set(key, list);
   }
 
@@ -93,6 +96,10 @@ export class DeviceActionBook {
     // The latest action decides how the device reads (a wipe sent after a retire wins).
     const last = taken[taken.length - 1] as Taken;
     const settled = now - last.at >= delayMs;
+    // Intune docs: a wipe that keeps the enrollment state leaves the device enrolled and managed.
+    if (reaction === 'normal' && settled && last.keepsEnrollment) {
+      return { listed: true, managementState: 'managed', results };
+    }
     if (reaction === 'normal' && settled)
       return { listed: false, managementState: `${last.kind}Pending`, results };
     const managementState = reaction === 'fails' && settled ? `${last.kind}Failed` : `${last.kind}Pending`;
