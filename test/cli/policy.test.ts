@@ -213,4 +213,29 @@ describe('offboard policy explain against the simulator', () => {
     expect(none.stderr).toMatch(/no device policy: set DEVICE_POLICY_FILE, or pass --file FILE/);
     expect(sim.stats({ log: false }).requests.byMethod).toEqual({});
   });
+
+  it('tries a policy file given with --file instead of DEVICE_POLICY_FILE, and refuses a bad one', async () => {
+    const keep = join(dir, 'keep.json');
+    writeFileSync(
+      keep,
+      JSON.stringify({ default: 'keep', profiles: { keep: { rules: [{ match: {}, actions: ['none'] }] } } }),
+    );
+    const out = json<Explanation>(
+      await runCli(['policy', 'explain', '--user', LEAVER, '--file', keep, '--json'], env()),
+    );
+    expect(out).toMatchObject({ profile: 'keep', source: keep, actions: {} });
+    expect(out.devices.map((d) => d.actions)).toEqual([[], [], []]);
+
+    const bad = join(dir, 'bad-explain.yaml');
+    writeFileSync(
+      bad,
+      'default: a\nprofiles:\n  a:\n    rules:\n      - match: { os: iOS }\n        actions: [retire]\n',
+    );
+    const refused = await runCli(['policy', 'explain', '--user', LEAVER, '--file', bad], env());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.split('\n')[1]).toMatch(
+      /^ {2}- profiles\.a\.rules: the last rule must match every device/,
+    );
+    expect(sim.stats({ log: false }).requests.byMethod).toEqual({ GET: 1 });
+  });
 });

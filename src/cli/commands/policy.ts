@@ -2,7 +2,8 @@
 // or every problem (exit 2). `offboard policy explain --user X` reads that leaver's devices
 // (read-only, read budget) and prints what the configured policy would do to each one.
 import type { Command } from 'commander';
-import { loadDevicePolicy, readDevicePolicy } from '../../device-policy/load.js';
+import { DevicePolicyError } from '../../device-policy/errors.js';
+import { readDevicePolicy } from '../../device-policy/load.js';
 import { UnknownProfileError } from '../../device-policy/plan.js';
 import type { DevicePolicy } from '../../device-policy/types.js';
 import { createTokenProvider } from '../../entra/provider.js';
@@ -27,17 +28,20 @@ interface ExplainOptions {
   as?: string;
 }
 
+/** Every problem of a policy file, one per line (a ConfigError's message would be one escaped line). */
+function printProblems(file: string, issues: string[]): void {
+  const n = issues.length;
+  process.stderr.write(
+    safe`offboard: device policy ${file} is invalid (${n} problem${n === 1 ? '' : 's'}):\n`,
+  );
+  for (const issue of issues) process.stderr.write(`  - ${escapeText(issue)}\n`);
+}
+
 function check(file: string, opts: CheckOptions): void {
   const { policy, issues } = readDevicePolicy(file);
   if (!policy) {
     if (opts.json) printJson({ ok: false, source: file, issues });
-    else {
-      const n = issues.length;
-      process.stderr.write(
-        safe`offboard: device policy ${file} is invalid (${n} problem${n === 1 ? '' : 's'}):\n`,
-      );
-      for (const issue of issues) process.stderr.write(`  - ${escapeText(issue)}\n`);
-    }
+    else printProblems(file, issues);
     process.exitCode = 2;
     return;
   }
@@ -84,7 +88,18 @@ async function explain(opts: ExplainOptions): Promise<void> {
   }
   const who = actor(opts.as);
   const cfg = config({ needAuth: true });
-  const policy: DevicePolicy | undefined = opts.file ? loadDevicePolicy(opts.file) : cfg.devicePolicy;
+  let policy: DevicePolicy | undefined = cfg.devicePolicy;
+  if (opts.file !== undefined) {
+    const read = readDevicePolicy(opts.file);
+    if (!read.policy) {
+      // --json: the error line names every issue (code `config`); text: one problem per line.
+      if (opts.json) throw new DevicePolicyError(opts.file, read.issues);
+      printProblems(opts.file, read.issues);
+      process.exitCode = 2;
+      return;
+    }
+    policy = read.policy;
+  }
   if (!policy) {
     throw new UsageError('no device policy: set DEVICE_POLICY_FILE, or pass --file FILE');
   }
