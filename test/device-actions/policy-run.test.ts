@@ -12,7 +12,7 @@ import { readJobSecrets } from '../../src/device-actions/secrets.js';
 import { readDeviceActions } from '../../src/device-actions/store.js';
 import { getEvidence } from '../../src/evidence/store.js';
 import { redriveDeadLetter } from '../../src/intake/redrive.js';
-import { deadLetterId } from '../../src/queue/names.js';
+import { deadLetterId, keys } from '../../src/queue/names.js';
 import { readAudit } from '../../src/records/audit.js';
 import { bypassCode, fixtureDeviceId } from '../../src/sim/graph/device-actions-fixtures.js';
 import type { CallLogEntry } from '../../src/sim/types.js';
@@ -229,6 +229,30 @@ describe('device policy execution', () => {
     expect(laptop.map((c) => c.status)).toEqual([503, 429, 204]);
     // Nothing arrived inside the announced Retry-After window.
     expect(suite.sim.stats().graph.insideRetryAfterWindow).toBe(0);
+  });
+
+  it("one device's lone 403 fails that device only; the laptop's delete is skipped after its failed wipe", async () => {
+    const { ctx } = await start('dispose');
+    const user = 'leaver-mixed-scope@contoso.test';
+    const ids = mixed(user);
+    suite.sim.control({ script: { [ids.laptop]: [403] } });
+    const [jobId] = await enqueueUsers(ctx, [user]);
+    const [out] = await waitForOutcomes(ctx, [jobId as string]);
+    expect(out?.deadLetter).toMatchObject({
+      reason: 'partial',
+      lastStatus: 403,
+      failedDevices: [ids.laptop],
+    });
+    expect(out?.deadLetter?.deviceActions?.map((r) => [r.deviceId, r.action, r.state])).toEqual([
+      [ids.iphone, 'retire', 'done'],
+      [ids.laptop, 'wipe', 'failed'],
+      [ids.laptop, 'delete', 'skipped'],
+      [ids.laptop, 'autopilot-deregister', 'skipped'],
+      [ids.android, 'wipe', 'done'],
+    ]);
+    // Nothing was sent for the skipped actions, and one user's 403 opens no circuit.
+    expect(suite.sim.stats().calls.filter((c) => c.method === 'DELETE')).toEqual([]);
+    expect(await ctx.redis.exists(keys.circuit(ctx.prefix))).toBe(0);
   });
 
   it('a dry run plans every device × action and sends nothing', async () => {

@@ -7,6 +7,7 @@ import {
   VERIFICATION_STATES,
 } from '../../interfaces.js';
 import { auditRecord, looseObject } from './common.js';
+import { deviceActionResults } from './device-actions.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
 
@@ -103,6 +104,12 @@ export const deadLetterView = {
     firstAttemptAt: { type: 'string' },
     deadLetteredAt: { type: 'string' },
     original: looseObject,
+    deviceActions: deviceActionResults,
+    failedDevices: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Reason partial: the devices that failed',
+    },
   },
 } as const;
 
@@ -134,6 +141,8 @@ export const retireRecord = {
     correlationId: { type: 'string' },
     dryRun: { type: 'boolean' },
     devices: { type: 'integer', description: 'With evidence on: managed devices the inventory found' },
+    deviceActions: deviceActionResults,
+    devicePolicy: { type: 'string', description: 'With a device policy: the profile that applied' },
   },
 } as const;
 
