@@ -46,6 +46,8 @@
 //                submits leavers (submitOne, submitBulk, the streaming stageAndDecide/planBulk).
 //                A request is validated once there, then the guard decides, then intake/ writes
 //                the job. Nothing else turns outside input into a job.
+// device actions src/device-actions/: a device policy's execution per device (wipe, retire, delete,
+//                Autopilot deregistration), each recorded before its call; encrypted bypass codes.
 // value check    src/values/: the small checks of one value (user, callback path, time zone, free
 //                text) and InvalidRequestError. A leaf folder: it imports none of ours, so worker,
 //                notify, schedule and the CLI use it without reaching up into intake/.
@@ -145,6 +147,10 @@ export interface RetireRecord {
   dryRun: boolean;
   /** With evidence on: how many managed devices the inventory found (details in the EvidenceRecord). */
   devices?: number;
+  /** With a device policy: every device × action with its result (`planned` in a dry run). */
+  deviceActions?: DeviceActionResult[];
+  /** With a device policy: the profile that applied. */
+  devicePolicy?: string;
 }
 
 /** What a device policy can do to one managed device; `none` leaves the device alone. */
@@ -343,6 +349,10 @@ export interface DeadLetterData {
   throttledWaits: number;
   firstAttemptAt?: string;
   deadLetteredAt: string;
+  /** Reason `partial` (device policy): every device × action with its result. */
+  deviceActions?: DeviceActionResult[];
+  /** Reason `partial`: the devices whose actions failed. */
+  failedDevices?: string[];
 }
 
 /** Progress object kept on a retire job: survives BullMQ retries, so counts are per job. */
@@ -356,6 +366,8 @@ export interface RetireProgress {
   inventory?: DeviceInventory;
   /** A 400 was put aside once because too few users had been called to judge it (request_rejected). */
   rejectedDeferred?: boolean;
+  /** With a device policy: the plan once made, so a retry acts on the same plan (src/device-actions). */
+  devicePlan?: DevicePlan[];
 }
 
 /** Every kind of audit entry: the one list (the CLI's `audit export --type` reads it too). */

@@ -35,6 +35,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { offboardingRoutes } from './routes/offboardings.js';
 import { createPreflightRunner, preflightRoutes } from './routes/preflight.js';
 import { queueRoutes } from './routes/queues.js';
+import { secretRoutes } from './routes/secrets.js';
 import { statusPageRoutes } from './routes/status-page.js';
 import { validatorCompiler } from './validation.js';
 
@@ -196,6 +197,7 @@ async function assemble(
   await app.register(deadLetterRoutes, deps);
   await app.register(batchRoutes, deps);
   await app.register(evidenceRoutes, deps);
+  await app.register(secretRoutes, deps);
   await app.register(metricsRoutes, deps);
   app.decorate('preflight', createPreflightRunner(ctx, logger));
   await app.register(preflightRoutes, deps);

@@ -225,7 +225,9 @@ function toConfig(e: EnvValues): Config {
       verifyWindowMs: e.VERIFY_WINDOW,
       retireWhenNoDevices: e.RETIRE_WHEN_NO_DEVICES,
       retentionMs: e.EVIDENCE_RETENTION,
+      key: e.EVIDENCE_KEY,
     },
+    devicePolicy: e.DEVICE_POLICY_FILE,
     webhooks: { urls: e.WEBHOOK_URLS ?? [], secret: e.WEBHOOK_SECRET },
     auth: {
       mode: e.AUTH_MODE,
@@ -274,6 +276,7 @@ function toConfig(e: EnvValues): Config {
       maxHeldItemsPerKey: e.GUARD_MAX_HELD_ITEMS_PER_KEY,
       maxHeldItems: e.GUARD_MAX_HELD_ITEMS,
       windowMs: e.GUARD_WINDOW,
+      wipeThreshold: e.GUARD_WIPE_THRESHOLD,
     },
     retention: {
       auditMaxLen: e.AUDIT_MAX_LEN,

@@ -4,6 +4,7 @@
 // A new variable: one line in `envFields` (its kind and documented default), one in load.ts's toConfig.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { devicePolicyFile, devicePolicyRules } from '../device-policy/env.js';
 import { type ApiKeyEntry, parseApiKeys } from './api-keys.js';
 import {
   absolutePath,
@@ -106,6 +107,10 @@ export const envFields = z.object({
   VERIFY_WINDOW: duration([1000, '1s']).prefault('72h'),
   RETIRE_WHEN_NO_DEVICES: bool().prefault('false'),
   EVIDENCE_RETENTION: duration([60_000, '1m']).prefault('400d'),
+  EVIDENCE_KEY: aesKey().optional(),
+
+  // Device actions per device (src/device-policy); unset = one removeAllDevicesFromManagement per leaver
+  DEVICE_POLICY_FILE: devicePolicyFile().optional(),
 
   // Outcome webhooks
   WEBHOOK_URLS: urlList().optional(),
@@ -173,6 +178,7 @@ export const envFields = z.object({
   GUARD_MAX_HELD_BATCHES_PER_KEY: wholeNumber(1, 10_000).prefault('5'),
   GUARD_MAX_HELD_ITEMS_PER_KEY: wholeNumber(1, 10_000_000).prefault('20000'),
   GUARD_MAX_HELD_ITEMS: wholeNumber(1, 100_000_000).prefault('100000'),
+  GUARD_WIPE_THRESHOLD: wholeNumber(1, 1_000_000).prefault('10'),
 
   // Retention
   AUDIT_MAX_LEN: wholeNumber(1000, 100_000_000).prefault('1000000'),
@@ -259,6 +265,7 @@ export function envSchema(opts: LoadOptions = {}) {
           'API_KEYS or API_KEYS_FILE: at least one key is required (or set API_AUTH=disabled explicitly)',
         );
       }
+      devicePolicyRules(env, ok, issue);
     },
     { when: () => true },
   );

@@ -79,7 +79,8 @@ export interface Exchange {
 }
 
 export interface GraphRequest {
-  method: 'GET' | 'POST';
+  /** DELETE only for the device policy's removals (a 204, body drained like a POST's). */
+  method: 'GET' | 'POST' | 'DELETE';
   /** Below GRAPH_BASE_URL (`users/x/…`), or an absolute URL on its origin (a nextLink). */
   path: string;
   /** Who the call is about: the pacer's health window judges failures across distinct subjects. */

@@ -23,6 +23,9 @@ export const DEVICE_FIELDS = [
   'complianceState',
   'lastSyncDateTime',
   'enrolledDateTime',
+  // what a device policy matches on (enrollmentType, supervised: src/device-policy)
+  'deviceEnrollmentType',
+  'isSupervised',
 ] as const satisfies readonly (keyof ManagedDevice)[];
 
 /**
@@ -69,12 +72,12 @@ function isDevice(v: unknown): v is Record<string, unknown> & { id: string } {
   return typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
 }
 
-/** Keeps only the selected fields (a server may add others) as strings or null. */
+/** Keeps only the selected fields (a server may add others) as strings (booleans as such) or null. */
 function pick(raw: Record<string, unknown>): ManagedDevice {
-  const device: Record<string, string | null> = {};
+  const device: Record<string, string | boolean | null> = {};
   for (const field of DEVICE_FIELDS) {
     const v = raw[field];
-    if (typeof v === 'string') device[field] = v;
+    if (typeof v === 'string' || (typeof v === 'boolean' && field === 'isSupervised')) device[field] = v;
     else if (v === null || v === undefined) {
       if (field !== 'id' && v === null) device[field] = null;
     } else device[field] = String(v);

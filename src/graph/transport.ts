@@ -11,7 +11,8 @@ import { classifyResponse } from './classify.js';
 import { GraphNetworkError, GraphTimeoutError } from './errors.js';
 
 export interface GraphExchange {
-  method: 'GET' | 'POST';
+  /** DELETE: the per-device record and Autopilot removals (DEVICE_POLICY_FILE), answered 204. */
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   /** Bearer access token. Never logged. */
   token: string;

@@ -5,7 +5,7 @@
 
 import type { Job } from 'bullmq';
 import { CataloguedError } from '../errors/catalogued-error.js';
-import type { DeadLetterData, DeadLetterReason, RetireJobData } from '../interfaces.js';
+import type { DeadLetterData, DeadLetterReason, DeviceActionResult, RetireJobData } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { isValidId } from '../queue/ids.js';
 import { deadLetterId } from '../queue/names.js';
@@ -28,6 +28,9 @@ export interface DeadLetterInfo {
   attempts: number;
   throttledWaits: number;
   firstAttemptAt?: string;
+  /** Reason `partial`: every device × action's result, and the devices that failed. */
+  deviceActions?: DeviceActionResult[];
+  failedDevices?: string[];
 }
 
 export interface DeadLetterView extends DeadLetterData {

@@ -1,5 +1,6 @@
 // Runtime controls of the simulator, shared by `control()` in-process and POST /_sim/control.
 import { z } from 'zod';
+import { autopilotControlSchema } from './graph/autopilot.js';
 import { deviceControlShape } from './graph/devices.js';
 import { lifecycleControlSchema } from './graph/lifecycle.js';
 import { usersControlSchema } from './graph/users.js';
@@ -76,6 +77,8 @@ export const simControlSchema = z.strictObject({
   ...deviceControlShape,
   /** Lifecycle Workflows resume: statuses for the next calls (then 204), or clear the record. */
   lifecycle: lifecycleControlSchema.optional(),
+  /** Windows Autopilot identities (by serial number): implied for company Windows devices, or explicit. */
+  autopilot: autopilotControlSchema.optional(),
 });
 
 /** Raised for a control patch that does not fit the schema. */
@@ -133,6 +136,7 @@ function applyDeviceControl(state: SimState, p: SimControl): void {
   for (const [user, spec] of Object.entries(p.devices ?? {})) book.setDevices(user, spec);
   for (const [key, behaviour] of Object.entries(p.deviceBehaviour ?? {})) book.setBehaviour(key, behaviour);
   if (p.readScript) book.script(p.readScript);
+  if (p.autopilot) book.autopilot.apply(p.autopilot);
 }
 
 /** Clears counters, throttling state, announced windows, scripts and per-user counters. Settings stay. */

@@ -1,5 +1,5 @@
 // Counters the simulator exposes (in-process and at GET /_sim/stats). Tests and the benchmark read them.
-import type { GraphLogEntry, SimStats } from './types.js';
+import type { CallLogEntry, GraphLogEntry, SimStats } from './types.js';
 
 export const LOG_CAP = 200_000;
 
@@ -7,10 +7,12 @@ export class StatsCollector {
   private graph = emptyGraph();
   private token = emptyToken();
   private byMethod: Record<string, number> = {};
+  private calls: CallLogEntry[] = [];
   private inFlight = 0;
 
   reset(): void {
     this.graph = emptyGraph();
+    this.calls = [];
     this.token = emptyToken();
     this.byMethod = {};
     // In-flight calls keep running across a reset; maxConcurrent restarts from them.
@@ -41,6 +43,16 @@ export class StatsCollector {
     bump(this.byMethod, method.toUpperCase());
   }
 
+  /**
+   * One Intune write (any) or per-device read, logged in arrival order; the caller fills in `status`
+   * on the returned entry when the answer is sent (0 until then, or when never answered).
+   */
+  call(method: string, path: string, write: boolean, at: number): CallLogEntry {
+    const entry: CallLogEntry = { method: method.toUpperCase(), path, at, status: 0, write };
+    if (this.calls.length < LOG_CAP) this.calls.push(entry);
+    return entry;
+  }
+
   windowViolation(): void {
     this.graph.insideRetryAfterWindow++;
   }
@@ -69,8 +81,12 @@ export class StatsCollector {
       graph: { ...graph, log: [] as GraphLogEntry[] },
       token: this.token,
       requests: { byMethod: this.byMethod },
+      calls: [] as CallLogEntry[],
     });
-    if (includeLog) copy.graph.log = log.map((e) => ({ ...e }));
+    if (includeLog) {
+      copy.graph.log = log.map((e) => ({ ...e }));
+      copy.calls = this.calls.map((e) => ({ ...e }));
+    }
     return copy;
   }
 }

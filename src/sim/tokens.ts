@@ -16,6 +16,10 @@ export const PERMISSIONS = {
   readUsers: 'User.Read.All',
   readLifecycleInfo: 'User-LifeCycleInfo.Read.All',
   lifecycleWorkflows: 'LifecycleWorkflows.ReadWrite.All',
+  /** DELETE of a managed device (its Intune record); also reads devices. */
+  deleteDevices: 'DeviceManagementManagedDevices.ReadWrite.All',
+  /** Autopilot identities: read them by serial number and DELETE one (deregistration). */
+  autopilot: 'DeviceManagementServiceConfig.ReadWrite.All',
 } as const;
 export type Permission = (typeof PERMISSIONS)[keyof typeof PERMISSIONS];
 export const PERMISSION_NAMES = Object.values(PERMISSIONS) as [Permission, ...Permission[]];

@@ -1,4 +1,6 @@
 // Shapes of the Graph + Entra simulator: its options, runtime controls and statistics.
+
+import type { AutopilotControl } from './graph/autopilot.js';
 import type { DeviceBehaviour, DeviceView, ReadStats, SimDeviceInput } from './graph/devices.js';
 import type { LifecycleCall } from './graph/lifecycle.js';
 import type { AppLimit, ScriptStep, WindowLimit } from './limits.js';
@@ -119,6 +121,11 @@ export interface SimControl {
   readScript?: Record<string, (number | { status: number; retryAfter?: string; delayMs?: number })[]>;
   /** Lifecycle Workflows resume calls: statuses answered to the next ones (then 204); `clear` forgets the record. */
   lifecycle?: { script?: number[]; clear?: true };
+  /**
+   * Windows Autopilot identities: `implied` (default true) gives every company Windows device one by its
+   * serial number; `upsert` adds or changes one (by id, else serial), `remove` deletes by id or serial.
+   */
+  autopilot?: AutopilotControl;
 }
 
 export interface GraphLogEntry {
@@ -128,6 +135,22 @@ export interface GraphLogEntry {
   /** 0 when the call was never answered (hang). */
   status: number;
   clientRequestId?: string;
+}
+
+/**
+ * One call of the ordered Intune call log (`SimStats.calls`): every write (the user's
+ * removeAllDevicesFromManagement, a device's retire / wipe / delete, an Autopilot delete) and every
+ * per-device read (a device by id, Autopilot identities by serial), in arrival order.
+ */
+export interface CallLogEntry {
+  method: string;
+  /** The path as sent, below the host (`/v1.0/deviceManagement/managedDevices/{id}/wipe`), query included. */
+  path: string;
+  /** Arrival time, ms since the epoch. */
+  at: number;
+  /** 0 while unanswered, or when never answered (hang). */
+  status: number;
+  write: boolean;
 }
 
 export interface SimStats {
@@ -155,6 +178,8 @@ export interface SimStats {
   };
   /** Every Graph request (not the /_sim API) per HTTP method: GET, POST, PATCH, DELETE… */
   requests: { byMethod: Record<string, number> };
+  /** The ordered Intune call log (writes and per-device reads; not the users' device lists). Skipped with `log: false`. */
+  calls: CallLogEntry[];
   /** Device reads (managedDevices), counted apart from `graph` (the retire action). Always set by the simulator. */
   reads?: ReadStats;
 }

@@ -9,7 +9,14 @@ import type { Config } from '../config/load.js';
 import { type Exchange, exchangeStatus, type GraphCallContext, graphCall } from '../graph/call.js';
 import { GraphError, GraphThrottledError } from '../graph/errors.js';
 import { userActionPath } from '../graph/url.js';
-import type { AuditEntry, GraphSuccess, RetireJobData, RetireProgress, RetireRecord } from '../interfaces.js';
+import type {
+  AuditEntry,
+  DeviceActionResult,
+  GraphSuccess,
+  RetireJobData,
+  RetireProgress,
+  RetireRecord,
+} from '../interfaces.js';
 import { type AuditContext, appendAudit } from '../records/audit.js';
 import {
   bufferHashIncrement,
@@ -44,6 +51,9 @@ export interface JobRun {
   pendingAudit?: AuditEntry[];
   /** When the call that Graph answered 2xx was sent (the evidence's action time). */
   actionAt?: string;
+  /** With a device policy: the results (or the dry run's plan) and the profile, for the record. */
+  deviceActions?: DeviceActionResult[];
+  devicePolicy?: string;
 }
 
 export interface CallSignals {

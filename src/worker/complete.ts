@@ -43,6 +43,8 @@ export async function complete(
   };
   if (requestId) record.requestId = requestId;
   if (inventory) record.devices = inventory.devices.length;
+  if (run.deviceActions) record.deviceActions = run.deviceActions;
+  if (run.devicePolicy) record.devicePolicy = run.devicePolicy;
   const details: Record<string, unknown> = {
     attempts: record.attempts,
     throttledWaits: record.throttledWaits,
@@ -50,6 +52,7 @@ export async function complete(
   };
   if (requestId) details.requestId = requestId;
   if (inventory) details.devices = inventory.devices.length;
+  if (run.devicePolicy) details.devicePolicy = run.devicePolicy;
   await Promise.all([
     inventory ? keepEvidence(ctx, run, outcome, inventory, res) : undefined,
     appendAudit(ctx, [

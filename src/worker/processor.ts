@@ -7,6 +7,7 @@
 // dead-letter-step.ts (the one dead-letter path, shared with the safety net).
 import type { Job } from 'bullmq';
 import type { Circuit } from '../control/circuit.js';
+import { runDevicePolicy } from '../device-actions/policy-step.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphTransport, graphContext } from '../graph/call.js';
 import { holdIfOverDue } from '../guard/due.js';
@@ -20,7 +21,7 @@ import { incrementMetrics } from '../records/metrics.js';
 import { type AttemptDeps, attemptCall, type JobRun } from './attempt.js';
 import { untilAnswered } from './call-loop.js';
 import { complete } from './complete.js';
-import { deadLetter } from './dead-letter-step.js';
+import { DeadLetteredError, deadLetter } from './dead-letter-step.js';
 import { handleFailure } from './fail.js';
 import { inventoryOnce } from './inventory-step.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
@@ -56,9 +57,11 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
   const { ctx } = deps;
   const cfg = ctx.config.worker;
   const evidence = ctx.config.evidence;
-  const readPacer = evidence.enabled
-    ? (deps.readPacer ?? createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config: ctx.config }))
-    : undefined;
+  // A device policy inventories every leaver (its plan needs the devices), evidence on or off.
+  const readPacer =
+    evidence.enabled || ctx.config.devicePolicy
+      ? (deps.readPacer ?? createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config: ctx.config }))
+      : undefined;
   // A token failure leaves MSAL replaying it for up to 60 s. Once an operator has resumed after it
   // (the resume generation moved on), the next token request starts from a clean MSAL client, also
   // for jobs that were mid-retry when the circuit opened. Generations, not clocks: hosts may skew.
@@ -120,6 +123,10 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     // Shutdown stops waits (pacer, gates) but lets a call on the wire finish.
     const wait = deps.shutdown;
     try {
+      if (ctx.config.devicePolicy && readPacer) {
+        const policyDeps = { ...deps, attemptDeps, reads: readPacer };
+        return await runDevicePolicy(policyDeps, run, { startedMs, dryRun, ...(wait ? { wait } : {}) });
+      }
       if (readPacer) {
         // A dry run is inventoried too: it shows what WOULD be retired.
         const inventory = await inventoryOnce({ ctx, attemptDeps, reads: readPacer }, run, { wait });
@@ -131,6 +138,8 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       const res = await callUntilDone(run, wait);
       return await complete(deps, run, 'retired', startedMs, res);
     } catch (err) {
+      // Already recorded (a device policy's `partial`, or its plan refused): nothing left to decide.
+      if (err instanceof DeadLetteredError) throw err;
       return await handleFailure(deps, run, err, token);
     }
   };

@@ -92,6 +92,7 @@ function cases(): RouteCase[] {
     { method: 'GET', url: '/v1/preflight', ok: { operator: 200 } },
     { method: 'GET', url: '/v1/evidence', ok: ALL_VIEW },
     { method: 'POST', url: '/v1/offboardings/no-such-job/verify', ok: { operator: 404 } },
+    { method: 'GET', url: '/v1/offboardings/no-such-job/secrets', ok: { operator: 404 } },
     { method: 'GET', url: '/', ok: ALL_VIEW, basic: true },
     { method: 'GET', url: '/dashboard', ok: { viewer: 302, operator: 302 }, basic: true },
     { method: 'GET', url: '/dashboard/viewer/', ok: ALL_VIEW, basic: true },

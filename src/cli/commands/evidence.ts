@@ -3,6 +3,7 @@
 // JSON, the same rows as GET /v1/evidence; `verify` re-verifies a job (audited with the actor).
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { EvidenceKeyMissingError, NoDevicePlanError, readJobSecrets } from '../../device-actions/secrets.js';
 import { csvStream } from '../../evidence/csv.js';
 import {
   type ExportFilter,
@@ -102,6 +103,31 @@ async function runExport(opts: ExportOptions): Promise<void> {
   });
 }
 
+async function runSecrets(opts: { job: string; as?: string; json?: boolean }): Promise<void> {
+  const who = actor(opts.as);
+  if (!isValidId(opts.job)) throw new UsageError('--job must be a job id (letters, digits, _ and -)');
+  await withQueueContext(async (ctx) => {
+    let r: Awaited<ReturnType<typeof readJobSecrets>>;
+    try {
+      r = await readJobSecrets(ctx, { jobId: opts.job, actor: who, via: 'cli' });
+    } catch (err) {
+      if (err instanceof NoDevicePlanError || err instanceof EvidenceKeyMissingError) {
+        throw new CommandFailedError(err.message);
+      }
+      throw err;
+    }
+    if (opts.json) return printJson(r);
+    for (const s of r.secrets) {
+      process.stdout.write(
+        safe`${s.deviceId}  ${s.kind}  stored ${s.storedAt}  ${s.value ?? `unreadable: ${s.error ?? '?'}`}\n`,
+      );
+    }
+    process.stdout.write(
+      `${r.secrets.length} secret${r.secrets.length === 1 ? '' : 's'} for job ${r.jobId}\n`,
+    );
+  });
+}
+
 export function configure(cmd: Command): void {
   const evidence = cmd.addHelpText(
     'after',
@@ -175,6 +201,25 @@ Exit codes: 0 scheduled, 1 no such job or nothing to verify, 2 usage.`,
         });
       }),
     );
+
+  evidence
+    .command('secrets')
+    .description(
+      "Show a job's Activation Lock bypass codes, decrypted (needs EVIDENCE_KEY; audited `secret-read`)",
+    )
+    .requiredOption('--job <id>', 'the retire job id')
+    .option('--as <name>', 'who is reading (default: your OS user name); recorded in the audit')
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      `
+Example:
+  EVIDENCE_KEY=… offboard evidence secrets --job 6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --as alice
+
+Every read is written to the audit (type secret-read, with --as) before the codes are printed.
+Exit codes: 0 printed, 1 no device plan for the job or EVIDENCE_KEY not set, 2 usage.`,
+    )
+    .action(action(runSecrets));
 
   evidence
     .command('unverified')

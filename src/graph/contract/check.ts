@@ -12,7 +12,8 @@ export { checkFilter, checkOrderBy, checkQuery, checkSelect } from './query.js';
 
 /** What a path addresses: a collection or one entity of a type, or a bound action on one. */
 export type PathTarget =
-  | { kind: 'entity'; type: string; many: boolean }
+  /** `keyed`: one entity of a collection addressed by its key (what a DELETE may address). */
+  | { kind: 'entity'; type: string; many: boolean; keyed?: boolean }
   | {
       kind: 'action';
       action: string;
@@ -27,12 +28,12 @@ const stripCollection = (t: string) => /^Collection\((.*)\)$/.exec(t)?.[1] ?? t;
 export function resolvePath(path: string): { target?: PathTarget; violations: ContractViolation[] } {
   const c = graphContract();
   const segments = path.replace(/^\/+/, '').replace(/\/+$/, '').split('/');
-  let at: { type: string; many: boolean } | null = null;
+  let at: { type: string; many: boolean; keyed?: boolean } | null = null;
   for (let i = 0; i < segments.length; i++) {
     const raw = segments[i] as string;
     if (at?.many) {
       // A key segment (`users/{id}`): any value addresses one entity of the collection.
-      at = { type: at.type, many: false };
+      at = { type: at.type, many: false, keyed: true };
       continue;
     }
     const m = /^([^()]*)(?:\((.*)\))?$/.exec(raw);
@@ -52,13 +53,13 @@ export function resolvePath(path: string): { target?: PathTarget; violations: Co
     if (at === null) {
       const root = c.roots.get(name);
       if (!root) return unknown();
-      at = { type: root.type, many: root.many && !hasKey };
+      at = { type: root.type, many: root.many && !hasKey, keyed: root.many && hasKey };
       continue;
     }
     const nav = navigationOf(at.type, name);
     if (nav) {
       const many = nav.startsWith('Collection(');
-      at = { type: stripCollection(nav), many: many && !hasKey };
+      at = { type: stripCollection(nav), many: many && !hasKey, keyed: many && hasKey };
       continue;
     }
     const action = findAction(at.type, name);
@@ -126,8 +127,30 @@ export function checkActionBody(
   return out;
 }
 
-/** A parameter or property value against its type: enum members, complex type properties. */
+/** JSON shapes of the primitive types action parameters use (null is allowed: parameters are nullable). */
+const PRIMITIVE: Record<string, (v: unknown) => boolean> = {
+  'Edm.Boolean': (v) => typeof v === 'boolean',
+  'Edm.String': (v) => typeof v === 'string',
+  'Edm.Int32': (v) => Number.isInteger(v),
+  'Edm.Int64': (v) => Number.isInteger(v),
+  'Edm.DateTimeOffset': (v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)),
+};
+
+/** A parameter or property value against its type: primitives, enum members, complex type properties. */
 function checkValue(type: string, value: unknown, where: string): ContractViolation[] {
+  const primitive = PRIMITIVE[type];
+  if (primitive) {
+    return value === null || primitive(value)
+      ? []
+      : [
+          {
+            kind: 'type',
+            expected: type,
+            where,
+            message: `${where} must be ${type} in v1.0, not ${JSON.stringify(value)}`,
+          },
+        ];
+  }
   const members = enumMembers(type);
   if (members) {
     return typeof value === 'string' && !members.includes(value) ? [enumViolation(type, value, where)] : [];
@@ -172,6 +195,21 @@ export function checkRequest(req: ContractRequest): ContractViolation[] {
     return [...out, ...checkActionBody({ name: target.action, parameters: target.parameters }, req.body)];
   }
   const out = checkQuery(target.type, query);
+  if (req.method === 'DELETE') {
+    // A DELETE removes one entity addressed by its key (`managedDevices/{id}`), without options or body.
+    if (!target.keyed) {
+      out.push({
+        kind: 'method',
+        method: 'DELETE',
+        message: `DELETE needs one ${target.type} addressed by its key`,
+      });
+    }
+    for (const key of query.keys()) {
+      out.push({ kind: 'option', option: key, message: `a DELETE takes no query option ('${key}')` });
+    }
+    if (req.body !== undefined) out.push({ kind: 'body', message: 'a DELETE takes no body' });
+    return out;
+  }
   if (req.method !== 'GET') {
     out.push({
       kind: 'method',

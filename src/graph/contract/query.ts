@@ -16,6 +16,7 @@ export type ContractViolation =
     }
   | { kind: 'parameter'; action: string; parameter: string; message: string }
   | { kind: 'enum'; enumType: string; value: string; where: string; message: string }
+  | { kind: 'type'; expected: string; where: string; message: string }
   | { kind: 'body'; message: string };
 
 /** The system query options OData v4 defines; any other `$…` is refused. */

@@ -18,11 +18,17 @@ export interface Decision extends Step {
   announce?: { ms: number } | { until: number };
 }
 
+/**
+ * `key` picks the scripted answers (control `script`: a user for the retire of all devices, a device or
+ * Autopilot identity id for the per-device writes); `permission` is the application permission the
+ * write needs.
+ */
 export function decide(
   state: SimState,
   user: string,
   authorization: string | undefined,
   now: number,
+  permission: string = RETIRE_ROLE,
 ): Decision {
   const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
   if (!bearer) return { status: 401, code: 'InvalidAuthenticationToken', message: 'Access token is empty.' };
@@ -30,8 +36,8 @@ export function decide(
   if (!check.ok) return { status: 401, code: 'InvalidAuthenticationToken', message: check.message };
   const { claims } = check;
   const noRole =
-    claims.idtyp === 'app' && !(Array.isArray(claims.roles) && claims.roles.includes(RETIRE_ROLE));
-  if (noRole || state.deniedPermissions.has(RETIRE_ROLE)) {
+    claims.idtyp === 'app' && !(Array.isArray(claims.roles) && claims.roles.includes(permission));
+  if (noRole || state.deniedPermissions.has(permission)) {
     return {
       status: 403,
       code: 'Authorization_RequestDenied',

@@ -94,8 +94,13 @@ async function handleDevices(
     const query = [...next].map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
     body['@odata.nextLink'] = `http://${header(req, 'host') ?? '127.0.0.1'}${url.pathname}?${query}`;
   }
-  // Without $select Graph lists every property it has for the device.
-  body.value = page.map((d) => (select ? Object.fromEntries(select.map((f) => [f, d[f] ?? null])) : d));
+  // Without $select Graph lists every property it has for the device. The Activation Lock bypass code
+  // is null in a LIST even when selected (Graph docs: an individual GET with $select reads it).
+  const listed = (d: Record<string, unknown>) =>
+    'activationLockBypassCode' in d ? { ...d, activationLockBypassCode: null } : d;
+  body.value = page.map((d) =>
+    select ? Object.fromEntries(select.map((f) => [f, listed(d)[f] ?? null])) : listed(d),
+  );
   sendJson(res, 200, body, replyHeaders(ids));
 }
 

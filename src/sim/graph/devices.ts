@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { enumMembers, propertiesOf } from '../../graph/contract/load.js';
 import type { AppLimit, ScriptStep } from '../limits.js';
 import { stableGuid } from '../tokens.js';
+import { AutopilotBook, autopilotIdOf, isCompanyWindows } from './autopilot.js';
+import { DeviceActionBook } from './device-actions.js';
+import { fixtureDevices } from './device-actions-fixtures.js';
 import { defaultDevices, iso, makeDevice, type SimDevice } from './device-fixtures.js';
 import { Limiter } from './limiter.js';
 import { AnnouncedWindows } from './windows.js';
@@ -120,6 +123,15 @@ export class DeviceBook {
   private retired = new Map<string, number>();
   private scripts = new Map<string, ScriptStep[]>();
   private readStats = emptyStats();
+  /** deviceId (lower-case) → its user, for every device a list or a control has shown. */
+  private readonly owners = new Map<string, string>();
+  /** Serial number → device id of the company Windows devices among them (their Autopilot identities). */
+  private readonly windowsSerials = new Map<string, string>();
+  /** Implied Autopilot identity id → serial number (autopilot.ts derives the id from the serial). */
+  private readonly autopilotIds = new Map<string, string>();
+  /** Per-device retire / wipe / delete (device-actions.ts) and Autopilot identities (autopilot.ts). */
+  readonly actions = new DeviceActionBook();
+  readonly autopilot = new AutopilotBook();
   readonly limiter = new Limiter();
   readonly windows = new AnnouncedWindows();
   retireDelayMs: number;
@@ -140,6 +152,11 @@ export class DeviceBook {
     this.behaviours.clear();
     this.retired.clear();
     this.scripts.clear();
+    this.owners.clear();
+    this.windowsSerials.clear();
+    this.autopilotIds.clear();
+    this.actions.reset();
+    this.autopilot.reset();
     this.readStats = emptyStats();
     this.limiter.reset();
     this.windows.reset();
@@ -165,6 +182,18 @@ export class DeviceBook {
               }) as SimDevice & { behaviour?: DeviceBehaviour },
           );
     this.explicit.set(key, list);
+    this.register(key, list);
+  }
+
+  private register(user: string, list: readonly SimDevice[]): void {
+    for (const d of list) {
+      this.owners.set(d.id.toLowerCase(), user);
+      const serial = String(d.serialNumber);
+      if (isCompanyWindows(d) && this.windowsSerials.get(serial) !== d.id.toLowerCase()) {
+        this.windowsSerials.set(serial, d.id.toLowerCase());
+        this.autopilotIds.set(autopilotIdOf(serial), serial);
+      }
+    }
   }
 
   setBehaviour(key: string, behaviour: DeviceBehaviour | null): void {
@@ -189,26 +218,64 @@ export class DeviceBook {
     if (!this.retired.has(key)) this.retired.set(key, now);
   }
 
-  /** The devices a read lists now, with the managementState a retire gave them. */
+  /** The devices a read lists now, with the managementState a retire (of all, or of one) gave them. */
   list(user: string, now = Date.now()): SimDevice[] {
     const key = user.toLowerCase();
-    const base = this.explicit.get(key) ?? defaultDevices(key, now);
-    const retiredAt = this.retired.get(key);
     const out: SimDevice[] = [];
-    for (const device of base) {
-      const { behaviour: own, ...d } = device as SimDevice & { behaviour?: DeviceBehaviour };
-      if (retiredAt === undefined) {
-        out.push(d);
-        continue;
-      }
-      const behaviour =
-        this.behaviours.get(d.id.toLowerCase()) ?? own ?? this.behaviours.get(key) ?? behaviourByPrefix(key);
-      const settled = now - retiredAt >= this.retireDelayMs;
-      if (behaviour === 'normal' && settled) continue;
-      const state = behaviour === 'fails' && settled ? 'retireFailed' : 'retirePending';
-      out.push({ ...d, managementState: state });
+    for (const device of this.base(key, now)) {
+      const { behaviour: _own, ...d } = device as SimDevice & { behaviour?: DeviceBehaviour };
+      const s = this.actions.stateOf(
+        d.id,
+        this.behaviourOf(key, device),
+        this.retireDelayMs,
+        now,
+        this.retired.get(key),
+      );
+      if (!s.listed) continue;
+      out.push(s.managementState ? { ...d, managementState: s.managementState } : d);
     }
     return out;
+  }
+
+  /** A user's devices as Intune has them (before any action), registering their owner. */
+  base(key: string, now: number): (SimDevice & { behaviour?: DeviceBehaviour })[] {
+    const list = this.explicit.get(key) ?? fixtureDevices(key, now) ?? defaultDevices(key, now);
+    this.register(key, list);
+    return list;
+  }
+
+  /** How a device reacts to an action: its own behaviour, then its user's, then the user's prefix. */
+  behaviourOf(user: string, device: SimDevice & { behaviour?: DeviceBehaviour }): DeviceBehaviour {
+    return (
+      this.behaviours.get(device.id.toLowerCase()) ??
+      device.behaviour ??
+      this.behaviours.get(user) ??
+      behaviourByPrefix(user)
+    );
+  }
+
+  /** When the user's removeAllDevicesFromManagement was accepted, if it was. */
+  retiredAt(user: string): number | undefined {
+    return this.retired.get(user.toLowerCase());
+  }
+
+  /** The user of a device a list or control has shown, or undefined. */
+  ownerOf(deviceId: string): string | undefined {
+    return this.owners.get(deviceId.toLowerCase());
+  }
+
+  /** Device ids of the company Windows devices shown so far whose serial contains `needle` (lower-case). */
+  windowsDevicesBySerial(needle?: string): string[] {
+    const out: string[] = [];
+    for (const [serial, id] of this.windowsSerials) {
+      if (needle === undefined || serial.toLowerCase().includes(needle)) out.push(id);
+    }
+    return out;
+  }
+
+  /** The serial number behind an implied Autopilot identity id, when a device with it was shown. */
+  serialOfAutopilotId(id: string): string | undefined {
+    return this.autopilotIds.get(id.toLowerCase());
   }
 
   view(user: string, now = Date.now()): DeviceView {

@@ -14,6 +14,9 @@
 //   close form, no recorded Graph answer found).
 // - an enum value that does not exist: 400 BadRequest "Cannot convert the literal 'x' to the expected
 //   type 'microsoft.graph.managementState'." (OData .NET wording; close form).
+// - a parameter value of the wrong JSON type (a string for an Edm.Boolean): 400 BadRequest "Cannot
+//   convert a primitive value to the expected type 'Edm.Boolean'. See the inner exception for more
+//   details." (OData .NET's reader wording; close form).
 // - a segment the type does not have: 400 BadRequest "Resource not found for the segment 'x'." (Graph).
 import type { ContractViolation } from '../../graph/contract/check.js';
 
@@ -52,6 +55,10 @@ export function refusal(v: ContractViolation): Refusal {
       );
     case 'enum':
       return bad(`Cannot convert the literal '${v.value}' to the expected type '${v.enumType}'.`);
+    case 'type':
+      return bad(
+        `Cannot convert a primitive value to the expected type '${v.expected}'. See the inner exception for more details.`,
+      );
     case 'segment':
       return bad(`Resource not found for the segment '${v.segment}'.`);
     case 'option':

@@ -6,6 +6,8 @@ import { applyControl, InvalidControlError, resetState } from '../control.js';
 import { delay, readBody, sendJson } from '../http.js';
 import type { SimState } from '../state.js';
 import { decide } from './decide.js';
+import { deviceReadRoute } from './device-actions-read.js';
+import { deviceActionsRoute } from './device-actions-route.js';
 import { devicesRoute, devicesView } from './devices-route.js';
 import { lifecycleRoute } from './lifecycle-route.js';
 import { refusal } from './refusal.js';
@@ -14,7 +16,14 @@ import type { SimRoute } from './route.js';
 import { userFromPath, userPathPattern } from './user-path.js';
 import { userRoute, usersRoute } from './users-route.js';
 
-const ROUTES: SimRoute[] = [usersRoute, userRoute, devicesRoute, lifecycleRoute];
+const ROUTES: SimRoute[] = [
+  usersRoute,
+  userRoute,
+  devicesRoute,
+  deviceActionsRoute,
+  deviceReadRoute,
+  lifecycleRoute,
+];
 
 const ACTION = userPathPattern('removeAllDevicesFromManagement');
 
@@ -60,10 +69,12 @@ async function handle(state: SimState, req: IncomingMessage, res: ServerResponse
   }
   const at = Date.now();
   state.stats.graphArrived(user, at);
+  const entry = state.stats.call('POST', rawUrl, true, at);
   let done = false;
   const finish = (status: number): void => {
     if (done) return;
     done = true;
+    entry.status = status;
     state.stats.graphFinished({ user, at, status, clientRequestId: ids.clientRequestId });
   };
   // A client that gives up (timeout) closes the socket: the call counts as never answered.
