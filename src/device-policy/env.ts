@@ -12,7 +12,11 @@ export const devicePolicyFile = () =>
   z.string().transform((raw, ctx): DevicePolicy => {
     const { policy, issues } = readDevicePolicy(raw);
     for (const issue of issues) {
-      ctx.addIssue({ code: 'custom', message: `DEVICE_POLICY_FILE (${raw}): ${issue}`, params: { whole: true } });
+      ctx.addIssue({
+        code: 'custom',
+        message: `DEVICE_POLICY_FILE (${raw}): ${issue}`,
+        params: { whole: true },
+      });
     }
     return policy ?? z.NEVER;
   });

@@ -3,8 +3,7 @@
 // and a catch-all so every device gets a decision (planDevices never throws on a loaded policy).
 // A rule "can match" a kind of device unless one of its match keys rules that kind out; an absent key
 // matches anything, so the checks err on the side of refusing.
-import type { PolicyMatch, PolicyRule } from './types.js';
-import type { DevicePolicy } from './types.js';
+import type { DevicePolicy, PolicyMatch, PolicyRule } from './types.js';
 
 const APPLE_MOBILE = ['ios', 'ipados'];
 const USER_ENROLLMENT = ['appleuserenrollment', 'appleuserenrollmentwithserviceaccount'];
@@ -61,8 +60,7 @@ function ruleProblems(r: PolicyRule): [key: string, message: string][] {
   const at = (action: string) => a.indexOf(action as (typeof a)[number]);
   const wipes = at('wipe') >= 0;
   if (at('none') >= 0 && a.length > 1) out.push(['actions', '`none` leaves the device alone: list it alone']);
-  if (wipes && at('retire') >= 0)
-    out.push(['actions', 'wipe and retire both remove management: choose one']);
+  if (wipes && at('retire') >= 0) out.push(['actions', 'wipe and retire both remove management: choose one']);
   const del = at('delete');
   for (const first of ['wipe', 'retire']) {
     if (del >= 0 && at(first) > del)

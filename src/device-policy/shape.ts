@@ -111,7 +111,10 @@ function actions(c: Collector, v: unknown, path: string): DeviceActionName[] | u
   v.forEach((a, i) => {
     const at = `${path}[${i + 1}]`;
     if (typeof a !== 'string' || !(DEVICE_ACTIONS as readonly string[]).includes(a)) {
-      c.add(at, `${typeof a === 'string' ? `"${a}"` : kind(a)} is not an action (${DEVICE_ACTIONS.join(', ')})`);
+      c.add(
+        at,
+        `${typeof a === 'string' ? `"${a}"` : kind(a)} is not an action (${DEVICE_ACTIONS.join(', ')})`,
+      );
       ok = false;
     } else if (seen.has(a)) {
       c.add(at, `"${a}" is listed twice`);
@@ -128,7 +131,10 @@ function wipe(c: Collector, v: unknown, path: string): WipeOptions | undefined {
     const value = v[key];
     if (value === undefined) continue;
     if (typeof value !== type || (type === 'string' && (value as string).length > MAX_VALUE)) {
-      c.add(join(path, key), `must be ${type === 'boolean' ? 'true or false' : 'a text value'} (got ${kind(value)})`);
+      c.add(
+        join(path, key),
+        `must be ${type === 'boolean' ? 'true or false' : 'a text value'} (got ${kind(value)})`,
+      );
       ok = false;
     }
   }
@@ -146,7 +152,8 @@ function rule(c: Collector, v: unknown, path: string): PolicyRule | undefined {
   if (!c.object(v, path, RULE_KEYS)) return undefined;
   const before = c.issues.length;
   if (v.match === undefined) c.add(join(path, 'match'), 'required (`match: {}` matches every device)');
-  if (v.actions === undefined) c.add(join(path, 'actions'), `required (a list of ${DEVICE_ACTIONS.join(', ')})`);
+  if (v.actions === undefined)
+    c.add(join(path, 'actions'), `required (a list of ${DEVICE_ACTIONS.join(', ')})`);
   const m = v.match === undefined ? undefined : match(c, v.match, join(path, 'match'));
   const a = v.actions === undefined ? undefined : actions(c, v.actions, join(path, 'actions'));
   const w = v.wipe === undefined ? undefined : wipe(c, v.wipe, join(path, 'wipe'));
@@ -182,7 +189,10 @@ export function checkShape(raw: unknown): { policy?: DevicePolicy; issues: strin
   const profiles: Record<string, PolicyProfile> = {};
   let ok = true;
   if (!isObj(raw.profiles) || Object.keys(raw.profiles).length === 0) {
-    c.add('profiles', `must be a mapping of profile names to profiles, at least one (got ${kind(raw.profiles)})`);
+    c.add(
+      'profiles',
+      `must be a mapping of profile names to profiles, at least one (got ${kind(raw.profiles)})`,
+    );
     ok = false;
   } else {
     for (const [name, value] of Object.entries(raw.profiles)) {
@@ -201,7 +211,10 @@ export function checkShape(raw: unknown): { policy?: DevicePolicy; issues: strin
     c.add('default', `required: the name of the profile used when a request names none (got ${kind(def)})`);
     ok = false;
   } else if (isObj(raw.profiles) && !Object.hasOwn(raw.profiles, def)) {
-    c.add('default', `"${def}" is not a profile (profiles: ${Object.keys(raw.profiles).join(', ') || 'none'})`);
+    c.add(
+      'default',
+      `"${def}" is not a profile (profiles: ${Object.keys(raw.profiles).join(', ') || 'none'})`,
+    );
     ok = false;
   }
   if (!ok || c.issues.length > 0) return { issues: c.issues };

@@ -160,6 +160,11 @@ export function evidenceRecord(input: {
   if (input.deviceActions && input.deviceActions.length > 0 && outcome !== 'dry_run') {
     return policyEvidenceRecord({ ...input, deviceActions: input.deviceActions });
   }
+  // A dry run under a policy keeps what it would have done (every action `planned`), nothing to verify.
+  const planned = {
+    ...(input.devicePlan ? { devicePlan: input.devicePlan } : {}),
+    ...(input.deviceActions ? { deviceActions: input.deviceActions } : {}),
+  };
   const verify = outcome === 'retired' && action !== undefined && inventory.devices.length > 0;
   const actedAt = action ? Date.parse(action.at) : Date.now();
   return {
@@ -188,6 +193,7 @@ export function evidenceRecord(input: {
           })),
         }
       : { state: 'not_applicable', checks: 0, devices: [] },
+    ...planned,
   };
 }
 
