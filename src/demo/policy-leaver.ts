@@ -20,9 +20,13 @@ import { closeQueueContext, createQueueContext } from '../queue/context.js';
 export const POLICY_LEAVER = 'leaver-mixed-demo@contoso.com';
 export const POLICY_PROFILE = 'dispose';
 
-/** The README's example policy: `standard` for everyday leavers, `dispose` for a laptop leaving for good. */
+/**
+ * The README's example policy: `standard` for everyday leavers, `dispose` for a laptop leaving for good.
+ * Its default is `dispose`: this queue runs the one demo leaver, and a default is the way every producer
+ * (also one that cannot name a profile per request) gets a profile.
+ */
 export const DEMO_POLICY = `# offboard demo device policy (DEVICE_POLICY_FILE)
-default: standard
+default: dispose
 profiles:
   standard:
     rules:
@@ -82,17 +86,16 @@ export async function runPolicyLeaver(opts: {
   try {
     say('');
     say(`device policy  ${policyFile} (profiles: standard, dispose), queue prefix ${env.QUEUE_PREFIX}`);
-    const request: OffboardRequest & { devicePolicy?: string } = {
-      user: POLICY_LEAVER,
-      reason: 'demo: laptop leaves the company',
-      devicePolicy: POLICY_PROFILE,
-    };
+    // No `devicePolicy` on the request: the file's default (dispose) applies, as for any producer.
+    const request: OffboardRequest = { user: POLICY_LEAVER, reason: 'demo: laptop leaves the company' };
     const [result] = await enqueueMany(ctx, [request], { requestedBy: 'demo', source: 'demo' });
     if (!result || result.status === 'invalid') {
       throw new PolicyDemoIncompleteError(`the policy leaver was refused: ${JSON.stringify(result)}`);
     }
     const id = result.id;
-    say(`               ${POLICY_LEAVER} enqueued under profile ${POLICY_PROFILE} (job ${id})`);
+    say(
+      `               ${POLICY_LEAVER} enqueued; the file's default profile ${POLICY_PROFILE} applies (job ${id})`,
+    );
     const deadline = Date.now() + opts.timeoutMs;
     for (;;) {
       const [job, dl, evidence] = await Promise.all([
