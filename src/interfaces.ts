@@ -36,7 +36,8 @@
 //                by the read pacer, never a write slot). Zero devices: outcome `no_devices`, no POST.
 // verification   Re-reads of the devices after the action (`verify` queue), from VERIFY_AFTER until
 //                VERIFY_WINDOW: per device retired / failed / not_retired; per leaver `verified`
-//                (every inventoried device gone or retired) or `unverified`.
+//                (every inventoried device gone or retired) or `unverified`. Under a device policy, per
+//                device × action: verified / pending / failed / not_verified (Verification.actions).
 // evidence       What proves a retirement: the inventory, the action (time, request-id) and the
 //                verification, kept per job (EvidenceRecord) and exported one row per device.
 // plan           A preview that enqueues nothing (`offboard import --dry-run`/`--plan`, `enqueue
