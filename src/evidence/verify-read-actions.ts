@@ -7,7 +7,7 @@
 // last result). The rules that judge the answers are verification-actions.ts's.
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { type Exchange, exchangeStatus, graphRead } from '../graph/call.js';
-import { GraphError, GraphNotFoundError, GraphThrottledError } from '../graph/errors.js';
+import { GraphNotFoundError, GraphThrottledError } from '../graph/errors.js';
 import { autopilotBySerialRequest, deviceReadRequest } from '../graph/requests.js';
 import { PacerHoldError } from '../pacing/pacer.js';
 import { incrementMetrics } from '../records/metrics.js';
@@ -79,9 +79,8 @@ export async function readActionsForVerification(
     const later = laterOf(err);
     if (later) throw later;
     if (err instanceof GraphNotFoundError) return 'gone';
+    // Any other GraphError (403, 5xx, timeout), or a body that is not JSON: this read told nothing.
     failedReads += 1;
-    if (err instanceof GraphError) return 'failed';
-    // A body that is not JSON, a paging loop: this read told nothing.
     return 'failed';
   };
   try {
