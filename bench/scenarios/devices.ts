@@ -8,10 +8,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultDevices } from '../../src/sim/graph/devices.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { type Figure, figure, repeat, type Scenario, type ScenarioEnv } from '../lib/figures.js';
 import { startBenchRedis } from '../lib/redis.js';
 import { summarize } from '../lib/stats.js';
+import { leavers } from '../lib/system.js';
 import { drain } from '../lib/throughput.js';
 
 const S = '8 devices';
@@ -82,14 +84,45 @@ export const devices: Scenario = {
       limit: { ...limit, retryAfter: 'seconds' },
     });
     const runs: DevicesRun[] = [];
+    const baselines: { efficiency: number; writes: number; sendingMs: number }[] = [];
+    const reset = async () => {
+      await redis.client.flushall();
+      sim.control({
+        latencyMs: SIM_LATENCY_MS,
+        limit: { ...limit, retryAfter: 'seconds' },
+        readLimit: { ...readLimit, retryAfter: 'seconds' },
+      });
+    };
     try {
-      await repeat(env, S, async (rep) => {
-        await redis.client.flushall();
-        sim.control({
-          latencyMs: SIM_LATENCY_MS,
-          limit: { ...limit, retryAfter: 'seconds' },
-          readLimit: { ...readLimit, retryAfter: 'seconds' },
-        });
+      await repeat(env, S, async (rep, flip) => {
+        // The baseline in the same repetition (order alternating): as many writes, each a leaver's one
+        // removeAllDevicesFromManagement, same fleet and evidence on. On a noisy machine the ratio of the
+        // two says what the policy costs the pace; the efficiency alone also says how busy the machine was.
+        const baseline = async () => {
+          await reset();
+          const b = await drain({
+            users: withDevices(n * WRITES_PER_LEAVER),
+            env: { EVIDENCE: 'on', GRAPH_READ_RATE_LIMIT: readRate, VERIFY_AFTER: '1h' },
+            kind: 'offboard',
+            processes: PROCESSES,
+            concurrency: CONCURRENCY,
+            n: n * WRITES_PER_LEAVER,
+            sim,
+            redis,
+            rateLimit: `${limit.limit}/${limit.windowMs}ms`,
+            timeoutMs: ((n * WRITES_PER_LEAVER * limit.windowMs) / limit.limit) * 6 + 120_000,
+          });
+          const slot = limit.windowMs / limit.limit;
+          const accepted = b.graph.byStatus['204'] ?? 0;
+          const first = b.graph.firstCallAt ?? b.releasedAt;
+          const sendingMs = Math.max(1, (b.graph.lastCallAt ?? first) - first + slot);
+          baselines.push({ efficiency: (accepted * slot) / sendingMs, writes: accepted, sendingMs });
+          env.log(
+            `    baseline, ${accepted} leavers × one retire: efficiency ${((accepted * slot) / sendingMs).toFixed(3)}`,
+          );
+        };
+        if (flip) await baseline();
+        await reset();
         const users = Array.from({ length: n }, (_, i) => `leaver-mixed-b${rep}-${i}@contoso.test`);
         const d = await drain({
           users,
@@ -140,6 +173,7 @@ export const devices: Scenario = {
             `reads per leaver ${r.readsPerLeaver.toFixed(2)} (read 429s ${r.readThrottled})`,
         );
         runs.push(r);
+        if (!flip) await baseline();
       });
     } finally {
       await sim.close();
@@ -180,6 +214,18 @@ export const devices: Scenario = {
         value: 0,
       }),
       figure(S, 'reads per leaver', 'reads', summarize(runs.map((r) => r.readsPerLeaver))),
+      figure(
+        S,
+        'baseline (one retire per leaver, as many writes): write efficiency',
+        'x',
+        summarize(baselines.map((b) => b.efficiency)),
+      ),
+      figure(
+        S,
+        'write efficiency ÷ baseline in the same repetition',
+        'x',
+        summarize(runs.map((r, i) => r.efficiency / (baselines[i]?.efficiency ?? Number.NaN))),
+      ),
     ];
     return {
       figures,
@@ -194,7 +240,19 @@ export const devices: Scenario = {
         simLatencyMs: SIM_LATENCY_MS,
         policy: BENCH_POLICY,
         runs,
+        baselines,
       },
     };
   },
 };
+
+/** N fresh leavers (a new run id each call) with at least one device each: every one gets its POST. */
+function withDevices(n: number): string[] {
+  const out: string[] = [];
+  for (const u of leavers(n * 3)) {
+    if (out.length >= n) break;
+    if (defaultDevices(u).length > 0) out.push(u);
+  }
+  if (out.length < n) throw new Error(`only ${out.length} of ${n} baseline leavers have devices`);
+  return out;
+}
