@@ -10,6 +10,7 @@ import { BENCH_DIR, ROOT } from './lib/paths.js';
 import { type ProfileSummary, profileMarkdown, summarizeProfiles } from './lib/profile.js';
 import { startBenchRedis } from './lib/redis.js';
 import { markdownTable } from './lib/report.js';
+import { devices } from './scenarios/devices.js';
 import { intake } from './scenarios/intake.js';
 import { latency } from './scenarios/latency.js';
 import { memory } from './scenarios/memory.js';
@@ -18,7 +19,7 @@ import { overhead } from './scenarios/overhead.js';
 import { scaling } from './scenarios/scaling.js';
 import { throttled } from './scenarios/throttled.js';
 
-const SCENARIOS: Scenario[] = [throttled, overhead, intake, latency, memory, scaling, mixed];
+const SCENARIOS: Scenario[] = [throttled, overhead, intake, latency, memory, scaling, mixed, devices];
 
 function version(pkg: string): string {
   try {

@@ -36,7 +36,8 @@
 //                by the read pacer, never a write slot). Zero devices: outcome `no_devices`, no POST.
 // verification   Re-reads of the devices after the action (`verify` queue), from VERIFY_AFTER until
 //                VERIFY_WINDOW: per device retired / failed / not_retired; per leaver `verified`
-//                (every inventoried device gone or retired) or `unverified`.
+//                (every inventoried device gone or retired) or `unverified`. Under a device policy, per
+//                device × action: verified / pending / failed / not_verified (Verification.actions).
 // evidence       What proves a retirement: the inventory, the action (time, request-id) and the
 //                verification, kept per job (EvidenceRecord) and exported one row per device.
 // plan           A preview that enqueues nothing (`offboard import --dry-run`/`--plan`, `enqueue
@@ -277,6 +278,33 @@ export interface Verification {
   round?: number;
   /** Devices listed after the action that the inventory did not have (enrolled since): not judged. */
   unexpectedDevices?: string[];
+  /**
+   * Device policy only: one check per device × action (`devices` then holds each device's summary:
+   * every action verified → retired, any pending → pending, any failed → failed, else not_retired).
+   */
+  actions?: DeviceActionCheck[];
+}
+
+/**
+ * What became of one device × action of a device policy: `verified` (retire/wipe: gone, or the
+ * action's deviceActionResults `done`; delete: the device read answers 404; autopilot-deregister: no
+ * identity with the serial), `pending` (still checking), `failed` (the action failed or was skipped,
+ * or Graph reports it failed), `not_verified` (still not proven when VERIFY_WINDOW ended).
+ */
+export const DEVICE_ACTION_VERIFICATIONS = ['pending', 'verified', 'failed', 'not_verified'] as const;
+export type DeviceActionVerification = (typeof DEVICE_ACTION_VERIFICATIONS)[number];
+
+export interface DeviceActionCheck {
+  deviceId: string;
+  action: Exclude<DeviceActionName, 'none'>;
+  result: DeviceActionVerification;
+  /** managementState at the latest read; null when the device was gone (404). */
+  stateAfter: string | null;
+  /** The action's deviceActionResults actionState at the latest read, when Graph listed it. */
+  actionState?: string | null;
+  checkedAt: string;
+  /** Why the result is what it is when the reads could not tell. */
+  note?: string;
 }
 
 /**
@@ -298,6 +326,10 @@ export interface EvidenceRecord {
   action?: { at: string; requestId?: string; status: number };
   outcome: Outcome;
   verification: Verification;
+  /** Device policy only: the plan the job ran (per device, its actions in order). */
+  devicePlan?: DevicePlan[];
+  /** Device policy only: each device × action's result (time, status, request-id). */
+  deviceActions?: DeviceActionResult[];
 }
 
 /** Payload of a job on the `verify` queue: which retire job's evidence to re-read. */

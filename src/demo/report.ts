@@ -29,7 +29,7 @@ export interface SimFigures {
   reads?: { calls: number; throttled: number };
 }
 
-const FINISHED = new Set(['retired', 'no_devices', 'dry_run']);
+const FINISHED = new Set(['retired', 'no_devices', 'dry_run', 'completed']);
 
 /** Leavers that did not end as the demo expects (or not at all): any fails the demo. */
 export function unexpected(rows: Row[]): Row[] {
@@ -46,6 +46,7 @@ function tally(rows: Row[]) {
   const state = (s: string) => count((r) => r.evidence?.verification.state === s);
   return {
     retired: count((r) => r.outcome === 'retired'),
+    completed: count((r) => r.outcome === 'completed'),
     noDevices: count((r) => r.outcome === 'no_devices'),
     dry: count((r) => r.outcome === 'dry_run'),
     dead: count((r) => r.outcome.startsWith('dead letter')),
@@ -102,6 +103,7 @@ export function printFinal(
   say('');
   say(
     `done in ${(elapsedMs / 1000).toFixed(1)} s: ${rows.length} leavers, ${t.retired} retired, ` +
+      (t.completed ? `${t.completed} completed under a device policy, ` : '') +
       `${t.noDevices} without devices (no POST), ${t.dry} dry-run, ${t.dead} dead-lettered; ` +
       `verification: ${t.verified} verified, ${t.unverified} unverified, ${t.verifying} still verifying; ` +
       `${sim.graph.calls} Graph calls, ${sim.graph.throttled} answered 429, ` +
@@ -129,7 +131,8 @@ function printDevices(say: (line?: string) => void, rows: Row[], w: number): voi
     const checks = new Map(e.verification.devices.map((c) => [c.deviceId, c]));
     for (const d of e.devices) {
       const c = checks.get(d.id);
-      const after = !e.action ? 'no action sent' : c ? (c.stateAfter ?? 'gone') : 'not checked';
+      const acted = e.action !== undefined || (e.deviceActions?.length ?? 0) > 0;
+      const after = !acted ? 'no action sent' : c ? (c.stateAfter ?? 'gone') : 'not checked';
       say(
         `${r.user.padEnd(w)}  ${String(d.deviceName ?? d.id)
           .slice(0, 20)

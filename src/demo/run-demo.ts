@@ -16,6 +16,7 @@ import { enqueueMany } from '../intake/enqueue.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../queue/context.js';
 import { startSimulator } from '../sim/index.js';
 import { demoLeavers } from './leavers.js';
+import { POLICY_PROFILE, runPolicyLeaver } from './policy-leaver.js';
 import { freePort, startEmbeddedRedis } from './redis-server.js';
 import { printFinal, type Row, summaryLine, verifying } from './report.js';
 
@@ -148,6 +149,29 @@ export async function runDemo(
       await new Promise((r) => setTimeout(r, 1000));
     }
     if (process.stdout.isTTY && out === process.stdout) say();
+    // Issue 21: one more leaver, under a device policy's `dispose` profile (its own queue and worker).
+    const policy = await runPolicyLeaver({
+      env,
+      cli,
+      say,
+      timeoutMs: Math.max(30_000, deadline - Date.now()),
+    });
+    rows.push({
+      user: policy.user,
+      expect: `completed under device policy ${POLICY_PROFILE}; verified`,
+      want: 'completed',
+      id: policy.id,
+      done: true,
+      outcome: policy.outcome,
+      evidence: policy.evidence,
+      ...(policy.record
+        ? {
+            calls: policy.record.attempts,
+            throttledWaits: policy.record.throttledWaits,
+            ...(policy.record.requestId ? { requestId: policy.record.requestId } : {}),
+          }
+        : {}),
+    });
     const elapsedMs = Date.now() - started;
     printFinal(say, rows, sim.stats(), elapsedMs);
     const evidenceCsv =

@@ -1,9 +1,16 @@
 // The evidence export shared by `GET /v1/evidence` and `offboard evidence`: the time range rules,
 // the rows of every leaver in range (read a page at a time from the store), and the streamed JSON
 // form. The CSV form is csv.ts. Nothing here holds more than one store page in memory.
+import type { Config } from '../config/load.js';
 import type { VerificationState } from '../interfaces.js';
 import type { RedisClient } from '../redis/connection.js';
-import { EVIDENCE_COLUMNS, type EvidenceRow, evidenceRows } from './rows.js';
+import {
+  EVIDENCE_ACTION_COLUMNS,
+  EVIDENCE_COLUMNS,
+  type EvidenceColumn,
+  type EvidenceRow,
+  evidenceRows,
+} from './rows.js';
 import { listEvidence } from './store.js';
 
 const DAY_MS = 86_400_000;
@@ -43,12 +50,29 @@ export function exportRange(
   return { fromMs, toMs };
 }
 
+/**
+ * Whether the export shows device actions (one row per device × action, DEVICE_ACTION_COLUMNS at the
+ * end): when a device policy is configured, for the deployment or a tenant. Without one the export is
+ * exactly what it always was, byte for byte.
+ */
+export function exportShowsActions(config: Pick<Config, 'devicePolicy' | 'tenants'>): boolean {
+  return (
+    config.devicePolicy !== undefined || (config.tenants ?? []).some((t) => t.devicePolicy !== undefined)
+  );
+}
+
+/** The export's columns: EVIDENCE_COLUMNS, and the device action columns after them when shown. */
+export function exportColumns(actions: boolean): readonly EvidenceColumn[] {
+  return actions ? EVIDENCE_ACTION_COLUMNS : EVIDENCE_COLUMNS;
+}
+
 /** Every row of every leaver whose inventory falls in the range, in inventory-time order. */
 export async function* exportRows(
   redis: RedisClient,
   prefix: string,
   filter: ExportFilter,
   counts?: { leavers: number; rows: number },
+  opts: { actions?: boolean } = {},
 ): AsyncGenerator<EvidenceRow> {
   for await (const record of listEvidence(redis, prefix, {
     fromMs: filter.fromMs,
@@ -58,7 +82,7 @@ export async function* exportRows(
     ...(filter.state !== undefined ? { state: filter.state } : {}),
   })) {
     if (counts) counts.leavers++;
-    for (const row of evidenceRows(record)) {
+    for (const row of evidenceRows(record, { actions: opts.actions === true })) {
       if (counts) counts.rows++;
       yield row;
     }
@@ -75,13 +99,14 @@ export async function* jsonStream(
   rows: AsyncIterable<EvidenceRow>,
   counts: { leavers: number; rows: number },
   chunkBytes = 16_384,
+  columns: readonly EvidenceColumn[] = EVIDENCE_COLUMNS,
 ): AsyncGenerator<string> {
   const head = {
     from: new Date(filter.fromMs).toISOString(),
     to: new Date(filter.toMs).toISOString(),
     batch: filter.batchId ?? null,
     state: filter.state ?? null,
-    columns: EVIDENCE_COLUMNS,
+    columns,
   };
   let chunk = `${JSON.stringify(head).slice(0, -1)},"rows":[`;
   let first = true;

@@ -9,7 +9,9 @@ import { exchangeStatus, type GraphCallContext, graphReadAll } from '../graph/ca
 import { managedDevicesPath, toDevices } from '../graph/devices.js';
 import { type GraphBadRequestError, GraphError, type GraphForbiddenError } from '../graph/errors.js';
 import type {
+  DeviceActionResult,
   DeviceInventory,
+  DevicePlan,
   EvidenceRecord,
   ManagedDevice,
   Outcome,
@@ -17,6 +19,7 @@ import type {
 } from '../interfaces.js';
 import { type AuditContext, appendAudit } from '../records/audit.js';
 import { incrementMetrics } from '../records/metrics.js';
+import { deviceSummary, initialActionChecks, leaverActionState } from './verification-actions.js';
 
 export interface InventoryDeps {
   ctx: AuditContext & { config: Config };
@@ -138,7 +141,11 @@ export function savedInventory(progress: unknown): DeviceInventory | undefined {
   };
 }
 
-/** The proof of one finished retire job: the inventory, the action and where its verification starts. */
+/**
+ * The proof of one finished retire job: the inventory, the action and where its verification starts.
+ * Under a device policy (`deviceActions`), each device × action that went out is verified (the first
+ * read VERIFY_AFTER after the last action), one that did not is `failed` from the start.
+ */
 export function evidenceRecord(input: {
   jobId: string;
   data: RetireJobData;
@@ -146,8 +153,18 @@ export function evidenceRecord(input: {
   outcome: Outcome;
   action?: { at: string; requestId?: string; status: number };
   config: Pick<Config, 'evidence'>;
+  devicePlan?: DevicePlan[];
+  deviceActions?: DeviceActionResult[];
 }): EvidenceRecord {
   const { data, inventory, outcome, action } = input;
+  if (input.deviceActions && input.deviceActions.length > 0 && outcome !== 'dry_run') {
+    return policyEvidenceRecord({ ...input, deviceActions: input.deviceActions });
+  }
+  // A dry run under a policy keeps what it would have done (every action `planned`), nothing to verify.
+  const planned = {
+    ...(input.devicePlan ? { devicePlan: input.devicePlan } : {}),
+    ...(input.deviceActions ? { deviceActions: input.deviceActions } : {}),
+  };
   const verify = outcome === 'retired' && action !== undefined && inventory.devices.length > 0;
   const actedAt = action ? Date.parse(action.at) : Date.now();
   return {
@@ -176,5 +193,59 @@ export function evidenceRecord(input: {
           })),
         }
       : { state: 'not_applicable', checks: 0, devices: [] },
+    ...planned,
+  };
+}
+
+/** The evidence of a device policy's run: its plan, its actions and one check per device × action. */
+function policyEvidenceRecord(input: {
+  jobId: string;
+  data: RetireJobData;
+  inventory: DeviceInventory;
+  outcome: Outcome;
+  config: Pick<Config, 'evidence'>;
+  devicePlan?: DevicePlan[];
+  deviceActions: DeviceActionResult[];
+}): EvidenceRecord {
+  const { data, inventory, deviceActions } = input;
+  const times = deviceActions.map((r) => (r.at ? Date.parse(r.at) : Number.NaN)).filter(Number.isFinite);
+  // The window runs from the last action: a device deleted last is read after its delete.
+  const actedAt = times.length > 0 ? Math.max(...times) : Date.now();
+  const actions = initialActionChecks(deviceActions, inventory.at);
+  const state = leaverActionState(actions.map((a) => a.result));
+  const devices = [...new Set(actions.map((a) => a.deviceId))].map((deviceId) => {
+    const own = actions.filter((a) => a.deviceId === deviceId);
+    const before = inventory.devices.find((d) => d.id === deviceId);
+    return {
+      deviceId,
+      result: deviceSummary(own.map((a) => a.result)),
+      stateAfter: before?.managementState ?? null,
+      checkedAt: inventory.at,
+    };
+  });
+  return {
+    jobId: input.jobId,
+    user: data.user,
+    ...(data.batchId ? { batchId: data.batchId } : {}),
+    requestedBy: data.requestedBy,
+    correlationId: data.correlationId,
+    source: data.source,
+    inventoriedAt: inventory.at,
+    inventoryRequestIds: inventory.requestIds,
+    devices: inventory.devices,
+    outcome: input.outcome,
+    verification: {
+      // Nothing went out at all (every action failed): nothing to read, the leaver is unverified now.
+      state,
+      checks: 0,
+      ...(state === 'pending'
+        ? { nextCheckAt: new Date(actedAt + input.config.evidence.verifyAfterMs).toISOString() }
+        : { endedAt: new Date(actedAt).toISOString() }),
+      deadline: new Date(actedAt + input.config.evidence.verifyWindowMs).toISOString(),
+      devices,
+      actions,
+    },
+    ...(input.devicePlan ? { devicePlan: input.devicePlan } : {}),
+    deviceActions,
   };
 }

@@ -116,11 +116,10 @@ export async function requestReverify(
     jobId,
     (current): Verification | null => {
       problem = undefined;
-      if (!current.action || current.devices.length === 0) {
+      const acted = current.action !== undefined || (current.deviceActions?.length ?? 0) > 0;
+      if (!acted || current.devices.length === 0) {
         problem = new NothingToVerifyError(
-          !current.action
-            ? 'no retire was sent for this job: nothing to verify'
-            : 'no device was inventoried',
+          !acted ? 'no retire was sent for this job: nothing to verify' : 'no device was inventoried',
         );
         return null;
       }
@@ -132,6 +131,10 @@ export async function requestReverify(
         deadline,
         nextCheckAt: new Date(now + config.evidence.verifyAfterMs).toISOString(),
         endedAt: undefined,
+        // Device policy: every action is read again (one never sent stays failed: nothing to read).
+        ...(current.verification.actions
+          ? { actions: current.verification.actions.map((a) => ({ ...a, result: 'pending' as const })) }
+          : {}),
       };
     },
     config.evidence.retentionMs,

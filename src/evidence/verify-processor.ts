@@ -22,8 +22,7 @@ import { appendAudit } from '../records/audit.js';
 import { incrementMetrics } from '../records/metrics.js';
 import { deadlineOf } from './schedule.js';
 import { getEvidence, updateVerification } from './store.js';
-import { decideVerification } from './verification.js';
-import { type ReadOutcome, readDevicesForVerification } from './verify-read.js';
+import { type CheckOutcome, checkOnce } from './verify-check.js';
 
 export interface VerifyDeps {
   ctx: QueueContext;
@@ -50,6 +49,20 @@ export type VerifyProcessor = (
   job: Job<VerifyJobData, VerifyRunResult>,
   token?: string,
 ) => Promise<VerifyRunResult>;
+
+/** Device policy only: the actions per result, for the audit (absent without a policy: entries as before). */
+function actionCounts(actions: Verification['actions']): Record<string, unknown> {
+  if (!actions) return {};
+  const tally = (r: string) => actions.filter((a) => a.result === r).length;
+  return {
+    actions: {
+      verified: tally('verified'),
+      pending: tally('pending'),
+      failed: tally('failed'),
+      notVerified: tally('not_verified'),
+    },
+  };
+}
 
 function isJobData(d: unknown): d is VerifyJobData {
   const v = d as VerifyJobData | undefined;
@@ -95,35 +108,26 @@ export function createVerifyProcessor(deps: VerifyDeps): VerifyProcessor {
     if (v.state !== 'pending') return { jobId, state: v.state, checks: v.checks };
 
     const deadline = deadlineOf(record, config.evidence.verifyWindowMs);
-    let read: ReadOutcome;
+    let checked: CheckOutcome;
     try {
-      read = await readDevicesForVerification(
+      checked = await checkOnce(
         {
           redis: ctx.redis,
           prefix: ctx.prefix,
           graph: graphContext(config, deps.tokenProvider, deps.readPacer),
           ...(deps.shutdown ? { signal: deps.shutdown } : {}),
         },
-        user,
+        { record, deadline, verifyAfterMs: config.evidence.verifyAfterMs },
       );
     } catch (err) {
       if (deps.shutdown?.aborted) return later(job, token, Date.now() + SHUTDOWN_REQUEUE_MS);
       throw err;
     }
-    const now = Date.now();
-    if (read.kind === 'later' && now < deadline) {
-      logger.info({ jobId, reason: read.reason, delayMs: read.delayMs }, 'verification read postponed');
-      return later(job, token, Math.min(now + read.delayMs, deadline));
+    if (checked.kind === 'later') {
+      logger.info({ jobId, reason: checked.reason, delayMs: checked.delayMs }, 'verification read postponed');
+      return later(job, token, checked.at);
     }
-    const decision = decideVerification({
-      inventory: record.devices,
-      current: read.kind === 'ok' ? read.devices : null,
-      previous: v.devices,
-      now,
-      deadline,
-      checksBefore: v.checks,
-      verifyAfterMs: config.evidence.verifyAfterMs,
-    });
+    const { decision, now } = checked;
     const ended = decision.state !== 'pending';
     let applied = false;
     let newlyRetired = 0;
@@ -152,6 +156,7 @@ export function createVerifyProcessor(deps: VerifyDeps): VerifyProcessor {
           endedAt: ended ? new Date(now).toISOString() : undefined,
           devices: decision.devices,
           unexpectedDevices: decision.unexpectedDevices.length > 0 ? decision.unexpectedDevices : undefined,
+          ...(decision.actions ? { actions: decision.actions } : {}),
         };
       },
       config.evidence.retentionMs,
@@ -178,11 +183,8 @@ export function createVerifyProcessor(deps: VerifyDeps): VerifyProcessor {
           round,
           state: w.state,
           ...counts,
-          ...(read.kind === 'ok'
-            ? { requestIds: read.requestIds }
-            : read.kind === 'failed'
-              ? { readFailed: read.status ?? read.error, requestId: read.requestId }
-              : { readPostponed: read.reason }),
+          ...actionCounts(w.actions),
+          ...checked.readDetails,
           ...(w.unexpectedDevices ? { unexpectedDevices: w.unexpectedDevices.length } : {}),
         },
       },
@@ -191,7 +193,7 @@ export function createVerifyProcessor(deps: VerifyDeps): VerifyProcessor {
             {
               ...base,
               type: w.state === 'verified' ? ('verified' as const) : ('unverified' as const),
-              details: { checks: w.checks, round, ...counts },
+              details: { checks: w.checks, round, ...counts, ...actionCounts(w.actions) },
             },
           ]
         : []),

@@ -101,15 +101,11 @@ export async function keepEvidence(
         }
       : {}),
     config: ctx.config,
+    // A device policy's plan and per-device results travel with the evidence; evidenceRecord starts
+    // their verification (one check per device × action, src/evidence/verification-actions.ts).
+    ...(run.deviceActions ? { deviceActions: run.deviceActions } : {}),
+    ...(run.deviceActions && run.progress.devicePlan ? { devicePlan: run.progress.devicePlan } : {}),
   });
-  // A device policy's plan and per-device results travel with the evidence (EvidenceRecord fields
-  // `devicePlan`, `deviceActions`; their verification is src/evidence's).
-  if (run.deviceActions) {
-    Object.assign(record, {
-      deviceActions: run.deviceActions,
-      ...(run.progress.devicePlan ? { devicePlan: run.progress.devicePlan } : {}),
-    });
-  }
   // Independent and idempotent: one round trip of waiting, not two.
   await Promise.all([
     saveEvidence(ctx.redis, ctx.prefix, record, ctx.config.evidence.retentionMs),

@@ -6,12 +6,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { csvStream } from '../../evidence/csv.js';
 import {
   type ExportFilter,
+  exportColumns,
   exportRange,
   exportRows,
+  exportShowsActions,
   InvalidRangeError,
   jsonStream,
 } from '../../evidence/export.js';
-import { EVIDENCE_COLUMNS } from '../../evidence/rows.js';
+import { DEVICE_ACTION_COLUMNS, EVIDENCE_ACTION_COLUMNS, EVIDENCE_COLUMNS } from '../../evidence/rows.js';
 import { EvidenceNotFoundError, NothingToVerifyError, requestReverify } from '../../evidence/schedule.js';
 import { VERIFICATION_STATES, type VerificationState } from '../../interfaces.js';
 import type { QueueContext } from '../../queue/context.js';
@@ -54,7 +56,8 @@ const exportQuery = {
 
 const row = {
   type: 'object',
-  properties: Object.fromEntries(EVIDENCE_COLUMNS.map((c) => [c, { type: ['string', 'null'] }])),
+  // The device action columns appear only with a device policy (DEVICE_POLICY_FILE).
+  properties: Object.fromEntries(EVIDENCE_ACTION_COLUMNS.map((c) => [c, { type: ['string', 'null'] }])),
 } as const;
 
 const exportJson = {
@@ -133,7 +136,7 @@ export const evidenceRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) 
               'text/csv': {
                 schema: {
                   type: 'string',
-                  description: `RFC 4180, header ${EVIDENCE_COLUMNS.join(',')}; cells a spreadsheet would run as a formula start with '`,
+                  description: `RFC 4180, header ${EVIDENCE_COLUMNS.join(',')} (with a device policy: one row per device × action, then ${DEVICE_ACTION_COLUMNS.join(',')}); cells a spreadsheet would run as a formula start with '`,
                 },
               },
             },
@@ -165,7 +168,10 @@ export const evidenceRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) 
       // Fail before the 200 goes out when Redis is gone: mid-stream there is no status left to send.
       await ctx.redis.ping();
       const counts = { leavers: 0, rows: 0 };
-      const rows = exportRows(ctx.redis, ctx.prefix, filter, counts);
+      // With a device policy: one row per device × action, its columns at the end.
+      const actions = exportShowsActions(ctx.config);
+      const columns = exportColumns(actions);
+      const rows = exportRows(ctx.redis, ctx.prefix, filter, counts, { actions });
       reply.header('cache-control', 'no-store');
       if (q.format === 'csv') {
         const day = (t: number) => new Date(t).toISOString().slice(0, 10);
@@ -173,11 +179,11 @@ export const evidenceRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) 
         return reply
           .type('text/csv; charset=utf-8; header=present')
           .header('content-disposition', `attachment; filename="${name}"`)
-          .send(Readable.from(csvStream(EVIDENCE_COLUMNS, rows, { bom: q.bom })));
+          .send(Readable.from(csvStream(columns, rows, { bom: q.bom })));
       }
       return reply
         .type('application/json; charset=utf-8')
-        .send(Readable.from(jsonStream(filter, rows, counts)));
+        .send(Readable.from(jsonStream(filter, rows, counts, undefined, columns)));
     },
   );
 

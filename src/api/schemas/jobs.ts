@@ -1,6 +1,9 @@
 // Response shapes of the read routes (jobs, queues, dead letters).
 import {
   DEAD_LETTER_REASONS,
+  DEVICE_ACTION_STATES,
+  DEVICE_ACTION_VERIFICATIONS,
+  DEVICE_ACTIONS,
   DEVICE_RESULTS,
   JOB_STATES,
   OUTCOMES,
@@ -55,9 +58,44 @@ export const evidenceView = {
               checkedAt: { type: 'string' },
             },
           },
+          policy: {
+            type: 'object',
+            description: 'Device policy only: the profile and 1-based rule that chose the actions',
+            properties: { profile: { type: 'string' }, rule: { type: 'integer' } },
+          },
+          actions: {
+            type: 'array',
+            description: 'Device policy only: the actions in order, each with its result and verification',
+            items: {
+              type: 'object',
+              additionalProperties: true,
+              required: ['action', 'state', 'status', 'requestId', 'at', 'verification'],
+              properties: {
+                action: { type: 'string', enum: DEVICE_ACTIONS },
+                state: { type: 'string', enum: DEVICE_ACTION_STATES },
+                status: { type: ['integer', 'null'] },
+                requestId: nullableString,
+                at: nullableString,
+                graphCode: { type: 'string' },
+                message: { type: 'string' },
+                verification: {
+                  type: ['object', 'null'],
+                  additionalProperties: true,
+                  properties: {
+                    result: { type: 'string', enum: DEVICE_ACTION_VERIFICATIONS },
+                    stateAfter: nullableString,
+                    actionState: nullableString,
+                    checkedAt: { type: 'string' },
+                    note: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
         },
       },
     },
+    devicePolicy: { type: 'string', description: 'Device policy only: the profile the job ran under' },
     verification: {
       type: 'object',
       additionalProperties: true,

@@ -7,12 +7,14 @@ import { EvidenceKeyMissingError, NoDevicePlanError, readJobSecrets } from '../.
 import { csvStream } from '../../evidence/csv.js';
 import {
   type ExportFilter,
+  exportColumns,
   exportRange,
   exportRows,
+  exportShowsActions,
   InvalidRangeError,
   jsonStream,
 } from '../../evidence/export.js';
-import { EVIDENCE_COLUMNS } from '../../evidence/rows.js';
+import { DEVICE_ACTION_COLUMNS, EVIDENCE_COLUMNS } from '../../evidence/rows.js';
 import { EvidenceNotFoundError, NothingToVerifyError, requestReverify } from '../../evidence/schedule.js';
 import { countEvidence, listUnverified } from '../../evidence/store.js';
 import { VERIFICATION_STATES, type VerificationState } from '../../interfaces.js';
@@ -72,11 +74,14 @@ async function runExport(opts: ExportOptions): Promise<void> {
       ' {bar} {percentage}% | {value}/{total} leavers | {rows} rows | ETA {eta_formatted}',
       { rows: 0 },
     );
-    const rows = exportRows(ctx.redis, ctx.prefix, filter, counts);
+    // With a device policy: one row per device × action, its columns at the end.
+    const actions = exportShowsActions(ctx.config);
+    const columns = exportColumns(actions);
+    const rows = exportRows(ctx.redis, ctx.prefix, filter, counts, { actions });
     const chunks =
       format === 'csv'
-        ? csvStream(EVIDENCE_COLUMNS, rows, { bom: !!opts.bom })
-        : jsonStream(filter, rows, counts);
+        ? csvStream(columns, rows, { bom: !!opts.bom })
+        : jsonStream(filter, rows, counts, undefined, columns);
     try {
       for await (const chunk of chunks) {
         await writeChunk(out, chunk);
@@ -155,7 +160,7 @@ Examples:
   offboard evidence export --from 2026-12-01 --to 2026-12-02 > evidence.csv
   offboard evidence --state unverified --from 30d --format json --out unverified.json
 
-Without --from: the last 24 hours. A range covers at most 400 days. Columns: ${EVIDENCE_COLUMNS.join(', ')}.
+Without --from: the last 24 hours. A range covers at most 400 days. Columns: ${EVIDENCE_COLUMNS.join(', ')}; with a device policy one row per device × action, then ${DEVICE_ACTION_COLUMNS.join(', ')}.
 Cells a spreadsheet would run as a formula (= + - @ tab CR) start with '.
 Exit codes: 0 written, 1 failure (Redis, file exists), 2 invalid option.`,
     )

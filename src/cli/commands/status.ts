@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { getQueueStatus } from '../../control/queue-control.js';
 import { getEvidence } from '../../evidence/store.js';
 import { type EvidenceView, evidenceView } from '../../evidence/view.js';
+import { deviceActionLines } from '../../evidence/view-lines.js';
 import { listBatches } from '../../guard/batches.js';
 import { pendingJobIds } from '../../intake/pending.js';
 import type { AuditRecord } from '../../interfaces.js';
@@ -98,6 +99,7 @@ function evidenceLines(e: EvidenceView): string[] {
     out.push(
       `  device    ${d.id}  ${d.deviceName ?? '-'}  ${d.operatingSystem ?? '-'}  serial ${d.serialNumber ?? '-'}  ${d.managementState ?? '-'} → ${after}`,
     );
+    out.push(...deviceActionLines(d));
   }
   return out;
 }
