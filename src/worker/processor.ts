@@ -117,6 +117,12 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     // The guard's last look before anything is read or retired (throws when it holds the job).
     await holdIfOverDue(ctx, job, data, token);
     const run: JobRun = { job, data, progress: readProgress(job.progress) };
+    if (data.devicePolicy !== undefined && !ctx.config.devicePolicy) {
+      // Asked for per-device actions this worker cannot plan: retiring every device instead would
+      // act on devices the profile may leave alone. A human fixes the worker's DEVICE_POLICY_FILE.
+      const why = `the job names device policy profile "${data.devicePolicy}" but this worker has no DEVICE_POLICY_FILE`;
+      return deadLetter(deps, run, 'invalid_job', null, why);
+    }
     const dryRun = data.dryRun || cfg.dryRun;
     if (!readPacer && dryRun) return complete(deps, run, 'dry_run', startedMs);
 
