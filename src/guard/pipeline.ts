@@ -48,6 +48,12 @@ export interface BulkOptions {
   onItem?: (e: ItemEvent) => void;
   /** After each staged chunk, with the distinct valid users so far. */
   onStaged?: (staged: number) => void;
+  /**
+   * Turns one raw item into a request (default validateRequest); the front door adds its own checks
+   * (the device policy profile). An InvalidRequestError marks the item invalid; any other error
+   * ends the whole submission with nothing written.
+   */
+  validate?: (raw: unknown) => ValidRequest;
 }
 
 export interface Counts {
@@ -142,6 +148,7 @@ async function stageInput(
   plan: boolean,
 ): Promise<Counts> {
   const size = opts.chunkSize ?? 1000;
+  const validate = opts.validate ?? validateRequest;
   const counts: Counts = { new: 0, duplicate: 0, invalid: 0 };
   let chunk: Pending[] = [];
   const flush = async () => {
@@ -153,7 +160,7 @@ async function stageInput(
     if ('refused' in x) return chunk.push({ n: x.n, error: x.refused, user: x.user });
     const raw = withDryRun(x.item, opts.meta.dryRun);
     try {
-      return chunk.push({ n: x.n, r: validateRequest(raw) });
+      return chunk.push({ n: x.n, r: validate(raw) });
     } catch (err) {
       if (!(err instanceof InvalidRequestError)) throw err;
       const user = 'user' in x ? x.user : (raw as { user?: unknown } | null)?.user;
