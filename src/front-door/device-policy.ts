@@ -33,7 +33,7 @@ export class DevicePolicyForbiddenError extends CataloguedError {
 /** The profiles a scope may name (the default first). */
 export function allowedProfiles(policy: DevicePolicy, scope?: DevicePolicyScope): string[] {
   const all = Object.keys(policy.profiles);
-  if (!scope || scope.role !== 'producer' || scope.devicePolicies?.includes('*')) return all;
+  if (scope?.role !== 'producer' || scope.devicePolicies?.includes('*')) return all;
   const listed = new Set([policy.default, ...(scope.devicePolicies ?? [])]);
   return all
     .filter((p) => listed.has(p))
@@ -85,7 +85,28 @@ export function withDevicePolicy(
  */
 export function validateFor(
   ctx: Pick<QueueContext, 'config'>,
-  meta: Pick<IntakeMeta, 'devicePolicyScope'>,
+  meta: Pick<IntakeMeta, 'devicePolicyScope' | 'devicePolicy'>,
 ): (raw: unknown) => ValidRequest {
-  return (raw) => withDevicePolicy(ctx.config.devicePolicy, validateRequest(raw), meta.devicePolicyScope);
+  return (raw) => {
+    const r = validateRequest(raw);
+    const named = r.devicePolicy ?? meta.devicePolicy;
+    return withDevicePolicy(
+      ctx.config.devicePolicy,
+      named === undefined ? r : { ...r, devicePolicy: named },
+      meta.devicePolicyScope,
+    );
+  };
+}
+
+/**
+ * A profile given once for a whole command (the CLI's `--device-policy`): checked before anything is
+ * read or written, so a typo stops the command instead of making every row invalid.
+ */
+export function checkCommandProfile(ctx: Pick<QueueContext, 'config'>, profile: string | undefined): void {
+  if (profile === undefined) return;
+  resolveDevicePolicy(ctx.config.devicePolicy, checkName(profile));
+}
+
+function checkName(profile: string): string {
+  return validateRequest({ user: 'x@example.com', devicePolicy: profile }).devicePolicy as string;
 }

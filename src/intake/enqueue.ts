@@ -34,6 +34,11 @@ export interface IntakeMeta {
   redrivenFrom?: string;
   /** Which device policy profiles the requester may name (the API's producer keys); absent = any. */
   devicePolicyScope?: DevicePolicyScope;
+  /**
+   * Profile for the items that name none (a schedule's `devicePolicy`, the CLI's `--device-policy`);
+   * absent = the policy's default. Resolved per item at the front door.
+   */
+  devicePolicy?: string;
 }
 
 export interface EnqueueResult {

@@ -7,6 +7,7 @@ import type { BulkItemResult, OffboardRequest } from '../../intake/enqueue.js';
 import { InvalidRequestError, validateRequest } from '../../intake/validate.js';
 import type { QueueContext } from '../../queue/context.js';
 import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../values/timezone.js';
+import { usageOnBadProfile } from '../device-policy-option.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
@@ -19,6 +20,7 @@ interface EnqueueOptions {
   correlationId?: string;
   dryRun?: boolean;
   dryRunJobs?: boolean;
+  devicePolicy?: string;
   as?: string;
   json?: boolean;
 }
@@ -44,6 +46,7 @@ function buildRequests(users: string[], opts: EnqueueOptions): OffboardRequest[]
       if (opts.effectiveAt) req.effectiveAt = resolveEffectiveAt(opts.effectiveAt, opts.tz);
       if (opts.correlationId) req.correlationId = opts.correlationId;
       if (opts.dryRunJobs) req.dryRun = true;
+      if (opts.devicePolicy !== undefined) req.devicePolicy = opts.devicePolicy;
       validateRequest(req);
     } catch (err) {
       if (!(err instanceof InvalidRequestError)) throw err;
@@ -60,7 +63,10 @@ function buildRequests(users: string[], opts: EnqueueOptions): OffboardRequest[]
 function line(r: BulkItemResult): string {
   if (r.status === 'invalid') return `invalid    ${r.user ?? '?'}  ${r.error}`;
   const when = r.effectiveAt ? ` at ${r.effectiveAt}` : '';
-  return `${r.status.padEnd(10)} ${r.user}  job ${r.id} (${r.state}${when})`;
+  const profile = r.devicePolicy
+    ? `, device policy ${r.devicePolicy}${r.requestedDevicePolicy ? ` (kept; asked ${r.requestedDevicePolicy})` : ''}`
+    : '';
+  return `${r.status.padEnd(10)} ${r.user}  job ${r.id} (${r.state}${when}${profile})`;
 }
 
 async function plan(
@@ -109,6 +115,10 @@ export function configure(cmd: Command): void {
     .option('--correlation-id <id>', 'your reference, kept in every record (one user only)')
     .option('--dry-run', 'show what would happen (new / duplicate), enqueue nothing')
     .option('--dry-run-jobs', 'enqueue, but the jobs record outcome dry_run instead of calling Graph')
+    .option(
+      '--device-policy <profile>',
+      'device policy profile (DEVICE_POLICY_FILE) deciding what happens to each device; default: its default',
+    )
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -128,6 +138,7 @@ Exit codes: 0 queued (or already pending), 1 failure, 2 invalid argument (nothin
         const who = actor(opts.as);
         const requests = buildRequests(users, opts);
         await withQueueContext(async (ctx) => {
+          usageOnBadProfile(ctx, opts.devicePolicy);
           if (opts.dryRun) return plan(ctx, requests, who, !!opts.json);
           let out: SubmitResult;
           if (requests.length === 1) {

@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { type ImportResult, type ImportRowEvent, importCsv } from '../../import/csv.js';
 import { assertTimeZone, InvalidTimeZoneError } from '../../values/timezone.js';
+import { usageOnBadProfile } from '../device-policy-option.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
@@ -17,6 +18,7 @@ interface ImportOptions {
   dryRun?: boolean;
   plan?: boolean;
   dryRunJobs?: boolean;
+  devicePolicy?: string;
   progress?: boolean;
   as?: string;
   json?: boolean;
@@ -82,6 +84,10 @@ export function configure(cmd: Command): void {
     .option('--dry-run', 'print the plan per row (new / duplicate / invalid) and totals; enqueue nothing')
     .option('--plan', 'the same as --dry-run')
     .option('--dry-run-jobs', 'enqueue, but the jobs record outcome dry_run instead of calling Graph')
+    .option(
+      '--device-policy <profile>',
+      'device policy profile for rows without a devicePolicy value (DEVICE_POLICY_FILE; default: its default)',
+    )
     .option('--no-progress', 'no progress bar (there is none when stderr is not a terminal anyway)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON (the dry-run plan as {rows, totals})')
@@ -89,7 +95,7 @@ export function configure(cmd: Command): void {
       'after',
       `
 CSV format (header row required, column names case-insensitive):
-  user,effectiveAt,reason
+  user,effectiveAt,reason[,devicePolicy]
   alice@contoso.com,2026-12-01T17:00:00+01:00,resigned
   3f2504e0-4f89-11d3-9a0c-0305e82c3301,2026-12-01,contract ended   (date → needs --tz)
 
@@ -129,10 +135,16 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
         let threshold = 0;
         const result = await withQueueContext(async (ctx) => {
           threshold = ctx.config.guard.threshold;
+          usageOnBadProfile(ctx, opts.devicePolicy);
           bar?.start(size, 0, { rows: 0, phase: 'reading' });
           try {
             return await importCsv(ctx, stream, {
-              meta: { requestedBy: who, source: 'import', ...(opts.dryRunJobs ? { dryRun: true } : {}) },
+              meta: {
+                requestedBy: who,
+                source: 'import',
+                ...(opts.dryRunJobs ? { dryRun: true } : {}),
+                ...(opts.devicePolicy !== undefined ? { devicePolicy: opts.devicePolicy } : {}),
+              },
               plan,
               tz: opts.tz,
               onProgress: (p) => {

@@ -3,6 +3,7 @@
 // guard, GUARD_WINDOW, the held caps, the per-row validation and the audit are its own.
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { DevicePolicyForbiddenError, type DevicePolicyScope } from '../../../front-door/device-policy.js';
 import { HeldLimitError } from '../../../guard/errors.js';
 import { type ImportResult, importCsv } from '../../../import/csv.js';
 import { ImportFormatError } from '../../../import/row.js';
@@ -11,6 +12,15 @@ import { actorOf } from '../../auth/access.js';
 import type { ConsoleEnv } from '../env.js';
 import { type Html, html } from '../html.js';
 import { formBody, text } from './forms.js';
+
+/** The signed-in key's device policy profiles (a producer: the default and the ones API_KEYS lists). */
+function consoleScope(request: FastifyRequest): { devicePolicyScope?: DevicePolicyScope } {
+  const p = request.principal;
+  if (!p) return {};
+  return {
+    devicePolicyScope: { role: p.role, ...(p.devicePolicies ? { devicePolicies: p.devicePolicies } : {}) },
+  };
+}
 
 /** Invalid rows listed on the page; the totals count all of them. */
 const SHOWN_ERRORS = 500;
@@ -74,7 +84,7 @@ export const submitPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
     result: Html | string = '',
     error?: string,
   ) => {
-    const body = html`<p>Paste a CSV with the header <code>user[,effectiveAt][,reason][,correlationId]</code>.
+    const body = html`<p>Paste a CSV with the header <code>user[,effectiveAt][,reason][,correlationId][,devicePolicy]</code>.
 <strong>Check</strong> shows what would happen and enqueues nothing; <strong>Submit</strong> enqueues it.
 More than ${config.guard.threshold} users (or too many within the guard's window) wait for an operator's approval.
 Everything is recorded under your key's name, <strong>${actorOf(request)}</strong>.</p>
@@ -113,7 +123,7 @@ ${result}`;
       const plan = form.action === 'check';
       try {
         const r = await importCsv(ctx, Readable.from([form.csv]), {
-          meta: { requestedBy: actorOf(request), source: 'import' },
+          meta: { requestedBy: actorOf(request), source: 'import', ...consoleScope(request) },
           plan,
           // Producers only here: never tell one who else has a pending offboarding.
           producerView: true,
@@ -129,13 +139,16 @@ ${result}`;
       } catch (err) {
         if (
           !(err instanceof HeldLimitError) &&
+          !(err instanceof DevicePolicyForbiddenError) &&
           !(err instanceof ImportFormatError) &&
           !(err instanceof InvalidTimeZoneError)
         ) {
           throw err;
         }
         request.log.info({ err: err.name }, 'console import refused');
-        reply.status(err instanceof HeldLimitError ? 429 : 400);
+        reply.status(
+          err instanceof HeldLimitError ? 429 : err instanceof DevicePolicyForbiddenError ? 403 : 400,
+        );
         return page(request, reply, form, '', err.message);
       }
     },
