@@ -221,6 +221,16 @@ export const batchSummary = {
     reason: { type: 'string' },
     enqueued: { type: 'integer' },
     result: { type: 'object', additionalProperties: true },
+    kind: {
+      type: 'string',
+      enum: ['wipe'],
+      description:
+        'wipe: leavers held because their devices to wipe or delete would pass GUARD_WIPE_THRESHOLD within GUARD_WINDOW; the items list each device with its actions',
+    },
+    devices: {
+      type: 'integer',
+      description: 'A wipe batch: devices to wipe or delete, over all its leavers',
+    },
   },
 } as const;
 
