@@ -27,3 +27,21 @@ export function actionsText(p: DevicePlan): string {
 export function ruleText(p: DevicePlan): string {
   return `${p.profile}#${p.rule}`;
 }
+
+/** A plan's leaver: a heading line, then one line per device (indented). */
+export function leaverPlanLines(p: {
+  user: string;
+  profile: string;
+  devices?: DevicePlan[];
+  error?: string;
+}): string[] {
+  if (!p.devices)
+    return [`${p.user} (device policy ${p.profile}): devices not read: ${p.error ?? 'unknown'}`];
+  const head = `${p.user} (device policy ${p.profile}): ${p.devices.length} device(s)`;
+  return [head, ...p.devices.map((d) => `  ${deviceLabel(d)}  ${ruleText(d)}: ${actionsText(d)}`)];
+}
+
+/** Said when a plan left leavers out of its device reads. */
+export function omittedText(omitted: number, max: number): string {
+  return `devices not read for ${omitted} more new leaver(s): a plan reads at most ${max}`;
+}

@@ -18,7 +18,14 @@ import { validateFor } from './device-policy.js';
 /** One row's fate; `n` is the item's index or CSV line. Keys in the order surfaces print them. */
 export type BulkRow =
   | { n: number; status: 'invalid'; error: string; user?: string }
-  | { n: number; status: 'new' | 'accepted' | 'duplicate'; user: string; jobId?: string };
+  | {
+      n: number;
+      status: 'new' | 'accepted' | 'duplicate';
+      user: string;
+      jobId?: string;
+      /** A plan's new row with DEVICE_POLICY_FILE: the profile its job would get. */
+      devicePolicy?: string;
+    };
 
 export interface RunBulkOptions extends Omit<BulkOptions, 'onItem'> {
   /** Report what would happen, enqueue and hold nothing. */

@@ -36,8 +36,8 @@ export type ItemEvent =
   | { n: number; status: 'invalid'; user?: string; error: string }
   /** A repeat inside the submission, or (plan) a user with a pending job, named by `jobId`. */
   | { n: number; status: 'duplicate'; user: string; jobId?: string }
-  /** Plan only: the item would create a job. */
-  | { n: number; status: 'new'; user: string };
+  /** Plan only: the item would create a job (with DEVICE_POLICY_FILE: under this profile). */
+  | { n: number; status: 'new'; user: string; devicePolicy?: string };
 
 export interface BulkOptions {
   meta: SubmitMeta;
@@ -218,7 +218,8 @@ async function stageOne(
       onItem?.({ n: p.n, status: 'duplicate', user: p.r.user, ...(jobId ? { jobId } : {}) });
     } else if (plan) {
       counts.new++;
-      onItem?.({ n: p.n, status: 'new', user: p.r.user });
+      const profile = p.r.devicePolicy ? { devicePolicy: p.r.devicePolicy } : {};
+      onItem?.({ n: p.n, status: 'new', user: p.r.user, ...profile });
     }
   }
 }

@@ -1,6 +1,12 @@
 // `offboard enqueue <user…>`: queue leavers from the command line. One user goes straight in;
 // several go through the mass-change guard like any bulk submission.
 import type { Command } from 'commander';
+import { leaverPlanLines, omittedText } from '../../device-policy/describe.js';
+import {
+  graphDevicePlans,
+  type LeaverDevicePlan,
+  MAX_PLAN_LEAVERS,
+} from '../../device-policy/leaver-plans.js';
 import { runBulk, type SubmitResult, submitBulk, submitOne } from '../../front-door/front-door.js';
 import { holdCauseText } from '../../guard/window.js';
 import type { BulkItemResult, OffboardRequest } from '../../intake/enqueue.js';
@@ -75,7 +81,7 @@ async function plan(
   who: string,
   json: boolean,
 ): Promise<void> {
-  const rows: { index: number; user: string; status: string; jobId?: string }[] = [];
+  const rows: { index: number; user: string; status: string; jobId?: string; devicePolicy?: string }[] = [];
   const out = await runBulk(
     ctx,
     requests.map((item, n) => ({ n, item })),
@@ -90,11 +96,35 @@ async function plan(
             user: e.user,
             status: e.status,
             ...(e.status === 'duplicate' && e.jobId ? { jobId: e.jobId } : {}),
+            ...(e.devicePolicy ? { devicePolicy: e.devicePolicy } : {}),
           });
       },
     },
   );
-  if (json) return printJson({ dryRun: true, rows, wouldHold: out.wouldHold });
+  // Under a device policy: each new leaver's devices with their actions (GETs, read pacer).
+  const leavers = rows.flatMap((r) =>
+    r.status === 'new' && r.devicePolicy ? [{ user: r.user, profile: r.devicePolicy }] : [],
+  );
+  let devicePlans: LeaverDevicePlan[] | undefined;
+  if (ctx.config.devicePolicy && leavers.length > 0) {
+    const reader = graphDevicePlans(ctx);
+    try {
+      devicePlans = await reader.read(leavers.slice(0, MAX_PLAN_LEAVERS));
+    } finally {
+      await reader.close();
+    }
+  }
+  const omitted = Math.max(0, leavers.length - MAX_PLAN_LEAVERS);
+  if (json) {
+    return printJson({
+      dryRun: true,
+      rows,
+      wouldHold: out.wouldHold,
+      ...(devicePlans ? { devicePlans, ...(omitted ? { devicePlansOmitted: omitted } : {}) } : {}),
+    });
+  }
+  for (const p of devicePlans ?? []) for (const l of leaverPlanLines(p)) process.stdout.write(safe`${l}\n`);
+  if (omitted) process.stdout.write(`${omittedText(omitted, MAX_PLAN_LEAVERS)}\n`);
   for (const r of rows)
     process.stdout.write(
       safe`${r.status.padEnd(10)} ${r.user}${r.jobId ? `  pending job ${r.jobId}` : ''}\n`,

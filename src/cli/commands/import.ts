@@ -4,6 +4,8 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { leaverPlanLines, omittedText } from '../../device-policy/describe.js';
+import { graphDevicePlans, MAX_PLAN_LEAVERS } from '../../device-policy/leaver-plans.js';
 import { type ImportResult, type ImportRowEvent, importCsv } from '../../import/csv.js';
 import { assertTimeZone, InvalidTimeZoneError } from '../../values/timezone.js';
 import { usageOnBadProfile } from '../device-policy-option.js';
@@ -51,8 +53,9 @@ function jsonPlanWriter() {
       first = false;
     },
     end(result: ImportResult) {
-      const { errors: _e, ...totals } = cliJson(result);
-      process.stdout.write(`\n],"totals":${JSON.stringify(totals)}}\n`);
+      const { errors: _e, devicePlans, ...totals } = cliJson(result);
+      const devices = devicePlans ? `,"devicePlans":${JSON.stringify(devicePlans)}` : '';
+      process.stdout.write(`\n],"totals":${JSON.stringify(totals)}${devices}}\n`);
     },
   };
 }
@@ -136,6 +139,8 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
         const result = await withQueueContext(async (ctx) => {
           threshold = ctx.config.guard.threshold;
           usageOnBadProfile(ctx, opts.devicePolicy);
+          // A plan under a device policy reads each new leaver's devices (GETs, read pacer).
+          const reader = plan && ctx.config.devicePolicy ? graphDevicePlans(ctx) : null;
           bar?.start(size, 0, { rows: 0, phase: 'reading' });
           try {
             return await importCsv(ctx, stream, {
@@ -147,6 +152,7 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
               },
               plan,
               tz: opts.tz,
+              ...(reader ? { devicePlans: reader.read } : {}),
               onProgress: (p) => {
                 // Two phases on one bar: bytes read, then staged rows written to the queue.
                 if (p.phase === 'enqueueing') {
@@ -171,11 +177,20 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
             });
           } finally {
             bar?.stop();
+            await reader?.close();
           }
         });
         if (planJson) planJson.end(result);
         else if (opts.json) process.stdout.write(`${JSON.stringify(cliJson(result), null, 2)}\n`);
-        else process.stdout.write(`${summary(result, threshold)}\n`); // counts and ids only: nothing to escape
+        else {
+          for (const p of result.devicePlans ?? []) {
+            for (const l of leaverPlanLines(p)) process.stdout.write(safe`${l}\n`);
+          }
+          if (result.devicePlansOmitted) {
+            process.stdout.write(`${omittedText(result.devicePlansOmitted, MAX_PLAN_LEAVERS)}\n`);
+          }
+          process.stdout.write(`${summary(result, threshold)}\n`); // counts and ids only: nothing to escape
+        }
         if (result.invalid > 0) {
           // Exit 1 without repeating every line: they were printed above (or are in the JSON).
           throw new CommandFailedError(

@@ -3,6 +3,8 @@
 // guard, GUARD_WINDOW, the held caps, the per-row validation and the audit are its own.
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { actionsText, deviceLabel, omittedText, ruleText } from '../../../device-policy/describe.js';
+import { graphDevicePlans, MAX_PLAN_LEAVERS } from '../../../device-policy/leaver-plans.js';
 import { DevicePolicyForbiddenError, type DevicePolicyScope } from '../../../front-door/device-policy.js';
 import { HeldLimitError } from '../../../guard/errors.js';
 import { type ImportResult, importCsv } from '../../../import/csv.js';
@@ -58,7 +60,30 @@ function planResult(r: ImportResult): Html {
 <dt>duplicate</dt><dd>${r.duplicate}</dd>
 <dt>invalid</dt><dd class="${r.invalid > 0 ? 'bad' : ''}">${r.invalid}</dd>
 <dt>held for approval</dt><dd>${r.wouldHold ? html`<span class="warn">yes</span>: ${r.holdReason ?? ''}` : 'no: it would be enqueued at once'}</dd>
-</dl>${invalidRows(r)}</section>`;
+</dl>${deviceRows(r)}${invalidRows(r)}</section>`;
+}
+
+/** Under a device policy: each new leaver's devices with the rule that matched and the actions. */
+function deviceRows(r: ImportResult): Html {
+  if (!r.devicePlans) return html``;
+  const rows = r.devicePlans.flatMap((p) =>
+    p.devices
+      ? p.devices.length
+        ? p.devices.map(
+            (d) =>
+              html`<tr><td>${p.user}</td><td>${p.profile}</td><td>${deviceLabel(d)}</td><td class="mono">${d.serialNumber ?? ''}</td><td>${ruleText(d)}</td><td>${actionsText(d)}</td></tr>`,
+          )
+        : [
+            html`<tr><td>${p.user}</td><td>${p.profile}</td><td colspan="4" class="muted">no managed devices</td></tr>`,
+          ]
+      : [
+          html`<tr><td>${p.user}</td><td>${p.profile}</td><td colspan="4" class="bad">${p.error ?? 'not read'}</td></tr>`,
+        ],
+  );
+  return html`<h2 id="devices-h">Devices and actions</h2><div class="wrap"><table aria-labelledby="devices-h">
+<thead><tr><th scope="col">user</th><th scope="col">device policy</th><th scope="col">device</th><th scope="col">serial</th><th scope="col">rule</th><th scope="col">actions</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+${r.devicePlansOmitted ? html`<p class="muted">${omittedText(r.devicePlansOmitted, MAX_PLAN_LEAVERS)}.</p>` : ''}`;
 }
 
 function submitResult(r: ImportResult): Html {
@@ -121,8 +146,11 @@ ${result}`;
       const form = request.body as SubmitForm;
       const tz = text(form.tz);
       const plan = form.action === 'check';
+      // A Check under a device policy reads each new leaver's devices (GETs, read pacer).
+      const reader = plan && config.devicePolicy ? graphDevicePlans(ctx) : null;
       try {
         const r = await importCsv(ctx, Readable.from([form.csv]), {
+          ...(reader ? { devicePlans: reader.read } : {}),
           meta: { requestedBy: actorOf(request), source: 'import', ...consoleScope(request) },
           plan,
           // Producers only here: never tell one who else has a pending offboarding.
@@ -150,6 +178,8 @@ ${result}`;
           err instanceof HeldLimitError ? 429 : err instanceof DevicePolicyForbiddenError ? 403 : 400,
         );
         return page(request, reply, form, '', err.message);
+      } finally {
+        await reader?.close();
       }
     },
   );
