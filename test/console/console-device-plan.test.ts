@@ -87,7 +87,7 @@ describe('console Check under a device policy', () => {
       page.getByRole('button', { name: 'Check (nothing is enqueued)' }).click(),
     ]);
     expect(response.status()).toBe(403);
-    await expect(page.getByRole('alert').innerText()).resolves.toContain(
+    await expect(page.getByRole('alert').textContent()).resolves.toContain(
       'may not name device policy profile "dispose"; it may name: standard',
     );
     expect(await ctx.retire.count()).toBe(0);
