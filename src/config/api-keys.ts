@@ -71,6 +71,8 @@ export function parseApiKeys(text: string, source: string, issues: string[]): Ap
     const key: ApiKeyEntry = { name, role: role as Role, sha256: hash.toLowerCase() };
     if (tenants) key.tenants = tenants;
     if (devicePolicies) key.devicePolicies = devicePolicies;
+    // For profiles, absent means "the default only", so `*` must stay visible: any profile.
+    else if (policyField?.trim() === '*') key.devicePolicies = ['*'];
     out.push(key);
   }
   return out;

@@ -101,6 +101,13 @@ export const ERRORS = {
     cli: failed,
   },
 
+  // Device policy (DEVICE_POLICY_FILE): a producer key named a profile its API_KEYS entry does not list.
+  OFB_ERR_DEVICE_POLICY_FORBIDDEN: {
+    title: 'this API key may not name that device policy profile',
+    http: { status: 403, code: 'device_policy_forbidden', details: (e) => pick(e, 'profile', 'allowed') },
+    cli: failed,
+  },
+
   // Not raised as classes: the API answers them from these entries.
   OFB_ERR_REDIS_UNAVAILABLE: {
     title: 'the queue store (Redis) is unreachable; nothing was stored, retry later',

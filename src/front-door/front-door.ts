@@ -15,19 +15,20 @@ import {
   type IntakeMeta,
   type OffboardRequest,
 } from '../intake/enqueue.js';
-import { validateRequest } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
 import { collectBulk, type InvalidItem } from './bulk-results.js';
+import { validateFor } from './device-policy.js';
 
 // Streamed input (a CSV file) and plans (what would happen, nothing written) run through runBulk,
 // the same pipeline row by row. Re-exported so producers need this file only.
 export type { BulkInput, SubmitMeta } from '../guard/pipeline.js';
 export type { InvalidItem } from './bulk-results.js';
+export { validateFor } from './device-policy.js';
 export { type BulkRow, type BulkRun, runBulk } from './run-bulk.js';
 
 export type SubmitOneResult =
   | { held: false; result: EnqueueResult }
-  | { held: true; batch: BatchSummary; cause: HoldCause };
+  | { held: true; batch: BatchSummary; cause: HoldCause; devicePolicy?: string };
 
 export type SubmitResult =
   | { held: true; batch: BatchSummary; invalid: InvalidItem[]; cause: HoldCause }
@@ -42,9 +43,9 @@ export async function submitOne(
   request: OffboardRequest,
   meta: IntakeMeta,
 ): Promise<SubmitOneResult> {
-  const r = validateRequest(request);
+  const r = validateFor(ctx, meta)(request);
   const guard = await admitOne(ctx, r, meta);
-  if (guard.held) return guard;
+  if (guard.held) return r.devicePolicy ? { ...guard, devicePolicy: r.devicePolicy } : guard;
   return { held: false, result: await enqueueValid(ctx, r, meta) };
 }
 
@@ -63,7 +64,13 @@ export async function submitBulk(
   const out = await stageAndDecide(
     ctx,
     items.map((item, n) => ({ n, item })),
-    { meta, store: 'memory', onItem: bulk.onItem, onResults: bulk.onResults },
+    {
+      meta,
+      store: 'memory',
+      onItem: bulk.onItem,
+      onResults: bulk.onResults,
+      validate: validateFor(ctx, meta),
+    },
   );
   if (out.held) return { held: true, batch: out.batch, invalid: bulk.invalid, cause: out.cause };
   return { held: false, results: bulk.results() };

@@ -13,11 +13,19 @@ import {
 import type { BatchSummary } from '../guard/types.js';
 import type { HoldCause } from '../guard/window.js';
 import type { QueueContext } from '../queue/context.js';
+import { validateFor } from './device-policy.js';
 
 /** One row's fate; `n` is the item's index or CSV line. Keys in the order surfaces print them. */
 export type BulkRow =
   | { n: number; status: 'invalid'; error: string; user?: string }
-  | { n: number; status: 'new' | 'accepted' | 'duplicate'; user: string; jobId?: string };
+  | {
+      n: number;
+      status: 'new' | 'accepted' | 'duplicate';
+      user: string;
+      jobId?: string;
+      /** A plan's new row with DEVICE_POLICY_FILE: the profile its job would get. */
+      devicePolicy?: string;
+    };
 
 export interface RunBulkOptions extends Omit<BulkOptions, 'onItem'> {
   /** Report what would happen, enqueue and hold nothing. */
@@ -48,7 +56,8 @@ export async function runBulk(
   input: Iterable<BulkInput> | AsyncIterable<BulkInput>,
   opts: RunBulkOptions,
 ): Promise<BulkRun> {
-  const { plan, onRow, onEnqueued, ...bulk } = opts;
+  const { plan, onRow, onEnqueued, ...rest } = opts;
+  const bulk = { ...rest, validate: rest.validate ?? validateFor(ctx, rest.meta) };
   const run: BulkRun = { accepted: 0, duplicate: 0, invalid: 0, joined: [] };
   const invalid = (n: number, error: string, user?: string) => {
     run.invalid++;

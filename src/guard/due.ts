@@ -78,6 +78,8 @@ async function hold(ctx: QueueContext, jobId: string, data: RetireJobData): Prom
   const r: ValidRequest = { user: data.user, correlationId: data.correlationId };
   if (data.reason) r.reason = data.reason;
   if (data.callbackUriPath) r.callbackUriPath = data.callbackUriPath;
+  // The profile the leaver was submitted with stays through the approval.
+  if (data.devicePolicy) r.devicePolicy = data.devicePolicy;
   const joined = await appendToWindowBatch(ctx, data.requestedBy, { n: 0, r });
   if (joined) {
     const batch = await readBatch(ctx, joined.id);

@@ -36,8 +36,8 @@ export type ItemEvent =
   | { n: number; status: 'invalid'; user?: string; error: string }
   /** A repeat inside the submission, or (plan) a user with a pending job, named by `jobId`. */
   | { n: number; status: 'duplicate'; user: string; jobId?: string }
-  /** Plan only: the item would create a job. */
-  | { n: number; status: 'new'; user: string };
+  /** Plan only: the item would create a job (with DEVICE_POLICY_FILE: under this profile). */
+  | { n: number; status: 'new'; user: string; devicePolicy?: string };
 
 export interface BulkOptions {
   meta: SubmitMeta;
@@ -48,6 +48,12 @@ export interface BulkOptions {
   onItem?: (e: ItemEvent) => void;
   /** After each staged chunk, with the distinct valid users so far. */
   onStaged?: (staged: number) => void;
+  /**
+   * Turns one raw item into a request (default validateRequest); the front door adds its own checks
+   * (the device policy profile). An InvalidRequestError marks the item invalid; any other error
+   * ends the whole submission with nothing written.
+   */
+  validate?: (raw: unknown) => ValidRequest;
 }
 
 export interface Counts {
@@ -142,6 +148,7 @@ async function stageInput(
   plan: boolean,
 ): Promise<Counts> {
   const size = opts.chunkSize ?? 1000;
+  const validate = opts.validate ?? validateRequest;
   const counts: Counts = { new: 0, duplicate: 0, invalid: 0 };
   let chunk: Pending[] = [];
   const flush = async () => {
@@ -153,7 +160,7 @@ async function stageInput(
     if ('refused' in x) return chunk.push({ n: x.n, error: x.refused, user: x.user });
     const raw = withDryRun(x.item, opts.meta.dryRun);
     try {
-      return chunk.push({ n: x.n, r: validateRequest(raw) });
+      return chunk.push({ n: x.n, r: validate(raw) });
     } catch (err) {
       if (!(err instanceof InvalidRequestError)) throw err;
       const user = 'user' in x ? x.user : (raw as { user?: unknown } | null)?.user;
@@ -211,7 +218,8 @@ async function stageOne(
       onItem?.({ n: p.n, status: 'duplicate', user: p.r.user, ...(jobId ? { jobId } : {}) });
     } else if (plan) {
       counts.new++;
-      onItem?.({ n: p.n, status: 'new', user: p.r.user });
+      const profile = p.r.devicePolicy ? { devicePolicy: p.r.devicePolicy } : {};
+      onItem?.({ n: p.n, status: 'new', user: p.r.user, ...profile });
     }
   }
 }

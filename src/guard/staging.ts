@@ -133,6 +133,11 @@ export interface HoldOptions {
   admission?: Admission;
   /** The retire job the worker held when it became due (its audit entry names it). */
   jobId?: string;
+  /** A wipe batch (src/guard/wipe-hold.ts) and its devices to wipe or delete. */
+  kind?: 'wipe';
+  devices?: number;
+  /** More facts for the `held` audit entry (a wipe hold: the devices already in the window). */
+  auditDetails?: Record<string, unknown>;
 }
 
 /** Where valid first occurrences wait for the guard's answer. */
@@ -237,6 +242,7 @@ export async function holdStaging(ctx: QueueContext, st: Staging, opts: HoldOpti
     duplicate: st.duplicate,
     dryRun: opts.meta.dryRun === true,
     sample: st.sample,
+    ...(opts.kind ? { kind: opts.kind, devices: opts.devices ?? 0 } : {}),
   });
   const batch = await readBatch(ctx, st.id);
   if (!batch) throw new BatchNotFoundError(st.id);
@@ -262,6 +268,10 @@ export async function holdStaging(ctx: QueueContext, st: Staging, opts: HoldOpti
           }
         : {}),
       ...(batch.dryRun ? { dryRun: true } : {}),
+      ...(opts.kind
+        ? { kind: opts.kind, devices: opts.devices ?? 0, wipeThreshold: ctx.config.guard.wipeThreshold ?? 10 }
+        : {}),
+      ...(opts.auditDetails ?? {}),
     },
   });
   return batch;

@@ -25,6 +25,9 @@ export interface NewBatch {
   duplicate: number;
   dryRun: boolean;
   sample: string[];
+  /** A wipe batch (src/guard/wipe-hold.ts) and its devices to wipe or delete. */
+  kind?: 'wipe';
+  devices?: number;
 }
 
 function num(v: string | undefined): number {
@@ -58,6 +61,10 @@ export function toSummary(h: Record<string, string>): BatchSummary | null {
   if (h.decidedBy) out.decidedBy = h.decidedBy;
   if (h.decidedAtMs) out.decidedAt = new Date(num(h.decidedAtMs)).toISOString();
   if (h.reason) out.reason = h.reason;
+  if (h.kind === 'wipe') {
+    out.kind = 'wipe';
+    out.devices = num(h.devices);
+  }
   if (state === 'approving' || state === 'approved') {
     out.enqueued = num(h.enqueued);
     out.result = {
@@ -126,6 +133,7 @@ export async function writeHeld(ctx: Ctx, b: NewBatch): Promise<void> {
     dryRun: b.dryRun ? '1' : '0',
     sample: JSON.stringify(b.sample),
     version: '1',
+    ...(b.kind ? { kind: b.kind, devices: String(b.devices ?? 0) } : {}),
   };
   const raw = (await runScript(
     ctx.redis,

@@ -1,6 +1,6 @@
 // Shapes of the mass-change guard: a bulk submission above GUARD_THRESHOLD waits as a batch.
 import type { ValidRequest } from '../intake/validate.js';
-import type { Source } from '../interfaces.js';
+import type { DevicePlan, Source } from '../interfaces.js';
 
 /**
  * held → approving → approved, or held → rejected | expired. `approving` is recorded before the
@@ -41,10 +41,19 @@ export interface BatchSummary {
   enqueued?: number;
   /** What approving gave, summed over the whole batch. */
   result?: { accepted: number; duplicate: number; invalid: number };
+  /**
+   * `wipe`: leavers held because their devices to wipe or delete would pass GUARD_WIPE_THRESHOLD
+   * within GUARD_WINDOW (src/guard/wipe-hold.ts); each item lists its devices and actions.
+   */
+  kind?: 'wipe';
+  /** A wipe batch: the devices to wipe or delete, over all its leavers. */
+  devices?: number;
 }
 
 /** One item as stored in a batch's Redis list: `n` is the item's index or CSV line number. */
 export interface StagedItem {
   n: number;
   r: ValidRequest;
+  /** A wipe batch's item: the leaver's devices with the actions an approval lets run. */
+  devices?: DevicePlan[];
 }

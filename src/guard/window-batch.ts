@@ -35,8 +35,10 @@ export async function appendToWindowBatch(
   ctx: Ctx,
   actor: string,
   item: StagedItem,
+  /** Where the open batch's id is kept; default the window's (wipe holds keep their own). */
+  openKey: string = windowBatchKey(ctx.prefix, actor),
 ): Promise<{ id: string; added: boolean } | null> {
-  const id = await ctx.redis.get(windowBatchKey(ctx.prefix, actor));
+  const id = await ctx.redis.get(openKey);
   if (!id) return null;
   const { maxHeldItemsPerKey, maxHeldItems } = ctx.config.guard;
   const raw = (await runScript(
@@ -64,11 +66,17 @@ export async function appendToWindowBatch(
 }
 
 /** Makes a freshly held batch of one the actor's open window batch (its first user recorded). */
-export async function openWindowBatch(ctx: Ctx, actor: string, id: string, user: string): Promise<void> {
+export async function openWindowBatch(
+  ctx: Ctx,
+  actor: string,
+  id: string,
+  user: string,
+  openKey: string = windowBatchKey(ctx.prefix, actor),
+): Promise<void> {
   const ttl = ctx.config.guard.ttlMs;
   await ctx.redis
     .multi()
-    .set(windowBatchKey(ctx.prefix, actor), id, 'PX', ttl)
+    .set(openKey, id, 'PX', ttl)
     .sadd(windowUsersKey(ctx.prefix, id), user)
     .pexpire(windowUsersKey(ctx.prefix, id), ttl)
     .exec();

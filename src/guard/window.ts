@@ -14,8 +14,11 @@ import { normaliseActor } from './actor.js';
 
 type Ctx = Pick<QueueContext, 'redis' | 'prefix' | 'config'>;
 
-/** `due`: too many users would be retired within GUARD_WINDOW of this one's moment. */
-export type HoldCause = 'threshold' | 'window' | 'due';
+/**
+ * `due`: too many users would be retired within GUARD_WINDOW of this one's moment. `wipe`: too many
+ * devices would be wiped or deleted within GUARD_WINDOW (GUARD_WIPE_THRESHOLD, src/guard/wipe-hold.ts).
+ */
+export type HoldCause = 'threshold' | 'window' | 'due' | 'wipe';
 
 /** A user as the window counts it: when it will be retired, and whether it is a dry run. */
 export interface Candidate {
@@ -104,6 +107,8 @@ export async function admitWithoutApproval(
 export function holdCauseText(ctx: Pick<Ctx, 'config'>, cause: HoldCause = 'threshold'): string {
   const { threshold, windowMs } = ctx.config.guard;
   const win = windowMs >= 60_000 ? `${Math.round(windowMs / 60_000)}m` : `${Math.round(windowMs / 1000)}s`;
+  if (cause === 'wipe')
+    return `more than GUARD_WIPE_THRESHOLD=${ctx.config.guard.wipeThreshold ?? 10} devices would be wiped or deleted without approval within GUARD_WINDOW=${win}`;
   if (cause === 'due')
     return `more than GUARD_THRESHOLD=${threshold} users would be retired without approval within GUARD_WINDOW=${win} of this moment`;
   return cause === 'window'

@@ -8,6 +8,11 @@
 // A crash before that decision leaves only staging keys, which expire by themselves.
 import type { Readable } from 'node:stream';
 import { type Options, parse } from 'csv-parse';
+import {
+  type DevicePlanSource,
+  type LeaverDevicePlan,
+  MAX_PLAN_LEAVERS,
+} from '../device-policy/leaver-plans.js';
 import { type BulkInput, runBulk, type SubmitMeta } from '../front-door/front-door.js';
 import type { BatchSummary } from '../guard/types.js';
 import { holdCauseText } from '../guard/window.js';
@@ -31,6 +36,8 @@ export interface ImportRowEvent {
   error?: string;
   /** The pending job a duplicate would join. */
   jobId?: string;
+  /** A plan's new row with DEVICE_POLICY_FILE: the profile its job would get. */
+  devicePolicy?: string;
 }
 
 export interface ImportProgress {
@@ -66,6 +73,11 @@ export interface ImportOptions {
    * (src/intake/privacy.ts). Row events are not adjusted. Default false.
    */
   producerView?: boolean;
+  /**
+   * A plan with DEVICE_POLICY_FILE: reads the devices of the new rows' leavers (at most
+   * MAX_PLAN_LEAVERS) and shows each device with its rule and actions (src/device-policy/leaver-plans.ts).
+   */
+  devicePlans?: DevicePlanSource;
 }
 
 export interface ImportResult {
@@ -87,6 +99,10 @@ export interface ImportResult {
   errors: { line: number; error: string }[];
   /** Errors beyond maxErrors, reported through onRowError only. */
   errorsOmitted: number;
+  /** A plan with devices read: per new leaver, each device with its rule and actions. */
+  devicePlans?: LeaverDevicePlan[];
+  /** New leavers whose devices were not read (past MAX_PLAN_LEAVERS). */
+  devicePlansOmitted?: number;
 }
 
 interface Parsed {
@@ -124,6 +140,10 @@ export async function importCsv(
   const progress = (phase: ImportProgress['phase'], enqueued = 0) =>
     opts.onProgress?.({ phase, lines: result.lines, bytes: parser.info.bytes, staged, enqueued });
   const rows = readRows(parser, opts.tz, () => result.lines++);
+  // Only the first MAX_PLAN_LEAVERS are kept: a 100,000-row plan stays in constant memory.
+  const planned: { user: string; profile: string }[] = [];
+  let notRead = 0;
+  const readDevices = plan && !!ctx.config.devicePolicy && !!opts.devicePlans;
   try {
     // Rows in file order (a real run's accepted rows once enqueued); counts kept by runBulk.
     const run = await runBulk(ctx, rows, {
@@ -133,6 +153,11 @@ export async function importCsv(
       store: 'redis',
       onRow: ({ n, ...rest }) => {
         if (rest.status === 'invalid') rowError(n, rest.error);
+        else if (readDevices && rest.status === 'new' && rest.devicePolicy) {
+          if (planned.length < MAX_PLAN_LEAVERS)
+            planned.push({ user: rest.user, profile: rest.devicePolicy });
+          else notRead++;
+        }
         opts.onRow?.({ line: n, ...rest });
       },
       onStaged: (count) => {
@@ -154,6 +179,10 @@ export async function importCsv(
       const hidden = joined.filter((id) => foreign.has(id)).length;
       result.duplicate -= hidden;
       result.accepted += hidden;
+    }
+    if (readDevices && opts.devicePlans && planned.length > 0) {
+      result.devicePlans = await opts.devicePlans(planned);
+      result.devicePlansOmitted = notRead;
     }
     // A plan changes nothing but reads who is pending: recorded like every other look at users.
     if (plan) await auditPlan(ctx, opts.meta, result);
@@ -181,6 +210,7 @@ async function auditPlan(ctx: QueueContext, meta: SubmitMeta, r: ImportResult): 
       duplicate: r.duplicate,
       invalid: r.invalid,
       wouldHold: r.wouldHold === true,
+      ...(r.devicePlans ? { devicesReadFor: r.devicePlans.length } : {}),
     },
   });
 }

@@ -3,6 +3,7 @@
 // BullMQ's add resolves after the write.
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
+import type { DevicePolicyScope } from '../front-door/device-policy.js';
 import type { RetireJobData, Source } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
@@ -22,6 +23,8 @@ export interface OffboardRequest {
   correlationId?: string;
   /** Lifecycle Workflows resume path (validated by src/values/callback-path.ts). */
   callbackUriPath?: string;
+  /** Device policy profile (DEVICE_POLICY_FILE); absent = the policy's default. */
+  devicePolicy?: string;
 }
 
 export interface IntakeMeta {
@@ -29,6 +32,13 @@ export interface IntakeMeta {
   source: Source;
   batchId?: string;
   redrivenFrom?: string;
+  /** Which device policy profiles the requester may name (the API's producer keys); absent = any. */
+  devicePolicyScope?: DevicePolicyScope;
+  /**
+   * Profile for the items that name none (a schedule's `devicePolicy`, the CLI's `--device-policy`);
+   * absent = the policy's default. Resolved per item at the front door.
+   */
+  devicePolicy?: string;
 }
 
 export interface EnqueueResult {
@@ -45,6 +55,13 @@ export interface EnqueueResult {
   /** A duplicate that carried a callback: whether the pending job will resume it too, and why. */
   callbackAttached?: boolean;
   callbackReason?: CallbackReason;
+  /**
+   * With DEVICE_POLICY_FILE: the profile the job that will run applies. For a duplicate that is the
+   * pending job's profile (the first request's profile is kept); `requestedDevicePolicy` then names
+   * the one this request asked for when it differs.
+   */
+  devicePolicy?: string;
+  requestedDevicePolicy?: string;
 }
 
 export type BulkItemResult =
@@ -66,10 +83,14 @@ export function retireJobOptions(ctx: QueueContext, jobId: string, data: RetireJ
   };
 }
 
-function buildData(req: ValidRequest, meta: IntakeMeta, globalDryRun: boolean): RetireJobData {
+function policyDefault(ctx: QueueContext): string | undefined {
+  return ctx.config.devicePolicy?.default;
+}
+
+function buildData(req: ValidRequest, meta: IntakeMeta, ctx: QueueContext): RetireJobData {
   const data: RetireJobData = {
     user: req.user,
-    dryRun: globalDryRun || req.dryRun === true,
+    dryRun: ctx.config.worker.dryRun || req.dryRun === true,
     correlationId: req.correlationId ?? randomUUID(),
     requestedBy: meta.requestedBy,
     requestedAt: new Date().toISOString(),
@@ -80,6 +101,10 @@ function buildData(req: ValidRequest, meta: IntakeMeta, globalDryRun: boolean): 
   if (meta.batchId) data.batchId = meta.batchId;
   if (meta.redrivenFrom) data.redrivenFrom = meta.redrivenFrom;
   if (req.callbackUriPath) data.callbackUriPath = req.callbackUriPath;
+  // Stored resolved (the front door resolved it already; internal paths get the default here), so a
+  // later change of the policy's default does not alter queued jobs. No policy file: no field.
+  const profile = req.devicePolicy ?? policyDefault(ctx);
+  if (profile) data.devicePolicy = profile;
   return data;
 }
 
@@ -102,7 +127,7 @@ export async function enqueueValid(
   req: ValidRequest,
   meta: IntakeMeta,
 ): Promise<EnqueueResult> {
-  const data = buildData(req, meta, ctx.config.worker.dryRun);
+  const data = buildData(req, meta, ctx);
   const id = randomUUID();
   const opts = retireJobOptions(ctx, id, data);
   const job = await ctx.retire.add('retire', data, opts);
@@ -117,6 +142,7 @@ export async function enqueueValid(
     state: opts.delay ? 'delayed' : 'waiting',
     duplicate: false,
     effectiveAt: data.effectiveAt,
+    ...(data.devicePolicy ? { devicePolicy: data.devicePolicy } : {}),
   };
 }
 
@@ -193,6 +219,9 @@ async function settleDuplicate(
         source: meta.source,
         ...(meta.batchId ? { batchId: meta.batchId } : {}),
         ...(callback ? callback : {}),
+        ...(data.devicePolicy && job?.data?.devicePolicy && data.devicePolicy !== job.data.devicePolicy
+          ? { devicePolicy: job.data.devicePolicy, requestedDevicePolicy: data.devicePolicy }
+          : {}),
         coalesceMs: DUPLICATE_AUDIT_COALESCE_MS,
       },
     });
@@ -202,10 +231,31 @@ async function settleDuplicate(
     ...(effectiveAt ? { effectiveAt } : {}),
     ...(broughtForward ? { broughtForward } : {}),
     ...(callback ?? {}),
+    ...profileOfDuplicate(job?.data?.devicePolicy, data.devicePolicy),
   };
 }
 
-type Settled = Pick<EnqueueResult, 'state' | 'effectiveAt' | 'broughtForward'> & Partial<CallbackAttachment>;
+/**
+ * A duplicate keeps the pending job's profile (the first request wins, as for every other field but
+ * an earlier moment): the answer names it, and the one asked for when it differs. To change it,
+ * cancel the pending job and submit again.
+ */
+function profileOfDuplicate(
+  pending: string | undefined,
+  requested: string | undefined,
+): Pick<EnqueueResult, 'devicePolicy' | 'requestedDevicePolicy'> {
+  if (!pending) return {};
+  return {
+    devicePolicy: pending,
+    ...(requested && requested !== pending ? { requestedDevicePolicy: requested } : {}),
+  };
+}
+
+type Settled = Pick<
+  EnqueueResult,
+  'state' | 'effectiveAt' | 'broughtForward' | 'devicePolicy' | 'requestedDevicePolicy'
+> &
+  Partial<CallbackAttachment>;
 
 function requestedEntry(id: string, data: RetireJobData) {
   return {
@@ -222,6 +272,7 @@ function requestedEntry(id: string, data: RetireJobData) {
       ...(data.batchId ? { batchId: data.batchId } : {}),
       ...(data.redrivenFrom ? { redrivenFrom: data.redrivenFrom } : {}),
       ...(data.callbackUriPath ? { lifecycleCallback: true } : {}),
+      ...(data.devicePolicy ? { devicePolicy: data.devicePolicy } : {}),
     },
   };
 }
@@ -251,7 +302,7 @@ export async function enqueueMany(
   requests.forEach((raw, index) => {
     try {
       const req = validateRequest(raw as OffboardRequest);
-      const data = buildData(req, meta, ctx.config.worker.dryRun);
+      const data = buildData(req, meta, ctx);
       if (firstIndexByUser.has(data.user)) {
         // Resolved after the write, when the first occurrence's id is known.
         results[index] = {
@@ -294,6 +345,7 @@ export async function enqueueMany(
         state: duplicate ? 'pending' : delayed ? 'delayed' : 'waiting',
         duplicate,
         effectiveAt: v.data.effectiveAt,
+        ...(v.data.devicePolicy ? { devicePolicy: v.data.devicePolicy } : {}),
       };
       results[v.index] = result;
       if (!duplicate) audit.push(requestedEntry(gotId, v.data));

@@ -107,6 +107,15 @@ async function ownView(
  * would otherwise wait for a resume that never comes. That says something only about its own callback.
  */
 function withCallback(view: EnqueueResult, result: EnqueueResult): EnqueueResult {
+  // What will happen to the leaver's devices is told even for someone else's job: a producer must
+  // not believe a profile applies that does not (DEVICE_POLICY_FILE).
+  if (result.devicePolicy) {
+    view = {
+      ...view,
+      devicePolicy: result.devicePolicy,
+      ...(result.requestedDevicePolicy ? { requestedDevicePolicy: result.requestedDevicePolicy } : {}),
+    };
+  }
   if (result.callbackAttached === undefined) return view;
   return {
     ...view,
@@ -154,7 +163,10 @@ export async function producerBulkView(
       continue;
     }
     seen.add(r.id);
-    const view = await ownView(ctx, r.id, r.user, actor, effectiveAtOf(r.index));
+    const view = withCallback(await ownView(ctx, r.id, r.user, actor, effectiveAtOf(r.index)), {
+      ...r,
+      callbackAttached: undefined,
+    });
     out.push({ index: r.index, status: view.duplicate ? 'duplicate' : 'accepted', ...view });
   }
   return out;

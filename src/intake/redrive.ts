@@ -53,6 +53,8 @@ export async function redriveDeadLetter(
       {
         user: original.user,
         ...(original.reason ? { reason: original.reason } : {}),
+        // The profile the leaver was planned with stays, whatever the policy's default is now.
+        ...(original.devicePolicy ? { devicePolicy: original.devicePolicy } : {}),
         dryRun: original.dryRun,
         correlationId: original.correlationId,
       },

@@ -1,5 +1,6 @@
 // Validation shared by every producer; the API adds its JSON Schema on top, the CLI and CSV use this.
 import { InvalidCallbackPathError, isCallbackPath } from '../values/callback-path.js';
+import { checkDevicePolicyName } from '../values/device-policy-name.js';
 import { InvalidRequestError } from '../values/invalid-request.js';
 import { hasControlChars } from '../values/text.js';
 import { InvalidUserError, normaliseUser } from '../values/user.js';
@@ -15,9 +16,23 @@ export interface ValidRequest {
   correlationId?: string;
   /** Lifecycle Workflows resume path (src/values/callback-path.ts): reported to when the outcome is final. */
   callbackUriPath?: string;
+  /**
+   * Device policy profile (DEVICE_POLICY_FILE): the shape is checked here; the front door
+   * (src/front-door/device-policy.ts) checks it exists and the caller may name it, and sets it to
+   * the resolved profile (the default when none is named) before anything is stored.
+   */
+  devicePolicy?: string;
 }
 
-const ALLOWED = new Set(['user', 'reason', 'effectiveAt', 'dryRun', 'correlationId', 'callbackUriPath']);
+const ALLOWED = new Set([
+  'user',
+  'reason',
+  'effectiveAt',
+  'dryRun',
+  'correlationId',
+  'callbackUriPath',
+  'devicePolicy',
+]);
 // ISO 8601 with an explicit offset: a leave date without a zone is ambiguous and refused.
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_AHEAD_MS = 400 * 86_400_000;
@@ -70,6 +85,9 @@ export function validateRequest(input: unknown): ValidRequest {
     if (!isCallbackPath(obj.callbackUriPath))
       throw new InvalidRequestError(new InvalidCallbackPathError().message, 'callbackUriPath');
     out.callbackUriPath = obj.callbackUriPath;
+  }
+  if (obj.devicePolicy !== undefined && obj.devicePolicy !== null) {
+    out.devicePolicy = checkDevicePolicyName(obj.devicePolicy);
   }
   // A dry run retires nothing, so it must never resume a Lifecycle Workflows task (as `completed`,
   // the workflow would go on to disable the account as if the devices were gone).

@@ -28,6 +28,7 @@ const SCRIPTS = {
   'guard/stage': { keys: 2 },
   'guard/window-batch-append': { keys: 4 },
   'guard/write-held': { keys: 5 },
+  'guard/wipe-admit': { keys: 1 },
   'guard/approve': { keys: 2, uses: ['guard/release'] },
   'guard/reject': { keys: 2, uses: ['guard/release'] },
   'guard/expire': { keys: 2, uses: ['guard/release'] },

@@ -3,6 +3,8 @@
 import { isAbsolute, normalize, sep } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { isLoopbackHost } from '../config/load.js';
+import type { DevicePolicy } from '../device-policy/types.js';
+import { DEVICE_POLICY_NAME } from '../values/device-policy-name.js';
 import { hasControlChars } from '../values/text.js';
 import { isValidTimeZone } from '../values/timezone.js';
 import { InvalidScheduleError } from './errors.js';
@@ -84,6 +86,11 @@ export interface ScheduleDef {
   source: SweepSource;
   /** Jobs from this schedule record outcome `dry_run` instead of calling Graph. */
   dryRun?: boolean;
+  /**
+   * Device policy profile (DEVICE_POLICY_FILE) for this schedule's leavers; absent = the policy's
+   * default. Checked against the policy when the schedule is added and at every tick.
+   */
+  devicePolicy?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -108,6 +115,8 @@ export interface ValidateScheduleOptions {
    * text; the worker checks the real path again before reading). Unset: CSV sources are refused.
    */
   csvDir?: string;
+  /** The loaded device policy (DEVICE_POLICY_FILE), to check a schedule's `devicePolicy` against. */
+  devicePolicy?: DevicePolicy;
 }
 
 /** Why a CSV sweep path is not acceptable (by its text), or null. */
@@ -125,6 +134,17 @@ export function csvPathProblem(path: unknown, csvDir: string | undefined): strin
   const dir = normalize(csvDir).replace(/[\\/]+$/, '');
   if (!path.startsWith(dir + sep)) return `must be inside SCHEDULE_CSV_DIR (${dir})`;
   return null;
+}
+
+/** What a schedule is checked against in this process: SCHEDULE_CSV_DIR and the device policy. */
+export function scheduleChecks(config: {
+  schedule: { csvDir?: string | undefined };
+  devicePolicy?: DevicePolicy | undefined;
+}): ValidateScheduleOptions {
+  return {
+    ...(config.schedule.csvDir ? { csvDir: config.schedule.csvDir } : {}),
+    ...(config.devicePolicy ? { devicePolicy: config.devicePolicy } : {}),
+  };
 }
 
 /** Returns a clean copy of the definition or throws InvalidScheduleError naming every problem. */
@@ -177,8 +197,28 @@ export function validateSchedule(input: unknown, opts: ValidateScheduleOptions =
     issues.push('source: a CSV file path, an http(s) URL or entra');
   }
   if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean') issues.push('dryRun: true or false');
+  const profile = devicePolicyProblem(o.devicePolicy, opts.devicePolicy);
+  if (profile) issues.push(`devicePolicy: ${profile}`);
   if (issues.length > 0 || !source) throw new InvalidScheduleError(`invalid schedule: ${issues.join('; ')}`);
-  return { name, cron, tz, source, ...(o.dryRun === true ? { dryRun: true } : {}) };
+  return {
+    name,
+    cron,
+    tz,
+    source,
+    ...(o.dryRun === true ? { dryRun: true } : {}),
+    ...(typeof o.devicePolicy === 'string' ? { devicePolicy: o.devicePolicy } : {}),
+  };
+}
+
+/** Why a schedule's `devicePolicy` cannot be used (no policy file, not a profile), or null. */
+function devicePolicyProblem(value: unknown, policy: DevicePolicy | undefined): string | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'string' || !DEVICE_POLICY_NAME.test(value)) return 'a profile name';
+  if (!policy) return 'no device policy configured (DEVICE_POLICY_FILE)';
+  if (!Object.hasOwn(policy.profiles, value)) {
+    return `"${value}" is not a profile of the device policy; known: ${Object.keys(policy.profiles).join(', ')}`;
+  }
+  return null;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   isScheduleName,
   type ScheduleDef,
   type SweepSource,
+  scheduleChecks,
   validateSchedule,
 } from './definition.js';
 import { ScheduleNotFoundError } from './errors.js';
@@ -63,7 +64,7 @@ export async function addSchedule(
   input: ScheduleDef,
   opts: { actor?: string } = {},
 ): Promise<ScheduleView> {
-  const def = validateSchedule(input, { csvDir: ctx.config.schedule.csvDir });
+  const def = validateSchedule(input, scheduleChecks(ctx.config));
   const job = await withQueue(ctx, (q) =>
     q.upsertJobScheduler(
       def.name,

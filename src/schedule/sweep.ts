@@ -8,7 +8,7 @@ import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
 import { resolveEffectiveAt } from '../values/timezone.js';
 import { openCsvSource } from './csv-source.js';
-import { isScheduleName, type ScheduleDef, validateSchedule } from './definition.js';
+import { isScheduleName, type ScheduleDef, scheduleChecks, validateSchedule } from './definition.js';
 import type { EntraReader } from './entra-source.js';
 import { sweepEntra } from './entra-sweep.js';
 import { InvalidScheduleError, SweepSourceError } from './errors.js';
@@ -40,7 +40,7 @@ export async function runSweep(
   const tick = new Date(opts.now ?? Date.now()).toISOString();
   let def: ScheduleDef;
   try {
-    def = validateSchedule(input, { csvDir: ctx.config.schedule.csvDir });
+    def = validateSchedule(input, scheduleChecks(ctx.config));
   } catch (err) {
     const name = (input as { name?: unknown } | null)?.name;
     await appendAudit(ctx, {
@@ -61,6 +61,7 @@ export async function runSweep(
     requestedBy: actor,
     source: 'schedule',
     ...(def.dryRun ? { dryRun: true } : {}),
+    ...(def.devicePolicy ? { devicePolicy: def.devicePolicy } : {}),
   };
   const base = { schedule: def.name, tick, source: def.source.type, dryRun: def.dryRun === true };
   let summary: SweepSummary;

@@ -83,6 +83,7 @@ describe('OpenAPI document', () => {
     expect(Object.keys(body.properties).sort()).toEqual([
       'callbackUriPath',
       'correlationId',
+      'devicePolicy',
       'dryRun',
       'effectiveAt',
       'reason',

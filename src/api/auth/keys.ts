@@ -11,6 +11,13 @@ export const MAX_KEY_LENGTH = 256;
 export interface Principal {
   name: string;
   role: Role;
+  /** Device policy profiles a producer key may name beside the default (API_KEYS); `*` = any. */
+  devicePolicies?: string[];
+}
+
+/** The principal of a configured key (its name, role and scopes; never its hash). */
+export function principalOf(e: ApiKeyEntry): Principal {
+  return { name: e.name, role: e.role, ...(e.devicePolicies ? { devicePolicies: e.devicePolicies } : {}) };
 }
 
 export function sha256Hex(key: string): string {
@@ -41,7 +48,7 @@ export interface KeyStore {
 
 export function createKeyStore(entries: readonly ApiKeyEntry[]): KeyStore {
   const digests = entries.map((e) => ({
-    principal: { name: e.name, role: e.role } as Principal,
+    principal: principalOf(e),
     digest: Buffer.from(e.sha256, 'hex'),
   }));
   return {

@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import type { ApiKeyEntry } from '../../config/api-keys.js';
 import { ownKey } from '../../queue/names.js';
 import type { RedisClient } from '../../redis/connection.js';
-import type { Principal } from '../auth/keys.js';
+import { type Principal, principalOf } from '../auth/keys.js';
 
 export const COOKIE_NAME = 'offboard_console';
 export const COOKIE_PATH = '/console';
@@ -72,7 +72,7 @@ export function principalByDigest(entries: readonly ApiKeyEntry[], digestHex: st
   let found: Principal | null = null;
   for (const e of entries) {
     if (timingSafeEqual(digest, Buffer.from(e.sha256, 'hex')) && found === null) {
-      found = { name: e.name, role: e.role };
+      found = principalOf(e);
     }
   }
   return found;

@@ -138,6 +138,12 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
                   properties: {
                     index: { type: 'integer' },
                     request: { type: 'object', additionalProperties: true },
+                    devices: {
+                      type: 'array',
+                      description:
+                        'A wipe batch (kind wipe): the leaver’s devices, each with its policy rule and the actions approving lets run, in order',
+                      items: { type: 'object', additionalProperties: true },
+                    },
                   },
                 },
               },
@@ -150,7 +156,9 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
     async (request) => {
       const q = request.query as { offset: number; limit: number };
       const items = await listBatchItems(ctx, id(request), q);
-      return { items: items.map((i) => ({ index: i.n, request: i.r })) };
+      return {
+        items: items.map((i) => ({ index: i.n, request: i.r, ...(i.devices ? { devices: i.devices } : {}) })),
+      };
     },
   );
 

@@ -4,6 +4,7 @@
 // i.e. the job is in Redis; when Redis is unreachable the error handler answers 503. A producer key
 // reads only the requests it made; viewers and operators read every job.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { DevicePolicyScope } from '../../front-door/device-policy.js';
 import { type SubmitOneResult, submitBulk, submitOne } from '../../front-door/front-door.js';
 import { cancelJob } from '../../intake/cancel.js';
 import type { OffboardRequest } from '../../intake/enqueue.js';
@@ -40,6 +41,18 @@ function askedFor(item: unknown): string | undefined {
 /** Producers never learn another requester's job id or moment (src/intake/privacy.ts). */
 function isProducer(request: FastifyRequest): boolean {
   return request.principal?.role === 'producer';
+}
+
+/** Which device policy profiles the caller may name (a producer key: the ones API_KEYS lists). */
+function policyScope(request: FastifyRequest): DevicePolicyScope | undefined {
+  const p = request.principal;
+  if (!p) return undefined;
+  return { role: p.role, ...(p.devicePolicies ? { devicePolicies: p.devicePolicies } : {}) };
+}
+
+function scopeMeta(request: FastifyRequest): { devicePolicyScope?: DevicePolicyScope } {
+  const scope = policyScope(request);
+  return scope ? { devicePolicyScope: scope } : {};
 }
 
 /** Without a correlation id of its own, a request is correlated by its request id (logs ↔ audit). */
@@ -96,6 +109,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
         out = await submitOne(ctx, withCorrelation(request.body as OffboardRequest, request), {
           requestedBy: actorOf(request),
           source: 'api',
+          ...scopeMeta(request),
         });
       } catch (err) {
         if (err instanceof InvalidRequestError) metrics.intake.inc({ result: 'invalid' });
@@ -111,6 +125,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
           duplicate: false,
           batchId: out.batch.id,
           heldBecause: out.cause,
+          ...(out.devicePolicy ? { devicePolicy: out.devicePolicy } : {}),
         });
       }
       const result = isProducer(request)
@@ -158,6 +173,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
               {
                 requestedBy: actorOf(request),
                 source: 'batch',
+                ...scopeMeta(request),
                 ...(body.dryRun !== undefined ? { dryRun: body.dryRun } : {}),
               },
             );

@@ -22,6 +22,13 @@ export const userField = {
   description: 'Entra object id (GUID) or userPrincipalName',
 } as const;
 
+/** A device policy profile name (DEVICE_POLICY_FILE); a named component for generated clients. */
+export const devicePolicyField = {
+  title: 'DevicePolicyName',
+  type: 'string',
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$',
+} as const;
+
 export const offboardingRequest = {
   title: 'OffboardingRequest',
   type: 'object',
@@ -60,6 +67,11 @@ export const offboardingRequest = {
         '/identityGovernance/lifecycleWorkflows/workflows/0a1b2c3d-0000-4000-8000-000000000001/tasks/0a1b2c3d-0000-4000-8000-000000000002/taskProcessingResults/0a1b2c3d-0000-4000-8000-000000000003/microsoft.graph.identityGovernance.resume',
       ],
     },
+    devicePolicy: {
+      ...devicePolicyField,
+      description:
+        'Device policy profile (DEVICE_POLICY_FILE) deciding what happens to each device; absent = the policy’s default. 400 without a policy file or for an unknown profile; 403 when this key may not name it (API_KEYS)',
+    },
   },
 } as const;
 
@@ -96,6 +108,15 @@ export const enqueueResult = {
       enum: ['attached', 'already_attached', 'job_running', 'job_finished', 'job_gone', 'limit_reached'],
       description:
         'Why callbackAttached is what it is (limit_reached: 10 callbacks already wait on this job)',
+    },
+    devicePolicy: {
+      ...devicePolicyField,
+      description:
+        'With DEVICE_POLICY_FILE: the profile that will apply to the leaver’s devices (for a duplicate, the pending job’s: the first request’s profile is kept)',
+    },
+    requestedDevicePolicy: {
+      ...devicePolicyField,
+      description: 'A duplicate that asked for another profile than the pending job’s: the one asked for',
     },
     batchId: { type: 'string', description: 'Held for approval: the batch to approve (see /v1/batches)' },
     heldBecause: { type: 'string', enum: ['threshold', 'window'] },
@@ -153,6 +174,15 @@ export const bulkItemResult = {
       description:
         'Why callbackAttached is what it is (limit_reached: 10 callbacks already wait on this job)',
     },
+    devicePolicy: {
+      ...devicePolicyField,
+      description:
+        'With DEVICE_POLICY_FILE: the profile that will apply to the leaver’s devices (for a duplicate, the pending job’s: the first request’s profile is kept)',
+    },
+    requestedDevicePolicy: {
+      ...devicePolicyField,
+      description: 'A duplicate that asked for another profile than the pending job’s: the one asked for',
+    },
     error: { type: 'string', description: 'Why an invalid item was refused' },
   },
 } as const;
@@ -191,6 +221,16 @@ export const batchSummary = {
     reason: { type: 'string' },
     enqueued: { type: 'integer' },
     result: { type: 'object', additionalProperties: true },
+    kind: {
+      type: 'string',
+      enum: ['wipe'],
+      description:
+        'wipe: leavers held because their devices to wipe or delete would pass GUARD_WIPE_THRESHOLD within GUARD_WINDOW; the items list each device with its actions',
+    },
+    devices: {
+      type: 'integer',
+      description: 'A wipe batch: devices to wipe or delete, over all its leavers',
+    },
   },
 } as const;
 

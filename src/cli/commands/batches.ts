@@ -3,6 +3,7 @@
 // the operator reviewed, and refuse without it or when users were added since (exit 1, the new
 // version and count printed): a decision never covers a user the operator was not shown.
 import type { Command } from 'commander';
+import { actionsText, deviceLabel, ruleText } from '../../device-policy/describe.js';
 import { approveBatch, getBatch, listBatches, listBatchItems, rejectBatch } from '../../guard/batches.js';
 import { BATCH_STATES, type BatchState, type BatchSummary } from '../../guard/types.js';
 import { UsageError } from '../errors.js';
@@ -14,7 +15,8 @@ import { textOption } from '../text-option.js';
 function row(b: BatchSummary): string {
   const decided = b.decidedBy ? `  ${b.state} by ${b.decidedBy} ${b.decidedAt ?? ''}` : '';
   const result = b.result ? `  accepted ${b.result.accepted}, duplicate ${b.result.duplicate}` : '';
-  return `${b.id}  v${b.version}  ${b.state.padEnd(9)} ${String(b.count).padStart(6)} users  ${b.source} by ${b.submittedBy}  ${b.createdAt}  expires ${b.expiresAt}${b.dryRun ? '  dry run' : ''}${decided}${result}`;
+  const wipe = b.kind === 'wipe' ? `  wipe approval: ${b.devices ?? 0} devices to wipe or delete` : '';
+  return `${b.id}  v${b.version}  ${b.state.padEnd(9)} ${String(b.count).padStart(6)} users  ${b.source} by ${b.submittedBy}  ${b.createdAt}  expires ${b.expiresAt}${b.dryRun ? '  dry run' : ''}${wipe}${decided}${result}`;
 }
 
 /** `--batch-version 3` or `--batch-version v3` (as list/show print it). Not `--version`: that is the CLI's own. */
@@ -82,8 +84,12 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
           process.stdout.write(safe`${row(batch)}\n`);
           for (const i of items) {
             process.stdout.write(
-              safe`  #${i.n}  ${i.r.user}${i.r.effectiveAt ? `  at ${i.r.effectiveAt}` : ''}${i.r.reason ? `  ${i.r.reason}` : ''}\n`,
+              safe`  #${i.n}  ${i.r.user}${i.r.effectiveAt ? `  at ${i.r.effectiveAt}` : ''}${i.r.reason ? `  ${i.r.reason}` : ''}${i.r.devicePolicy ? `  device policy ${i.r.devicePolicy}` : ''}\n`,
             );
+            // A wipe batch: every device of the leaver with what approving lets happen to it.
+            for (const d of i.devices ?? []) {
+              process.stdout.write(safe`      ${deviceLabel(d)}  ${ruleText(d)}: ${actionsText(d)}\n`);
+            }
           }
           if (batch.state === 'held') {
             const shown =

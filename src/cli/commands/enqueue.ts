@@ -1,12 +1,19 @@
 // `offboard enqueue <user…>`: queue leavers from the command line. One user goes straight in;
 // several go through the mass-change guard like any bulk submission.
 import type { Command } from 'commander';
+import { leaverPlanLines, omittedText } from '../../device-policy/describe.js';
+import {
+  graphDevicePlans,
+  type LeaverDevicePlan,
+  MAX_PLAN_LEAVERS,
+} from '../../device-policy/leaver-plans.js';
 import { runBulk, type SubmitResult, submitBulk, submitOne } from '../../front-door/front-door.js';
 import { holdCauseText } from '../../guard/window.js';
 import type { BulkItemResult, OffboardRequest } from '../../intake/enqueue.js';
 import { InvalidRequestError, validateRequest } from '../../intake/validate.js';
 import type { QueueContext } from '../../queue/context.js';
 import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../values/timezone.js';
+import { usageOnBadProfile } from '../device-policy-option.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
@@ -19,6 +26,7 @@ interface EnqueueOptions {
   correlationId?: string;
   dryRun?: boolean;
   dryRunJobs?: boolean;
+  devicePolicy?: string;
   as?: string;
   json?: boolean;
 }
@@ -44,6 +52,7 @@ function buildRequests(users: string[], opts: EnqueueOptions): OffboardRequest[]
       if (opts.effectiveAt) req.effectiveAt = resolveEffectiveAt(opts.effectiveAt, opts.tz);
       if (opts.correlationId) req.correlationId = opts.correlationId;
       if (opts.dryRunJobs) req.dryRun = true;
+      if (opts.devicePolicy !== undefined) req.devicePolicy = opts.devicePolicy;
       validateRequest(req);
     } catch (err) {
       if (!(err instanceof InvalidRequestError)) throw err;
@@ -60,7 +69,10 @@ function buildRequests(users: string[], opts: EnqueueOptions): OffboardRequest[]
 function line(r: BulkItemResult): string {
   if (r.status === 'invalid') return `invalid    ${r.user ?? '?'}  ${r.error}`;
   const when = r.effectiveAt ? ` at ${r.effectiveAt}` : '';
-  return `${r.status.padEnd(10)} ${r.user}  job ${r.id} (${r.state}${when})`;
+  const profile = r.devicePolicy
+    ? `, device policy ${r.devicePolicy}${r.requestedDevicePolicy ? ` (kept; asked ${r.requestedDevicePolicy})` : ''}`
+    : '';
+  return `${r.status.padEnd(10)} ${r.user}  job ${r.id} (${r.state}${when}${profile})`;
 }
 
 async function plan(
@@ -69,7 +81,7 @@ async function plan(
   who: string,
   json: boolean,
 ): Promise<void> {
-  const rows: { index: number; user: string; status: string; jobId?: string }[] = [];
+  const rows: { index: number; user: string; status: string; jobId?: string; devicePolicy?: string }[] = [];
   const out = await runBulk(
     ctx,
     requests.map((item, n) => ({ n, item })),
@@ -84,11 +96,35 @@ async function plan(
             user: e.user,
             status: e.status,
             ...(e.status === 'duplicate' && e.jobId ? { jobId: e.jobId } : {}),
+            ...(e.devicePolicy ? { devicePolicy: e.devicePolicy } : {}),
           });
       },
     },
   );
-  if (json) return printJson({ dryRun: true, rows, wouldHold: out.wouldHold });
+  // Under a device policy: each new leaver's devices with their actions (GETs, read pacer).
+  const leavers = rows.flatMap((r) =>
+    r.status === 'new' && r.devicePolicy ? [{ user: r.user, profile: r.devicePolicy }] : [],
+  );
+  let devicePlans: LeaverDevicePlan[] | undefined;
+  if (ctx.config.devicePolicy && leavers.length > 0) {
+    const reader = graphDevicePlans(ctx);
+    try {
+      devicePlans = await reader.read(leavers.slice(0, MAX_PLAN_LEAVERS));
+    } finally {
+      await reader.close();
+    }
+  }
+  const omitted = Math.max(0, leavers.length - MAX_PLAN_LEAVERS);
+  if (json) {
+    return printJson({
+      dryRun: true,
+      rows,
+      wouldHold: out.wouldHold,
+      ...(devicePlans ? { devicePlans, ...(omitted ? { devicePlansOmitted: omitted } : {}) } : {}),
+    });
+  }
+  for (const p of devicePlans ?? []) for (const l of leaverPlanLines(p)) process.stdout.write(safe`${l}\n`);
+  if (omitted) process.stdout.write(`${omittedText(omitted, MAX_PLAN_LEAVERS)}\n`);
   for (const r of rows)
     process.stdout.write(
       safe`${r.status.padEnd(10)} ${r.user}${r.jobId ? `  pending job ${r.jobId}` : ''}\n`,
@@ -109,6 +145,10 @@ export function configure(cmd: Command): void {
     .option('--correlation-id <id>', 'your reference, kept in every record (one user only)')
     .option('--dry-run', 'show what would happen (new / duplicate), enqueue nothing')
     .option('--dry-run-jobs', 'enqueue, but the jobs record outcome dry_run instead of calling Graph')
+    .option(
+      '--device-policy <profile>',
+      'device policy profile (DEVICE_POLICY_FILE) deciding what happens to each device; default: its default',
+    )
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -128,6 +168,7 @@ Exit codes: 0 queued (or already pending), 1 failure, 2 invalid argument (nothin
         const who = actor(opts.as);
         const requests = buildRequests(users, opts);
         await withQueueContext(async (ctx) => {
+          usageOnBadProfile(ctx, opts.devicePolicy);
           if (opts.dryRun) return plan(ctx, requests, who, !!opts.json);
           let out: SubmitResult;
           if (requests.length === 1) {

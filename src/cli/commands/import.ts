@@ -4,8 +4,11 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
+import { leaverPlanLines, omittedText } from '../../device-policy/describe.js';
+import { graphDevicePlans, MAX_PLAN_LEAVERS } from '../../device-policy/leaver-plans.js';
 import { type ImportResult, type ImportRowEvent, importCsv } from '../../import/csv.js';
 import { assertTimeZone, InvalidTimeZoneError } from '../../values/timezone.js';
+import { usageOnBadProfile } from '../device-policy-option.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
@@ -17,6 +20,7 @@ interface ImportOptions {
   dryRun?: boolean;
   plan?: boolean;
   dryRunJobs?: boolean;
+  devicePolicy?: string;
   progress?: boolean;
   as?: string;
   json?: boolean;
@@ -49,8 +53,9 @@ function jsonPlanWriter() {
       first = false;
     },
     end(result: ImportResult) {
-      const { errors: _e, ...totals } = cliJson(result);
-      process.stdout.write(`\n],"totals":${JSON.stringify(totals)}}\n`);
+      const { errors: _e, devicePlans, ...totals } = cliJson(result);
+      const devices = devicePlans ? `,"devicePlans":${JSON.stringify(devicePlans)}` : '';
+      process.stdout.write(`\n],"totals":${JSON.stringify(totals)}${devices}}\n`);
     },
   };
 }
@@ -82,6 +87,10 @@ export function configure(cmd: Command): void {
     .option('--dry-run', 'print the plan per row (new / duplicate / invalid) and totals; enqueue nothing')
     .option('--plan', 'the same as --dry-run')
     .option('--dry-run-jobs', 'enqueue, but the jobs record outcome dry_run instead of calling Graph')
+    .option(
+      '--device-policy <profile>',
+      'device policy profile for rows without a devicePolicy value (DEVICE_POLICY_FILE; default: its default)',
+    )
     .option('--no-progress', 'no progress bar (there is none when stderr is not a terminal anyway)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON (the dry-run plan as {rows, totals})')
@@ -89,7 +98,7 @@ export function configure(cmd: Command): void {
       'after',
       `
 CSV format (header row required, column names case-insensitive):
-  user,effectiveAt,reason
+  user,effectiveAt,reason[,devicePolicy]
   alice@contoso.com,2026-12-01T17:00:00+01:00,resigned
   3f2504e0-4f89-11d3-9a0c-0305e82c3301,2026-12-01,contract ended   (date → needs --tz)
 
@@ -129,12 +138,21 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
         let threshold = 0;
         const result = await withQueueContext(async (ctx) => {
           threshold = ctx.config.guard.threshold;
+          usageOnBadProfile(ctx, opts.devicePolicy);
+          // A plan under a device policy reads each new leaver's devices (GETs, read pacer).
+          const reader = plan && ctx.config.devicePolicy ? graphDevicePlans(ctx) : null;
           bar?.start(size, 0, { rows: 0, phase: 'reading' });
           try {
             return await importCsv(ctx, stream, {
-              meta: { requestedBy: who, source: 'import', ...(opts.dryRunJobs ? { dryRun: true } : {}) },
+              meta: {
+                requestedBy: who,
+                source: 'import',
+                ...(opts.dryRunJobs ? { dryRun: true } : {}),
+                ...(opts.devicePolicy !== undefined ? { devicePolicy: opts.devicePolicy } : {}),
+              },
               plan,
               tz: opts.tz,
+              ...(reader ? { devicePlans: reader.read } : {}),
               onProgress: (p) => {
                 // Two phases on one bar: bytes read, then staged rows written to the queue.
                 if (p.phase === 'enqueueing') {
@@ -159,11 +177,20 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
             });
           } finally {
             bar?.stop();
+            await reader?.close();
           }
         });
         if (planJson) planJson.end(result);
         else if (opts.json) process.stdout.write(`${JSON.stringify(cliJson(result), null, 2)}\n`);
-        else process.stdout.write(`${summary(result, threshold)}\n`); // counts and ids only: nothing to escape
+        else {
+          for (const p of result.devicePlans ?? []) {
+            for (const l of leaverPlanLines(p)) process.stdout.write(safe`${l}\n`);
+          }
+          if (result.devicePlansOmitted) {
+            process.stdout.write(`${omittedText(result.devicePlansOmitted, MAX_PLAN_LEAVERS)}\n`);
+          }
+          process.stdout.write(`${summary(result, threshold)}\n`); // counts and ids only: nothing to escape
+        }
         if (result.invalid > 0) {
           // Exit 1 without repeating every line: they were printed above (or are in the JSON).
           throw new CommandFailedError(

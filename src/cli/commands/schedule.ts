@@ -105,6 +105,7 @@ interface AddOptions extends EntraFlags {
   source: string;
   tokenEnv?: string;
   dryRunJobs?: boolean;
+  devicePolicy?: string;
   as?: string;
   json?: boolean;
 }
@@ -157,6 +158,10 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
       'OFFBOARD_FEED_TOKEN_* variable holding the feed bearer token (read by the worker; no other variable)',
     )
     .option('--dry-run-jobs', 'the jobs record outcome dry_run instead of calling Graph')
+    .option(
+      '--device-policy <profile>',
+      'device policy profile for this schedule’s leavers (DEVICE_POLICY_FILE; default: its default profile)',
+    )
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the schedule as JSON')
     .addHelpText(
@@ -172,12 +177,13 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
           tz: opts.tz,
           source: sourceOf(opts.source, opts.tokenEnv, opts),
           ...(opts.dryRunJobs ? { dryRun: true } : {}),
+          ...(opts.devicePolicy !== undefined ? { devicePolicy: opts.devicePolicy } : {}),
         };
         await withQueueContext(async (ctx) => {
           const view = displayView(await addSchedule(ctx, def, { actor: who }));
           if (opts.json) return printJson(view);
           process.stdout.write(
-            safe`schedule ${view.name}: "${view.cron}" ${view.tz}, ${describe(view.source)}${view.dryRun ? ', dry run' : ''}; next run ${view.next ?? '?'}\n`,
+            safe`schedule ${view.name}: "${view.cron}" ${view.tz}, ${describe(view.source)}${view.dryRun ? ', dry run' : ''}${view.devicePolicy ? `, device policy ${view.devicePolicy}` : ''}; next run ${view.next ?? '?'}\n`,
           );
         });
       }),

@@ -4,9 +4,10 @@
 // forms carry the version the page showed (a hidden field): a batch that took users since is refused
 // with its new count, so the button's "Approve N users" is exactly what it approves.
 import type { FastifyPluginAsync } from 'fastify';
+import { actionsText, deviceLabel, ruleText } from '../../../device-policy/describe.js';
 import { sameActor } from '../../../guard/actor.js';
 import { approveBatch, getBatch, listBatches, listBatchItems, rejectBatch } from '../../../guard/batches.js';
-import { BATCH_STATES, type BatchState, type BatchSummary } from '../../../guard/types.js';
+import { BATCH_STATES, type BatchState, type BatchSummary, type StagedItem } from '../../../guard/types.js';
 import { pendingJobIds } from '../../../intake/pending.js';
 import { findUserJobs } from '../../../records/user-jobs.js';
 import { actorOf } from '../../auth/access.js';
@@ -38,6 +39,19 @@ function formVersion(body: unknown): { version?: number } {
 }
 
 const STATE_CLASS: Partial<Record<BatchState, string>> = { held: 'warn', approved: 'ok', rejected: 'bad' };
+
+/** A wipe batch's devices × actions: what approving lets happen, per leaver and device. */
+function deviceTable(items: StagedItem[]): Html {
+  const rows = items.flatMap((i) =>
+    (i.devices ?? []).map(
+      (d) =>
+        html`<tr><td>${i.r.user}</td><td>${deviceLabel(d)}</td><td class="mono">${d.serialNumber ?? ''}</td><td>${ruleText(d)}</td><td>${actionsText(d)}</td></tr>`,
+    ),
+  );
+  return html`<h2 id="devices-h">Devices and actions</h2><div class="wrap"><table aria-labelledby="devices-h">
+<thead><tr><th scope="col">user</th><th scope="col">device</th><th scope="col">serial</th><th scope="col">rule</th><th scope="col">actions</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`;
+}
 
 export const batchPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
   const { ctx, config } = env.deps;
@@ -124,6 +138,7 @@ items ${items.length ? offset + 1 : 0}–${offset + items.length} of ${b.count}$
 <dt>submitted by</dt><dd><strong>${b.submittedBy}</strong> via ${b.source}, ${time(b.createdAt)}</dd>
 <dt>users</dt><dd>${b.count} (plus ${b.invalid} invalid and ${b.duplicate} repeated items not in the batch)</dd>
 <dt>dry run</dt><dd>${b.dryRun ? 'yes: every job records dry_run' : 'no'}</dd>
+${b.kind === 'wipe' ? html`<dt>held because</dt><dd class="warn">${b.devices ?? 0} devices would be wiped or deleted: more than GUARD_WIPE_THRESHOLD=${String(config.guard.wipeThreshold ?? 10)} within the guard's window</dd>` : ''}
 ${b.state === 'held' ? html`<dt>expires</dt><dd>${time(b.expiresAt)}</dd>` : ''}
 ${b.decidedBy ? html`<dt>decided</dt><dd>${b.state} by ${b.decidedBy}, ${time(b.decidedAt)}${b.reason ? html`: ${b.reason}` : ''}</dd>` : ''}
 ${b.result ? html`<dt>result</dt><dd>${b.result.accepted} accepted, ${b.result.duplicate} already pending, ${b.result.invalid} invalid</dd>` : ''}
@@ -133,7 +148,7 @@ ${
   items.length > 0
     ? html`<h2 id="items-h">Items</h2>${pager}<div class="wrap"><table aria-labelledby="items-h">
 <thead><tr><th scope="col" class="num">#</th><th scope="col">user</th><th scope="col">leave moment</th><th scope="col">reason</th><th scope="col">correlation id</th></tr></thead>
-<tbody>${items.map((i) => html`<tr><td class="num">${i.n}</td><td>${i.r.user}</td><td>${time(i.r.effectiveAt)}</td><td>${i.r.reason ?? ''}</td><td class="mono">${i.r.correlationId ?? ''}</td></tr>`)}</tbody></table></div>`
+<tbody>${items.map((i) => html`<tr><td class="num">${i.n}</td><td>${i.r.user}</td><td>${time(i.r.effectiveAt)}</td><td>${i.r.reason ?? ''}</td><td class="mono">${i.r.correlationId ?? ''}</td></tr>`)}</tbody></table></div>${b.kind === 'wipe' ? deviceTable(items) : ''}`
     : ''
 }
 ${b.state === 'approved' || b.state === 'approving' ? await batchJobs(b) : ''}`;

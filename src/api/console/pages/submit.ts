@@ -3,6 +3,9 @@
 // guard, GUARD_WINDOW, the held caps, the per-row validation and the audit are its own.
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { actionsText, deviceLabel, omittedText, ruleText } from '../../../device-policy/describe.js';
+import { graphDevicePlans, MAX_PLAN_LEAVERS } from '../../../device-policy/leaver-plans.js';
+import { DevicePolicyForbiddenError, type DevicePolicyScope } from '../../../front-door/device-policy.js';
 import { HeldLimitError } from '../../../guard/errors.js';
 import { type ImportResult, importCsv } from '../../../import/csv.js';
 import { ImportFormatError } from '../../../import/row.js';
@@ -11,6 +14,15 @@ import { actorOf } from '../../auth/access.js';
 import type { ConsoleEnv } from '../env.js';
 import { type Html, html } from '../html.js';
 import { formBody, text } from './forms.js';
+
+/** The signed-in key's device policy profiles (a producer: the default and the ones API_KEYS lists). */
+function consoleScope(request: FastifyRequest): { devicePolicyScope?: DevicePolicyScope } {
+  const p = request.principal;
+  if (!p) return {};
+  return {
+    devicePolicyScope: { role: p.role, ...(p.devicePolicies ? { devicePolicies: p.devicePolicies } : {}) },
+  };
+}
 
 /** Invalid rows listed on the page; the totals count all of them. */
 const SHOWN_ERRORS = 500;
@@ -48,7 +60,30 @@ function planResult(r: ImportResult): Html {
 <dt>duplicate</dt><dd>${r.duplicate}</dd>
 <dt>invalid</dt><dd class="${r.invalid > 0 ? 'bad' : ''}">${r.invalid}</dd>
 <dt>held for approval</dt><dd>${r.wouldHold ? html`<span class="warn">yes</span>: ${r.holdReason ?? ''}` : 'no: it would be enqueued at once'}</dd>
-</dl>${invalidRows(r)}</section>`;
+</dl>${deviceRows(r)}${invalidRows(r)}</section>`;
+}
+
+/** Under a device policy: each new leaver's devices with the rule that matched and the actions. */
+function deviceRows(r: ImportResult): Html {
+  if (!r.devicePlans) return html``;
+  const rows = r.devicePlans.flatMap((p) =>
+    p.devices
+      ? p.devices.length
+        ? p.devices.map(
+            (d) =>
+              html`<tr><td>${p.user}</td><td>${p.profile}</td><td>${deviceLabel(d)}</td><td class="mono">${d.serialNumber ?? ''}</td><td>${ruleText(d)}</td><td>${actionsText(d)}</td></tr>`,
+          )
+        : [
+            html`<tr><td>${p.user}</td><td>${p.profile}</td><td colspan="4" class="muted">no managed devices</td></tr>`,
+          ]
+      : [
+          html`<tr><td>${p.user}</td><td>${p.profile}</td><td colspan="4" class="bad">${p.error ?? 'not read'}</td></tr>`,
+        ],
+  );
+  return html`<h2 id="devices-h">Devices and actions</h2><div class="wrap"><table aria-labelledby="devices-h">
+<thead><tr><th scope="col">user</th><th scope="col">device policy</th><th scope="col">device</th><th scope="col">serial</th><th scope="col">rule</th><th scope="col">actions</th></tr></thead>
+<tbody>${rows}</tbody></table></div>
+${r.devicePlansOmitted ? html`<p class="muted">${omittedText(r.devicePlansOmitted, MAX_PLAN_LEAVERS)}.</p>` : ''}`;
 }
 
 function submitResult(r: ImportResult): Html {
@@ -74,7 +109,7 @@ export const submitPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
     result: Html | string = '',
     error?: string,
   ) => {
-    const body = html`<p>Paste a CSV with the header <code>user[,effectiveAt][,reason][,correlationId]</code>.
+    const body = html`<p>Paste a CSV with the header <code>user[,effectiveAt][,reason][,correlationId][,devicePolicy]</code>.
 <strong>Check</strong> shows what would happen and enqueues nothing; <strong>Submit</strong> enqueues it.
 More than ${config.guard.threshold} users (or too many within the guard's window) wait for an operator's approval.
 Everything is recorded under your key's name, <strong>${actorOf(request)}</strong>.</p>
@@ -111,9 +146,12 @@ ${result}`;
       const form = request.body as SubmitForm;
       const tz = text(form.tz);
       const plan = form.action === 'check';
+      // A Check under a device policy reads each new leaver's devices (GETs, read pacer).
+      const reader = plan && config.devicePolicy ? graphDevicePlans(ctx) : null;
       try {
         const r = await importCsv(ctx, Readable.from([form.csv]), {
-          meta: { requestedBy: actorOf(request), source: 'import' },
+          ...(reader ? { devicePlans: reader.read } : {}),
+          meta: { requestedBy: actorOf(request), source: 'import', ...consoleScope(request) },
           plan,
           // Producers only here: never tell one who else has a pending offboarding.
           producerView: true,
@@ -129,14 +167,19 @@ ${result}`;
       } catch (err) {
         if (
           !(err instanceof HeldLimitError) &&
+          !(err instanceof DevicePolicyForbiddenError) &&
           !(err instanceof ImportFormatError) &&
           !(err instanceof InvalidTimeZoneError)
         ) {
           throw err;
         }
         request.log.info({ err: err.name }, 'console import refused');
-        reply.status(err instanceof HeldLimitError ? 429 : 400);
+        reply.status(
+          err instanceof HeldLimitError ? 429 : err instanceof DevicePolicyForbiddenError ? 403 : 400,
+        );
         return page(request, reply, form, '', err.message);
+      } finally {
+        await reader?.close();
       }
     },
   );
