@@ -128,6 +128,8 @@ export const devices: Scenario = {
           users,
           env: {
             DEVICE_POLICY_FILE: policyFile,
+            // The pace is measured, not the guard: thousands of wipes would wait for approval otherwise.
+            GUARD_WIPE_THRESHOLD: '1000000',
             EVIDENCE: 'on',
             GRAPH_READ_RATE_LIMIT: readRate,
             // Verification reads come long after the drain: they are not what is measured here.

@@ -61,6 +61,8 @@ export function devicePolicyRules(
         continue;
       }
       for (const name of names) {
+        // `*`: any profile of the file (api-keys.ts keeps it visible, since absent means the default only).
+        if (name === '*') continue;
         if (policy && !Object.hasOwn(policy.profiles, name)) {
           issue(
             `key "${key.name}" names device policy profile "${name}", which DEVICE_POLICY_FILE does not have (profiles: ${Object.keys(policy.profiles).join(', ')})`,

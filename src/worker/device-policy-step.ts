@@ -5,12 +5,14 @@
 // device's actions are done or gone, else a dead letter `partial` naming the failed devices. A dry
 // run plans only (outcome dry_run, the record lists each device × action as `planned`); no devices →
 // `no_devices` as without a policy.
+
 import type { Circuit } from '../control/circuit.js';
 import type { CallLoop } from '../device-actions/calls.js';
 import { executePlan } from '../device-actions/execute.js';
 import { inheritFrom, savePlan, validPlan } from '../device-actions/store.js';
 import { NoMatchingRuleError, planDevices, UnknownProfileError } from '../device-policy/plan.js';
 import type { GraphThrottledError } from '../graph/errors.js';
+import { holdIfOverWipeThreshold } from '../guard/wipe-hold.js';
 import type { DeviceActionResult, DevicePlan, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import type { Pacer } from '../pacing/pacer.js';
@@ -37,7 +39,7 @@ export interface PolicyStepDeps {
 export async function runDevicePolicy(
   deps: PolicyStepDeps,
   run: JobRun,
-  opts: { startedMs: number; dryRun: boolean; wait?: AbortSignal },
+  opts: { startedMs: number; dryRun: boolean; wait?: AbortSignal; token?: string },
 ): Promise<RetireRecord> {
   const { ctx } = deps;
   const inventory = await inventoryOnce({ ctx, attemptDeps: deps.attemptDeps, reads: deps.reads }, run, {
@@ -54,6 +56,8 @@ export async function runDevicePolicy(
     return complete(deps, run, 'dry_run', opts.startedMs);
   }
   if (plan.length === 0) return complete(deps, run, 'no_devices', opts.startedMs);
+  // Wipes and deletes count in devices against GUARD_WIPE_THRESHOLD before any write (throws to hold).
+  await holdIfOverWipeThreshold(ctx, run.job, run.data, plan, opts.token);
   const graph = deps.attemptDeps.graph;
   const results = await executePlan(
     {

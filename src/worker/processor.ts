@@ -5,11 +5,13 @@
 // the evidence record and its verification are in Redis before the job completes. The outcome steps
 // have files of their own: complete.ts (the record), fail.ts (the failure's decision carried out),
 // dead-letter-step.ts (the one dead-letter path, shared with the safety net).
+
 import type { Job } from 'bullmq';
+import { DelayedError } from 'bullmq';
 import type { Circuit } from '../control/circuit.js';
 import { TokenAcquisitionError } from '../entra/errors.js';
 import { type GraphTransport, graphContext } from '../graph/call.js';
-import { holdIfOverDue } from '../guard/due.js';
+import { HeldByGuardError, holdIfOverDue } from '../guard/due.js';
 import type { GraphSuccess, RetireJobData, RetireRecord, TokenProvider } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import type { Pacer } from '../pacing/pacer.js';
@@ -131,7 +133,12 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     try {
       if (ctx.config.devicePolicy && readPacer) {
         const policyDeps = { ...deps, attemptDeps, reads: readPacer };
-        return await runDevicePolicy(policyDeps, run, { startedMs, dryRun, ...(wait ? { wait } : {}) });
+        return await runDevicePolicy(policyDeps, run, {
+          startedMs,
+          dryRun,
+          ...(wait ? { wait } : {}),
+          ...(token ? { token } : {}),
+        });
       }
       if (readPacer) {
         // A dry run is inventoried too: it shows what WOULD be retired.
@@ -146,6 +153,8 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     } catch (err) {
       // Already recorded (a device policy's `partial`, or its plan refused): nothing left to decide.
       if (err instanceof DeadLetteredError) throw err;
+      // The wipe guard held the leaver for approval (or put the job off while held batches are full).
+      if (err instanceof HeldByGuardError || err instanceof DelayedError) throw err;
       return await handleFailure(deps, run, err, token);
     }
   };

@@ -4,8 +4,8 @@
 // `invalid_job` with the reason, and nothing is sent to Graph.
 import { describe, expect, it } from 'vitest';
 import type { RetireJobData } from '../../src/interfaces.js';
-import { useWorkerSuite } from '../helpers/worker-suite.js';
 import { waitFor } from '../helpers/worker.js';
+import { useWorkerSuite } from '../helpers/worker-suite.js';
 
 const suite = useWorkerSuite();
 
