@@ -8,6 +8,7 @@ import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.j
 import type { Logger } from '../log.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { QueueContext } from '../queue/context.js';
+import type { Dispatcher } from '../tenants/dispatch.js';
 import { RETIRE_QUEUE } from '../queue/names.js';
 import type { RedisClient } from '../redis/connection.js';
 import { observeOutcomes } from './outcome-metrics.js';
@@ -30,6 +31,8 @@ export interface RetireWorkerDeps {
   shutdown: AbortSignal;
   concurrency: number;
   transport?: GraphTransport;
+  /** With TENANTS_FILE: per-tenant contexts and fair dispatch (src/tenants/). */
+  dispatcher?: Dispatcher;
 }
 
 /** Built with autorun off: the host starts it once every other worker is in place. */
@@ -54,6 +57,7 @@ export function createRetireWorker(deps: RetireWorkerDeps): Worker<RetireJobData
     shutdown: deps.shutdown,
     ...(deps.transport ? { transport: deps.transport } : {}),
     readPacer: deps.readPacer,
+    ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
   });
 
   const worker = new Worker<RetireJobData, RetireRecord>(RETIRE_QUEUE, processor, {
