@@ -17,8 +17,8 @@ export type AppCredential =
   | { kind: 'federated'; tokenFile: string };
 
 import type { DevicePolicy } from '../device-policy/types.js';
-import { tenantsFromEnv } from '../tenants/env.js';
-import type { TenantConfig } from '../tenants/types.js';
+import type { TenantConfig } from './tenant-config.js';
+import { tenantsFromEnv } from './tenants-env.js';
 export interface Config {
   redis: {
     url: string;
@@ -192,7 +192,7 @@ function known(env: Env): Record<string, string> {
 export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
   const result = envSchema(opts).safeParse(known(env));
   const problems = result.success ? [] : result.error.issues.map(describeIssue);
-  // TENANTS_FILE's problems are reported with the environment's (src/tenants/env.ts).
+  // TENANTS_FILE's problems are reported with the environment's (tenants-env.ts).
   const config = result.success ? toConfig(result.data) : undefined;
   const tenants = tenantsFromEnv(env, config, opts, problems);
   if (problems.length > 0 || !config) throw new ConfigError(problems);

@@ -3,9 +3,9 @@
 // or the tenant's own app registration. One MSAL client per tenant, so each tenant has its own token
 // cache and a tenant's failures (lost consent) never reach another's tokens.
 import type { AppCredential, Config } from '../config/load.js';
+import type { TenantConfig } from '../config/tenant-config.js';
+import { tenantSecret } from '../config/tenants-file.js';
 import type { TokenProvider } from '../interfaces.js';
-import { tenantSecret } from '../tenants/load.js';
-import type { TenantConfig } from '../tenants/types.js';
 import { type AppProviderDeps, createAppTokenProvider } from './app.js';
 
 function ownCredential(tenant: TenantConfig): AppCredential | undefined {

@@ -153,7 +153,12 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
           'shutdown timeout: leaving jobs still in flight to stall recovery by another worker',
         );
       }
-      await Promise.allSettled([heartbeat.stop(), certificate?.stop(), tokenProvider.close?.(), tenants?.close()]);
+      await Promise.allSettled([
+        heartbeat.stop(),
+        certificate?.stop(),
+        tokenProvider.close?.(),
+        tenants?.close(),
+      ]);
       // After the BullMQ worker has closed: every outcome of this process is in the buffer.
       await metrics.close().catch((err) => logger.warn({ err }, 'could not write the last fleet counters'));
       await closeQueueContext(ctx);

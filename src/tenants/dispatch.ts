@@ -11,7 +11,6 @@ import { DelayedError, type Job } from 'bullmq';
 import type { Config } from '../config/load.js';
 import type { GraphTransport } from '../graph/call.js';
 import { graphContext } from '../graph/call.js';
-import type { RetireJobData, RetireRecord } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { runScript } from '../lua/scripts.js';
 import { type Pacer, PacerHoldError } from '../pacing/pacer.js';
@@ -19,36 +18,15 @@ import { sleep } from '../pacing/sleep.js';
 import type { QueueContext } from '../queue/context.js';
 import type { AttemptDeps, JobRun } from '../worker/attempt.js';
 import { InvalidJobError } from '../worker/job-data.js';
+import { type AdmittedJob, type Dispatcher, TenantDeferError } from '../worker/tenant-port.js';
+
+export type { AdmittedJob, Dispatcher };
+
 import type { TenantContext, TenantContexts } from './context.js';
 import { tenantKeys } from './registry.js';
 
 /** How long a parked job sleeps before it looks at its tenant's circuit again (resume promotes it sooner). */
 export const PARK_MS = 60 * 60_000;
-
-/** The tenant cannot send now: the job goes back to delayed until `until` (its turn or the gate's end). */
-export class TenantDeferError extends Error {
-  override readonly name = 'TenantDeferError';
-  constructor(readonly waitMs: number) {
-    super(`tenant cannot send for ${waitMs} ms`);
-  }
-}
-
-/** What a job of one tenant runs with: the tenant's call context, read budget and circuit. */
-export interface AdmittedJob {
-  context: TenantContext;
-  attemptDeps: AttemptDeps;
-  reads: Pacer;
-  /** Sends the job back to delayed at its tenant's next turn (a TenantDeferError); throws DelayedError. */
-  defer(run: JobRun, err: TenantDeferError, token?: string): Promise<never>;
-}
-
-export interface Dispatcher {
-  /**
-   * The job's tenant context with a write slot taken, or the job is put back (delayed at its turn,
-   * or parked) and this throws DelayedError. InvalidJobError for a tenant the file does not have.
-   */
-  admit(job: Job<RetireJobData, RetireRecord>, data: RetireJobData, token?: string): Promise<AdmittedJob>;
-}
 
 export interface DispatcherOptions {
   ctx: QueueContext;
@@ -122,7 +100,8 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
   return {
     async admit(job, data, token) {
       const name = data.tenant ?? single;
-      if (name === undefined) throw new InvalidJobError('job has no tenant and several tenants are configured');
+      if (name === undefined)
+        throw new InvalidJobError('job has no tenant and several tenants are configured');
       const c = tenants.get(name);
       if (!c) throw new InvalidJobError(`job tenant "${name}" is not in TENANTS_FILE`);
       const dryRun = data.dryRun || config.worker.dryRun;
@@ -147,7 +126,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       }
       const writes = jobPacer(c, c.pacer, tenants.global, !dryRun && wait === 0);
       return {
-        context: c,
+        circuit: c.circuit,
         attemptDeps: {
           ctx,
           actor: opts.actor,

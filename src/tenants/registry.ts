@@ -12,7 +12,10 @@ export function tenantNames(config: Pick<Config, 'tenants'>): string[] {
 }
 
 /** The tenant of that name, or undefined (also without a tenants file). */
-export function tenantOf(config: Pick<Config, 'tenants'>, name: string | undefined): TenantConfig | undefined {
+export function tenantOf(
+  config: Pick<Config, 'tenants'>,
+  name: string | undefined,
+): TenantConfig | undefined {
   if (name === undefined) return undefined;
   return config.tenants?.find((t) => t.name === name);
 }
@@ -43,7 +46,8 @@ export const tenantKeys = {
   /** The tenant's virtual clock: the next free turn (ms) handed to a job that cannot send now. */
   turn: (prefix: string, tenant: string) => tk(prefix, tenant, 'turn'),
   /** The guard's rolling windows per tenant (src/guard/window.ts keys with the tenant in them). */
-  guardWindow: (prefix: string, tenant: string, actor: string) => tk(prefix, tenant, 'guard-window', 'actor', actor),
+  guardWindow: (prefix: string, tenant: string, actor: string) =>
+    tk(prefix, tenant, 'guard-window', 'actor', actor),
   guardWindowTotal: (prefix: string, tenant: string) => tk(prefix, tenant, 'guard-window', 'total'),
   /** The deployment-wide pacer of Graph's per-app cap across tenants (GRAPH_GLOBAL_RATE_LIMIT). */
   globalPacer: (prefix: string) => ownKey(prefix, 'global', 'pacer'),

@@ -14,7 +14,6 @@ import type { GraphSuccess, RetireJobData, RetireRecord, TokenProvider } from '.
 import type { Logger } from '../log.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { createReadPacer } from '../pacing/read-pacer.js';
-import { type Dispatcher, TenantDeferError } from '../tenants/dispatch.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { incrementMetrics } from '../records/metrics.js';
@@ -26,6 +25,7 @@ import { handleFailure } from './fail.js';
 import { inventoryOnce } from './inventory-step.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
 import { ThrottleCapError } from './outcome-policy.js';
+import { type Dispatcher, TenantDeferError } from './tenant-port.js';
 
 export interface ProcessorDeps {
   ctx: QueueContext;
@@ -147,7 +147,7 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       return await complete(deps, run, 'retired', startedMs, res);
     } catch (err) {
       if (tenant && err instanceof TenantDeferError) return await tenant.defer(run, err, token);
-      return await handleFailure(tenant ? { ...deps, circuit: tenant.context.circuit } : deps, run, err, token);
+      return await handleFailure(tenant ? { ...deps, circuit: tenant.circuit } : deps, run, err, token);
     }
   };
 

@@ -8,13 +8,13 @@ import type { RetireJobData, RetireRecord, TokenProvider } from '../interfaces.j
 import type { Logger } from '../log.js';
 import type { Pacer } from '../pacing/pacer.js';
 import type { QueueContext } from '../queue/context.js';
-import type { Dispatcher } from '../tenants/dispatch.js';
 import { RETIRE_QUEUE } from '../queue/names.js';
 import type { RedisClient } from '../redis/connection.js';
 import { observeOutcomes } from './outcome-metrics.js';
 import { createProcessor } from './processor.js';
 import { createBackoffStrategy } from './retry-policy.js';
 import { ensureRecorded } from './safety-net.js';
+import type { Dispatcher } from './tenant-port.js';
 
 export interface RetireWorkerDeps {
   ctx: QueueContext;

@@ -1,16 +1,26 @@
-// TENANTS_FILE in the configuration: read even when other variables are invalid, so its problems are
+// TENANTS_FILE in the configuration (loaded by tenants-file.ts): read even when other variables are invalid, so its problems are
 // reported together with theirs (one ConfigError, exit 2). Also the rules that tie the file to the
 // environment: which app registration signs in, and the API keys' tenant scopes.
-import type { Config, LoadOptions } from '../config/load.js';
-import { readTenants } from './load.js';
-import type { TenantConfig } from './types.js';
+
+import type { DevicePolicy } from '../device-policy/types.js';
+import type { ApiKeyEntry } from './api-keys.js';
+import type { LoadOptions } from './schema.js';
+import type { TenantConfig } from './tenant-config.js';
+import { readTenants } from './tenants-file.js';
 
 type Env = Record<string, string | undefined>;
+
+/** What of the loaded Config the rules read (a structural type: load.ts imports this file). */
+interface LoadedConfig {
+  api: { keys: ApiKeyEntry[] };
+  auth: { mode: string; clientId?: string; credential?: unknown };
+  devicePolicy?: DevicePolicy;
+}
 
 /** The tenants, or undefined without a file; problems are appended to `problems`. */
 export function tenantsFromEnv(
   env: Env,
-  config: Config | undefined,
+  config: LoadedConfig | undefined,
   opts: LoadOptions,
   problems: string[],
 ): TenantConfig[] | undefined {
@@ -19,7 +29,9 @@ export function tenantsFromEnv(
     // A key scoped to tenants names something that does not exist without a file.
     for (const key of config?.api.keys ?? []) {
       if (key.tenants)
-        problems.push(`API key "${key.name}": scoped to tenants (${key.tenants.join('|')}) but TENANTS_FILE is not set`);
+        problems.push(
+          `API key "${key.name}": scoped to tenants (${key.tenants.join('|')}) but TENANTS_FILE is not set`,
+        );
     }
     return undefined;
   }
