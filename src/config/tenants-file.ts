@@ -56,14 +56,18 @@ export function loadTenants(path: string, opts: TenantsLoadOptions = {}): Tenant
 /** The same, collecting problems into `problems` (the config loader reports them with the rest). */
 export function readTenants(path: string, problems: string[], opts: TenantsLoadOptions = {}): TenantConfig[] {
   const at = `TENANTS_FILE ${path}`;
+  let text: string;
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    problems.push(
-      code ? `${at}: cannot read the file (${code})` : `${at}: not YAML or JSON (${(err as Error).message})`,
-    );
+    problems.push(`${at}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return [];
+  }
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    problems.push(`${at}: not YAML or JSON (${(err as Error).message.split('\n')[0]})`);
     return [];
   }
   const list = (doc as { tenants?: unknown } | null)?.tenants;
