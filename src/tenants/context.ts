@@ -26,6 +26,8 @@ export interface TenantContext {
   intervalMs: number;
   /** This process saw the tenant's circuit open: the next admitted job starts from a clean MSAL client. */
   held: boolean;
+  /** A job of this process is getting the tenant's token (dispatch.ts lets one slot wait on it). */
+  tokenPending: boolean;
 }
 
 export interface TenantContexts {
@@ -128,6 +130,7 @@ export function createTenantContexts(opts: TenantContextOptions): TenantContexts
       circuit: createTenantCircuit(ctx, t.name, opts.logger, opts.actor),
       intervalMs: windowMs / (limit * config.graph.rateHeadroom),
       held: false,
+      tokenPending: false,
     };
   }
 

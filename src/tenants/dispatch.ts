@@ -18,12 +18,14 @@ import { sleep } from '../pacing/sleep.js';
 import type { QueueContext } from '../queue/context.js';
 import type { AttemptDeps, JobRun } from '../worker/attempt.js';
 import { InvalidJobError } from '../worker/job-data.js';
+import { decideFailure } from '../worker/outcome-policy.js';
 import { type AdmittedJob, type Dispatcher, TenantDeferError } from '../worker/tenant-port.js';
 
 export type { AdmittedJob, Dispatcher };
 
 import type { TenantContext, TenantContexts } from './context.js';
 import { tenantKeys } from './registry.js';
+import { turnLeadMs } from './turns.js';
 
 /** How long a parked job sleeps before it looks at its tenant's circuit again (resume promotes it sooner). */
 export const PARK_MS = 60 * 60_000;
@@ -35,6 +37,9 @@ export interface DispatcherOptions {
   logger: Logger;
   transport?: GraphTransport;
 }
+
+/** How long a job waits in delayed while another job of its tenant is getting the tenant's token. */
+const TOKEN_WAIT_MS = 250;
 
 /** A wait this short is slept inside the slot: shorter than a round trip to delayed and back. */
 function tolerance(c: TenantContext): number {
@@ -81,7 +86,7 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       [tenantKeys.turn(ctx.prefix, c.tenant.name)],
       [Math.ceil(waitMs), c.intervalMs, 1],
     );
-    await job.moveToDelayed(Number(first), token);
+    await job.moveToDelayed(Number(first) - turnLeadMs(c.intervalMs), token);
     throw new DelayedError();
   }
 
@@ -105,6 +110,36 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
       const c = tenants.get(name);
       if (!c) throw new InvalidJobError(`job tenant "${name}" is not in TENANTS_FILE`);
       const dryRun = data.dryRun || config.worker.dryRun;
+      // Token before slot (as graph/call.ts does): a slot taken and then spent waiting for the tenant's
+      // first token would bunch its calls. A failure is met again on the call path, which trips the
+      // tenant's circuit; here it only must not take a slot.
+      if (c.held) {
+        // This process parked the tenant's jobs: while its circuit is open, park at once (no token try).
+        if ((await ctx.redis.exists(tenantKeys.circuit(ctx.prefix, name))) === 1) return park(c, job, token);
+        // Closed again: start from a clean MSAL client (no replayed failure).
+        c.held = false;
+        c.tokenProvider.reset?.();
+      }
+      // One slot per tenant may wait on its token endpoint (a first token, a renewal, a failing
+      // tenant): the tenant's other jobs go back to delayed meanwhile instead of holding slots.
+      if (c.tokenPending) return toTurn(c, job, TOKEN_WAIT_MS, token);
+      c.tokenPending = true;
+      const tokenError = await c.tokenProvider
+        .getToken()
+        .then(
+          () => undefined,
+          (err: unknown) => err ?? new Error('token acquisition failed'),
+        )
+        .finally(() => {
+          c.tokenPending = false;
+        });
+      if (tokenError !== undefined) {
+        // The same table as a failed call (a lost consent trips the circuit), without a second try.
+        const decision = decideFailure(tokenError, { shuttingDown: false, lastAttempt: false });
+        if (decision.kind === 'trip') await c.circuit.trip({ code: decision.code, reason: decision.reason });
+        if ((await ctx.redis.exists(tenantKeys.circuit(ctx.prefix, name))) === 1) return park(c, job, token);
+        return admitted(c, false);
+      }
       let wait = 0;
       try {
         // A dry run never writes: it spends no write slot (its reads are paced as they go).
@@ -119,25 +154,29 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         throw err;
       }
       if (wait > tolerance(c)) return toTurn(c, job, wait, token);
-      if (c.held) {
-        // The circuit was open and is closed again: start from a clean MSAL client (no replayed failure).
-        c.held = false;
-        c.tokenProvider.reset?.();
-      }
-      const writes = jobPacer(c, c.pacer, tenants.global, !dryRun && wait === 0);
-      return {
-        circuit: c.circuit,
-        attemptDeps: {
-          ctx,
-          actor: opts.actor,
-          graph: graphContext(config, c.tokenProvider, writes, opts.transport),
-        },
-        reads: jobPacer(c, c.readPacer, tenants.global, false),
-        async defer(run, err, tok) {
-          if (run.progress.graphCalls > 0) await job.updateProgress({ ...run.progress });
-          return toTurn(c, job, err.waitMs, tok);
-        },
-      };
+      return admitted(c, !dryRun && wait === 0);
     },
   };
+
+  /** The job's context; `prepaid`: admission already took its first write slot. */
+  function admitted(c: TenantContext, prepaid: boolean): AdmittedJob {
+    return {
+      circuit: c.circuit,
+      attemptDeps: {
+        ctx,
+        actor: opts.actor,
+        graph: graphContext(
+          config,
+          c.tokenProvider,
+          jobPacer(c, c.pacer, tenants.global, prepaid),
+          opts.transport,
+        ),
+      },
+      reads: jobPacer(c, c.readPacer, tenants.global, false),
+      async defer(run, err, tok) {
+        if (run.progress.graphCalls > 0) await run.job.updateProgress({ ...run.progress });
+        return toTurn(c, run.job, err.waitMs, tok);
+      },
+    };
+  }
 }

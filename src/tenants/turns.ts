@@ -8,6 +8,15 @@ import { runScript } from '../lua/scripts.js';
 import type { RedisClient } from '../redis/connection.js';
 import { tenantKeys, tenantOf } from './registry.js';
 
+/**
+ * Jobs wake this much before their turn: BullMQ hands a due delayed job over a few ms late, and a job
+ * late for its slot would push the tenant's pace grid back by that much every time. Early, it sleeps
+ * the short rest in its slot (dispatch.ts's tolerance is at least this) and takes the slot on time.
+ */
+export function turnLeadMs(intervalMs: number): number {
+  return Math.min(intervalMs / 2, 100);
+}
+
 /** ms between two writes of the tenant at full pace. */
 export function tenantIntervalMs(config: Pick<Config, 'graph' | 'tenants'>, tenant: string): number {
   const { limit, windowMs } = tenantOf(config, tenant)?.rateLimit ?? config.graph.rateLimit;
@@ -28,7 +37,7 @@ export async function tenantTurnDelays(
   const first = Number(
     await runScript(ctx.redis, 'tenants/turn', [tenantKeys.turn(ctx.prefix, tenant)], [0, interval, count]),
   );
-  const now = Date.now();
+  const now = Date.now() + turnLeadMs(interval);
   return Array.from({ length: count }, (_, i) => Math.max(0, Math.round(first + i * interval - now)));
 }
 
