@@ -67,6 +67,10 @@ function jobPacer(c: TenantContext, own: Pacer, global: Pacer, prepaid: boolean)
         }
       }
       await global.take(signal);
+      // A Retry-After this process heard after the slot was granted (a prepaid one included): the
+      // call must not go out inside the announced window.
+      const gate = own.localGateUntil() - Date.now();
+      if (gate > 0) throw new TenantDeferError(gate);
       return { waitedMs: 0 };
     },
     // take() has already looked at this process's gate: the caller need not sleep on it again.
