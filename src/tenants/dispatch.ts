@@ -16,7 +16,6 @@ import { runScript } from '../lua/scripts.js';
 import { type Pacer, PacerHoldError } from '../pacing/pacer.js';
 import { sleep } from '../pacing/sleep.js';
 import type { QueueContext } from '../queue/context.js';
-import type { AttemptDeps, JobRun } from '../worker/attempt.js';
 import { InvalidJobError } from '../worker/job-data.js';
 import { decideFailure } from '../worker/outcome-policy.js';
 import { type AdmittedJob, type Dispatcher, TenantDeferError } from '../worker/tenant-port.js';
