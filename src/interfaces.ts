@@ -55,6 +55,9 @@
 // device policy src/device-policy/: DEVICE_POLICY_FILE's profiles of rules (match → actions) deciding
 //                per device retire / wipe / delete / autopilot-deregister / none; loaded and linted
 //                at start (every problem at once), applied by planDevices (worker, plans, explain).
+// tenant         src/tenants/: one customer tenant of TENANTS_FILE (slug + Entra id) with its own
+//                token cache, pacers, gate and circuit (keys `…:tenant:<name>:…`); its jobs are
+//                admitted without blocking a worker slot (dispatch.ts) and resumed alone.
 
 /** Where a request entered the system; recorded with every job for the audit trail. */
 export const SOURCES = ['api', 'batch', 'cli', 'import', 'schedule', 'redrive', 'demo'] as const;

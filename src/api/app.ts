@@ -37,6 +37,7 @@ import { createPreflightRunner, preflightRoutes } from './routes/preflight.js';
 import { queueRoutes } from './routes/queues.js';
 import { secretRoutes } from './routes/secrets.js';
 import { statusPageRoutes } from './routes/status-page.js';
+import { tenantRoutes } from './routes/tenants.js';
 import { validatorCompiler } from './validation.js';
 
 export interface ApiOptions {
@@ -194,6 +195,7 @@ async function assemble(
   await app.register(healthRoutes, deps);
   await app.register(offboardingRoutes, deps);
   await app.register(queueRoutes, deps);
+  await app.register(tenantRoutes, deps);
   await app.register(deadLetterRoutes, deps);
   await app.register(batchRoutes, deps);
   await app.register(evidenceRoutes, deps);

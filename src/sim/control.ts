@@ -5,6 +5,7 @@ import { deviceControlShape } from './graph/devices.js';
 import { lifecycleControlSchema } from './graph/lifecycle.js';
 import { usersControlSchema } from './graph/users.js';
 import type { SimState } from './state.js';
+import { type SimTenantControl, tenantsControlSchema } from './tenants/control.js';
 import { PERMISSION_NAMES } from './tokens.js';
 import type { SimControl } from './types.js';
 
@@ -79,6 +80,12 @@ export const simControlSchema = z.strictObject({
   lifecycle: lifecycleControlSchema.optional(),
   /** Windows Autopilot identities (by serial number): implied for company Windows devices, or explicit. */
   autopilot: autopilotControlSchema.optional(),
+  /** Tenants behind the app, by Entra tenant id: added or changed (tenants/control.ts). */
+  tenants: tenantsControlSchema.optional(),
+  /** Calls per app across all tenants (Graph: 130,000 per 10 s); null = unlimited. */
+  appLimitAcrossTenants: windowLimit.nullable().optional(),
+  /** A token request for an unknown GUID authority creates that tenant. */
+  autoCreateTenants: z.boolean().optional(),
 });
 
 /** Raised for a control patch that does not fit the schema. */
@@ -108,6 +115,9 @@ export function applyControl(state: SimState, patch: unknown): void {
   if (p.usersFailPage !== undefined) state.directory.failPage = p.usersFailPage;
   applyDeviceControl(state, p);
   if (p.lifecycle) state.lifecycle.apply(p.lifecycle);
+  if (p.tenants) applyTenantsControl(state, p.tenants);
+  if (p.appLimitAcrossTenants !== undefined) state.tenants.appLimitAcrossTenants = p.appLimitAcrossTenants;
+  if (p.autoCreateTenants !== undefined) state.tenants.autoCreate = p.autoCreateTenants;
   const t = p.token;
   if (t) {
     if (t.outage !== undefined)
@@ -139,6 +149,13 @@ function applyDeviceControl(state: SimState, p: SimControl): void {
   if (p.autopilot) book.autopilot.apply(p.autopilot);
 }
 
+function applyTenantsControl(state: SimState, tenants: Record<string, SimTenantControl>): void {
+  for (const [id, { users, ...settings }] of Object.entries(tenants)) {
+    const tenant = state.tenants.upsert(id, settings);
+    if (users) tenant.directory.apply(users);
+  }
+}
+
 /** Clears counters, throttling state, announced windows, scripts and per-user counters. Settings stay. */
 export function resetState(state: SimState): void {
   state.devices.reset();
@@ -147,4 +164,5 @@ export function resetState(state: SimState): void {
   state.windows.reset();
   state.behaviour.reset();
   state.lifecycle.reset();
+  state.tenants.reset();
 }

@@ -28,6 +28,7 @@ import { handleFailure } from './fail.js';
 import { inventoryOnce } from './inventory-step.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
 import { ThrottleCapError } from './outcome-policy.js';
+import { type Dispatcher, TenantDeferError } from './tenant-port.js';
 
 export interface ProcessorDeps {
   ctx: QueueContext;
@@ -43,6 +44,8 @@ export interface ProcessorDeps {
   shutdown?: AbortSignal;
   /** The read budget's pacer (inventory reads). Default: one made from the context's config. */
   readPacer?: Pacer;
+  /** With TENANTS_FILE: each job runs with its tenant's context, admitted without blocking (src/tenants/). */
+  dispatcher?: Dispatcher;
 }
 
 /**
@@ -125,14 +128,30 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       const why = `the job names device policy profile "${data.devicePolicy}" but this worker has no DEVICE_POLICY_FILE`;
       return deadLetter(deps, run, 'invalid_job', null, why);
     }
+    // Many tenants: the job's tenant context, or the job is back in delayed/parked (DelayedError).
+    let tenant: Awaited<ReturnType<Dispatcher['admit']>> | undefined;
+    try {
+      tenant = await deps.dispatcher?.admit(job, data, token);
+    } catch (err) {
+      if (!(err instanceof InvalidJobError)) throw err;
+      return deadLetter(deps, run, 'invalid_job', null, err.message);
+    }
+    const calls = tenant?.attemptDeps ?? attemptDeps;
+    const reads = tenant ? tenant.reads : readPacer;
     const dryRun = data.dryRun || cfg.dryRun;
     if (!readPacer && dryRun) return complete(deps, run, 'dry_run', startedMs);
 
     // Shutdown stops waits (pacer, gates) but lets a call on the wire finish.
     const wait = deps.shutdown;
     try {
-      if (ctx.config.devicePolicy && readPacer) {
-        const policyDeps = { ...deps, attemptDeps, reads: readPacer };
+      const policyReads = reads ?? readPacer;
+      if (ctx.config.devicePolicy && policyReads) {
+        const policyDeps = {
+          ...deps,
+          attemptDeps: calls,
+          reads: policyReads,
+          ...(tenant ? { circuit: tenant.circuit } : {}),
+        };
         return await runDevicePolicy(policyDeps, run, {
           startedMs,
           dryRun,
@@ -142,26 +161,29 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       }
       if (readPacer) {
         // A dry run is inventoried too: it shows what WOULD be retired.
-        const inventory = await inventoryOnce({ ctx, attemptDeps, reads: readPacer }, run, { wait });
+        const inventory = await inventoryOnce({ ctx, attemptDeps: calls, reads: reads ?? readPacer }, run, {
+          wait,
+        });
         if (dryRun) return await complete(deps, run, 'dry_run', startedMs);
         if (inventory.devices.length === 0 && !evidence.retireWhenNoDevices) {
           return await complete(deps, run, 'no_devices', startedMs);
         }
       }
-      const res = await callUntilDone(run, wait);
+      const res = await callUntilDone(calls, run, wait);
       return await complete(deps, run, 'retired', startedMs, res);
     } catch (err) {
       // Already recorded (a device policy's `partial`, or its plan refused): nothing left to decide.
       if (err instanceof DeadLetteredError) throw err;
       // The wipe guard held the leaver for approval (or put the job off while held batches are full).
       if (err instanceof HeldByGuardError || err instanceof DelayedError) throw err;
-      return await handleFailure(deps, run, err, token);
+      if (tenant && err instanceof TenantDeferError) return await tenant.defer(run, err, token);
+      return await handleFailure(tenant ? { ...deps, circuit: tenant.circuit } : deps, run, err, token);
     }
   };
 
   /** The POST until Graph answers: in-call retries, throttled waits (capped), one 401 refresh. */
-  function callUntilDone(run: JobRun, wait?: AbortSignal): Promise<GraphSuccess> {
-    return untilAnswered(() => attemptCall(attemptDeps, run, { wait }), {
+  function callUntilDone(calls: AttemptDeps, run: JobRun, wait?: AbortSignal): Promise<GraphSuccess> {
+    return untilAnswered(() => attemptCall(calls, run, { wait }), {
       cfg,
       signal: wait,
       onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 }),

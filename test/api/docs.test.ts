@@ -35,6 +35,8 @@ const ROUTES = [
   'get /v1/queues',
   'post /v1/queues/retire/pause',
   'post /v1/queues/retire/resume',
+  'get /v1/tenants',
+  'post /v1/tenants/{name}/resume',
   'get /v1/dead-letters',
   'get /v1/dead-letters/{id}',
   'post /v1/dead-letters/{id}/redrive',
