@@ -54,9 +54,10 @@ export interface MixOptions {
 export interface MixResult {
   whalePace?: number;
   whaleSucceeded?: number;
-  /** Healthy small tenants' enqueue → first call, ms, one per job. */
+  /** Healthy small tenants' enqueue → first call, ms, one per job (lower bounds for `smallMissing`). */
   smallLatencies: number[];
   smallP99: number;
+  /** Healthy small jobs whose user had no call when the run stopped. */
   smallMissing: number;
   throttledFirstCallMs: number;
   revokedFailedCalls: number;
@@ -124,25 +125,29 @@ export async function mixRun(s: RunSetup, o: MixOptions): Promise<MixResult> {
       await sleep(250);
     }
     const stats = s.sim.stats();
+    const stoppedAt = Date.now();
     await fleet.stop();
     fleet = undefined;
     const tenants = stats.tenants ?? {};
-    const smallLatencies: number[] = [];
-    for (const t of healthy) {
+    const latenciesOf = (t: BenchTenant) => {
       const e = enqueued.get(t.name);
-      if (e) smallLatencies.push(...firstCallLatencies(tenants[t.id]?.firstCallByUser ?? {}, e.at, e.users));
+      return e
+        ? firstCallLatencies(tenants[t.id]?.firstCallByUser ?? {}, e.at, e.users, stoppedAt)
+        : { latencies: [], missing: 0 };
+    };
+    const smallLatencies: number[] = [];
+    let smallMissing = 0;
+    for (const t of healthy) {
+      const l = latenciesOf(t);
+      smallLatencies.push(...l.latencies);
+      smallMissing += l.missing;
     }
-    const th = enqueued.get(o.throttled.name);
-    const thFirst = th
-      ? firstCallLatencies(tenants[o.throttled.id]?.firstCallByUser ?? {}, th.at, th.users)
-      : [];
     const revoked = tenants[o.revoked.id];
-    const counted = smallLatencies.filter((v) => Number.isFinite(v));
     const result: MixResult = {
-      smallLatencies: counted,
-      smallP99: percentile(counted, 99),
-      smallMissing: smallLatencies.length - counted.length,
-      throttledFirstCallMs: Math.max(...thFirst),
+      smallLatencies,
+      smallP99: percentile(smallLatencies, 99),
+      smallMissing,
+      throttledFirstCallMs: Math.max(...latenciesOf(o.throttled).latencies),
       revokedFailedCalls: revoked ? revoked.calls - revoked.succeeded : Number.NaN,
       revokedTokenFailures: revoked?.token.failures ?? Number.NaN,
       insideWindows: stats.graph.insideRetryAfterWindow,
@@ -204,6 +209,8 @@ export interface ThroughputResult {
   cpuMsPerCall: number;
   redisCommandsPerCall: number;
   redisByCommand: Record<string, number>;
+  /** Every retire call's status over the whole run. */
+  byStatus: Record<string, number>;
 }
 
 export async function throughputRun(s: RunSetup, o: ThroughputOptions): Promise<ThroughputResult> {
@@ -245,6 +252,7 @@ export async function throughputRun(s: RunSetup, o: ThroughputOptions): Promise<
       cpuMsPerCall: (cpu1 - cpu0) / Math.max(1, calls),
       redisCommandsPerCall: commands / Math.max(1, calls),
       redisByCommand,
+      byStatus: stats.graph.byStatus,
     };
   } finally {
     await fleet?.stop();
