@@ -63,6 +63,8 @@ export interface MixResult {
   revokedFailedCalls: number;
   revokedTokenFailures: number;
   insideWindows: number;
+  /** Tenants with calls inside their announced windows (or answered 429), by name: which tenant to look at. */
+  insideByTenant: Record<string, { inside: number; throttled: number }>;
   staged: number;
   inStates: number;
   lost: number;
@@ -151,6 +153,15 @@ export async function mixRun(s: RunSetup, o: MixOptions): Promise<MixResult> {
       revokedFailedCalls: revoked ? revoked.calls - revoked.succeeded : Number.NaN,
       revokedTokenFailures: revoked?.token.failures ?? Number.NaN,
       insideWindows: stats.graph.insideRetryAfterWindow,
+      insideByTenant: Object.fromEntries(
+        [...(o.whale ? [o.whale.tenant] : []), ...o.small]
+          .map((t) => [t.name, tenants[t.id]] as const)
+          .filter(([, st]) => st && (st.insideRetryAfterWindow > 0 || st.throttled > 0))
+          .map(([name, st]) => [
+            name,
+            { inside: st?.insideRetryAfterWindow ?? 0, throttled: st?.throttled ?? 0 },
+          ]),
+      ),
       byStatus: stats.graph.byStatus,
       ...(await accountJobs(ctx, o.revoked.name, whaleUsers.length + o.small.length * o.perSmall)),
     };
