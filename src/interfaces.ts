@@ -58,6 +58,8 @@
 // tenant         src/tenants/: one customer tenant of TENANTS_FILE (slug + Entra id) with its own
 //                token cache, pacers, gate and circuit (keys `…:tenant:<name>:…`); its jobs are
 //                admitted without blocking a worker slot (dispatch.ts) and resumed alone.
+// sim tenant     src/sim/tenants/: an Entra tenant behind the simulator's one app (its own authority,
+//                token `tid`, limits, consent, 429 switch and counters); not the product's tenants/.
 
 /** Where a request entered the system; recorded with every job for the audit trail. */
 export const SOURCES = ['api', 'batch', 'cli', 'import', 'schedule', 'redrive', 'demo'] as const;

@@ -54,14 +54,17 @@ export interface MixOptions {
 export interface MixResult {
   whalePace?: number;
   whaleSucceeded?: number;
-  /** Healthy small tenants' enqueue → first call, ms, one per job. */
+  /** Healthy small tenants' enqueue → first call, ms, one per job (lower bounds for `smallMissing`). */
   smallLatencies: number[];
   smallP99: number;
+  /** Healthy small jobs whose user had no call when the run stopped. */
   smallMissing: number;
   throttledFirstCallMs: number;
   revokedFailedCalls: number;
   revokedTokenFailures: number;
   insideWindows: number;
+  /** Tenants with calls inside their announced windows (or answered 429), by name: which tenant to look at. */
+  insideByTenant: Record<string, { inside: number; throttled: number }>;
   staged: number;
   inStates: number;
   lost: number;
@@ -124,28 +127,41 @@ export async function mixRun(s: RunSetup, o: MixOptions): Promise<MixResult> {
       await sleep(250);
     }
     const stats = s.sim.stats();
+    const stoppedAt = Date.now();
     await fleet.stop();
     fleet = undefined;
     const tenants = stats.tenants ?? {};
-    const smallLatencies: number[] = [];
-    for (const t of healthy) {
+    const latenciesOf = (t: BenchTenant) => {
       const e = enqueued.get(t.name);
-      if (e) smallLatencies.push(...firstCallLatencies(tenants[t.id]?.firstCallByUser ?? {}, e.at, e.users));
+      return e
+        ? firstCallLatencies(tenants[t.id]?.firstCallByUser ?? {}, e.at, e.users, stoppedAt)
+        : { latencies: [], missing: 0 };
+    };
+    const smallLatencies: number[] = [];
+    let smallMissing = 0;
+    for (const t of healthy) {
+      const l = latenciesOf(t);
+      smallLatencies.push(...l.latencies);
+      smallMissing += l.missing;
     }
-    const th = enqueued.get(o.throttled.name);
-    const thFirst = th
-      ? firstCallLatencies(tenants[o.throttled.id]?.firstCallByUser ?? {}, th.at, th.users)
-      : [];
     const revoked = tenants[o.revoked.id];
-    const counted = smallLatencies.filter((v) => Number.isFinite(v));
     const result: MixResult = {
-      smallLatencies: counted,
-      smallP99: percentile(counted, 99),
-      smallMissing: smallLatencies.length - counted.length,
-      throttledFirstCallMs: Math.max(...thFirst),
+      smallLatencies,
+      smallP99: percentile(smallLatencies, 99),
+      smallMissing,
+      throttledFirstCallMs: Math.max(...latenciesOf(o.throttled).latencies),
       revokedFailedCalls: revoked ? revoked.calls - revoked.succeeded : Number.NaN,
       revokedTokenFailures: revoked?.token.failures ?? Number.NaN,
       insideWindows: stats.graph.insideRetryAfterWindow,
+      insideByTenant: Object.fromEntries(
+        [...(o.whale ? [o.whale.tenant] : []), ...o.small]
+          .map((t) => [t.name, tenants[t.id]] as const)
+          .filter(([, st]) => st && (st.insideRetryAfterWindow > 0 || st.throttled > 0))
+          .map(([name, st]) => [
+            name,
+            { inside: st?.insideRetryAfterWindow ?? 0, throttled: st?.throttled ?? 0 },
+          ]),
+      ),
       byStatus: stats.graph.byStatus,
       ...(await accountJobs(ctx, o.revoked.name, whaleUsers.length + o.small.length * o.perSmall)),
     };
@@ -204,6 +220,8 @@ export interface ThroughputResult {
   cpuMsPerCall: number;
   redisCommandsPerCall: number;
   redisByCommand: Record<string, number>;
+  /** Every retire call's status over the whole run. */
+  byStatus: Record<string, number>;
 }
 
 export async function throughputRun(s: RunSetup, o: ThroughputOptions): Promise<ThroughputResult> {
@@ -245,6 +263,7 @@ export async function throughputRun(s: RunSetup, o: ThroughputOptions): Promise<
       cpuMsPerCall: (cpu1 - cpu0) / Math.max(1, calls),
       redisCommandsPerCall: commands / Math.max(1, calls),
       redisByCommand,
+      byStatus: stats.graph.byStatus,
     };
   } finally {
     await fleet?.stop();

@@ -12,6 +12,7 @@ import type { RetireJobData } from '../../src/interfaces.js';
 import type { QueueContext } from '../../src/queue/context.js';
 import type { GraphLogEntry, SimTenantControl } from '../../src/sim/index.js';
 import { stableGuid } from '../../src/sim/tokens.js';
+import { turnDelaysFor } from '../../src/tenants/turns.js';
 import { StagingError } from './system.js';
 
 export interface BenchTenant {
@@ -66,8 +67,9 @@ function intakeKnowsTenants(): boolean {
 
 /**
  * Puts a tenant's leavers in Redis as the intake does. Where the intake does not take `tenant` yet
- * (a branch without the tenant-aware front door), the same job data and options are written straight
- * to BullMQ with `tenant` set, which is what the worker reads (the audit entry is then left out).
+ * (a branch without the tenant-aware front door), the same job data and options, with the tenant's
+ * turns (src/tenants/turns.ts, as enqueueMany applies them), are written straight to BullMQ with
+ * `tenant` set, which is what the worker reads (only the audit entry is left out).
  */
 export async function addTenantJobs(
   ctx: QueueContext,
@@ -86,7 +88,12 @@ export async function addTenantJobs(
     return;
   }
   for (let i = 0; i < users.length; i += 2000) {
-    const jobs = users.slice(i, i + 2000).map((user) => {
+    const chunk = users.slice(i, i + 2000);
+    const turns = await turnDelaysFor(
+      ctx,
+      chunk.map(() => ({ tenant })),
+    );
+    const jobs = chunk.map((user, k) => {
       const data: RetireJobData = {
         user,
         dryRun: false,
@@ -96,8 +103,9 @@ export async function addTenantJobs(
         source: 'batch',
         tenant,
       };
-      const id = randomUUID();
-      return { name: 'retire', data, opts: retireJobOptions(ctx, id, data) };
+      const opts = retireJobOptions(ctx, randomUUID(), data);
+      const turn = turns[k] ?? 0;
+      return { name: 'retire', data, opts: turn > 0 ? { ...opts, delay: turn } : opts };
     });
     await ctx.retire.addBulk(jobs);
   }
@@ -118,14 +126,21 @@ export function successesIn(
   return n;
 }
 
-/** Per job: first Graph call of its user − when its tenant's jobs were enqueued (ms); missing calls are NaN. */
+/**
+ * Per job: first Graph call of its user − when its tenant's jobs were enqueued (ms). A user with no
+ * call by `stoppedAt` counts as `stoppedAt − enqueued` (a lower bound: the wait was at least that).
+ */
 export function firstCallLatencies(
   firstCallByUser: Record<string, number>,
   enqueuedAt: number,
   users: readonly string[],
-): number[] {
-  return users.map((u) => {
+  stoppedAt: number,
+): { latencies: number[]; missing: number } {
+  let missing = 0;
+  const latencies = users.map((u) => {
     const at = firstCallByUser[u];
-    return at === undefined ? Number.NaN : at - enqueuedAt;
+    if (at === undefined) missing++;
+    return (at ?? stoppedAt) - enqueuedAt;
   });
+  return { latencies, missing };
 }

@@ -123,10 +123,13 @@ export const tenants: Scenario = {
           warmupMs: 3000,
           measureMs: z.mixMeasureMs,
         });
+        env.log(`    mix with the whale done: ${brief(withWhale)}`);
         phase(true);
         const withoutWhale = await mixRun(setup, { ...mix, warmupMs: 0, measureMs: 0 });
+        env.log(`    mix without the whale done: ${brief(withoutWhale)}`);
         phase(false);
         const noRevoked = await mixRun(setup, { ...mix, warmupMs: 0, measureMs: 0 });
+        env.log(`    mix without the whale or a revoked tenant done: ${brief(noRevoked)}`);
         sim.control({ tenants: { [throttled.id]: { throttle: null } } });
         const backlogged = small.slice(0, z.throughputTenants);
         const perTenant = Math.ceil(LIMIT_PER_SEC * ((z.throughputMeasureMs + 3000) / 1000) * 1.5);
@@ -156,6 +159,10 @@ export const tenants: Scenario = {
     return { figures: figures(reps), details: { sizes: z, limit: LIMIT, crossApp: CROSS_APP, reps } };
   },
 };
+
+function brief(m: MixResult): string {
+  return `small p99 ${m.smallP99} ms (${m.smallMissing} without a call), statuses ${JSON.stringify(m.byStatus)}, lost ${m.lost}`;
+}
 
 function figures(reps: readonly Rep[]): Figure[] {
   const f = (metric: string, unit: string, values: number[], goal?: Figure['goal']) =>
