@@ -23,6 +23,8 @@ export interface ExportFilter {
   toMs: number;
   batchId?: string;
   state?: VerificationState;
+  /** Only leavers of these tenants (a tenant-scoped key); absent = every one. */
+  tenants?: readonly string[];
 }
 
 /**
@@ -57,6 +59,7 @@ export async function* exportRows(
     ...(filter.batchId !== undefined ? { batchId: filter.batchId } : {}),
     ...(filter.state !== undefined ? { state: filter.state } : {}),
   })) {
+    if (filter.tenants && !(record.tenant && filter.tenants.includes(record.tenant))) continue;
     if (counts) counts.leavers++;
     for (const row of evidenceRows(record)) {
       if (counts) counts.rows++;

@@ -237,6 +237,7 @@ export async function holdStaging(ctx: QueueContext, st: Staging, opts: HoldOpti
     duplicate: st.duplicate,
     dryRun: opts.meta.dryRun === true,
     sample: st.sample,
+    ...(opts.meta.tenant ? { tenant: opts.meta.tenant } : {}),
   });
   const batch = await readBatch(ctx, st.id);
   if (!batch) throw new BatchNotFoundError(st.id);
@@ -255,6 +256,7 @@ export async function holdStaging(ctx: QueueContext, st: Staging, opts: HoldOpti
       expiresAt: batch.expiresAt,
       threshold: ctx.config.guard.threshold,
       heldBecause: admission?.cause ?? 'threshold',
+      ...(batch.tenant ? { tenant: batch.tenant } : {}),
       ...(admission?.cause === 'window' || admission?.cause === 'due'
         ? {
             windowMs: ctx.config.guard.windowMs,

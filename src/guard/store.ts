@@ -25,6 +25,8 @@ export interface NewBatch {
   duplicate: number;
   dryRun: boolean;
   sample: string[];
+  /** TENANTS_FILE: the tenant of every item (a submission is for one tenant). */
+  tenant?: string;
 }
 
 function num(v: string | undefined): number {
@@ -55,6 +57,7 @@ export function toSummary(h: Record<string, string>): BatchSummary | null {
     sample,
     version: num(h.version) || 1,
   };
+  if (h.tenant) out.tenant = h.tenant;
   if (h.decidedBy) out.decidedBy = h.decidedBy;
   if (h.decidedAtMs) out.decidedAt = new Date(num(h.decidedAtMs)).toISOString();
   if (h.reason) out.reason = h.reason;
@@ -126,6 +129,7 @@ export async function writeHeld(ctx: Ctx, b: NewBatch): Promise<void> {
     dryRun: b.dryRun ? '1' : '0',
     sample: JSON.stringify(b.sample),
     version: '1',
+    ...(b.tenant ? { tenant: b.tenant } : {}),
   };
   const raw = (await runScript(
     ctx.redis,

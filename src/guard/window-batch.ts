@@ -16,9 +16,13 @@ type Ctx = Pick<QueueContext, 'redis' | 'prefix' | 'config'>;
 
 const SAMPLE_SIZE = 10;
 
-/** The actor's open window batch (its id), kept while the batch may take items. */
-export function windowBatchKey(prefix: string, actor: string): string {
-  return ownKey(prefix, 'guard-window', 'open-batch', normaliseActor(actor));
+/**
+ * The actor's open window batch (its id), kept while the batch may take items. With tenants, one per
+ * actor and tenant: a held batch belongs to one tenant (a scoped key sees it only if it is its own).
+ */
+export function windowBatchKey(prefix: string, actor: string, tenant?: string): string {
+  const base = ownKey(prefix, 'guard-window', 'open-batch', normaliseActor(actor));
+  return tenant ? `${base}:tenant:${tenant}` : base;
 }
 
 function windowUsersKey(prefix: string, id: string): string {
@@ -36,7 +40,7 @@ export async function appendToWindowBatch(
   actor: string,
   item: StagedItem,
 ): Promise<{ id: string; added: boolean } | null> {
-  const id = await ctx.redis.get(windowBatchKey(ctx.prefix, actor));
+  const id = await ctx.redis.get(windowBatchKey(ctx.prefix, actor, item.r.tenant));
   if (!id) return null;
   const { maxHeldItemsPerKey, maxHeldItems } = ctx.config.guard;
   const raw = (await runScript(
@@ -64,11 +68,17 @@ export async function appendToWindowBatch(
 }
 
 /** Makes a freshly held batch of one the actor's open window batch (its first user recorded). */
-export async function openWindowBatch(ctx: Ctx, actor: string, id: string, user: string): Promise<void> {
+export async function openWindowBatch(
+  ctx: Ctx,
+  actor: string,
+  id: string,
+  user: string,
+  tenant?: string,
+): Promise<void> {
   const ttl = ctx.config.guard.ttlMs;
   await ctx.redis
     .multi()
-    .set(windowBatchKey(ctx.prefix, actor), id, 'PX', ttl)
+    .set(windowBatchKey(ctx.prefix, actor, tenant), id, 'PX', ttl)
     .sadd(windowUsersKey(ctx.prefix, id), user)
     .pexpire(windowUsersKey(ctx.prefix, id), ttl)
     .exec();

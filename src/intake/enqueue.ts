@@ -22,11 +22,17 @@ export interface OffboardRequest {
   correlationId?: string;
   /** Lifecycle Workflows resume path (validated by src/values/callback-path.ts). */
   callbackUriPath?: string;
+  /** Tenant slug (TENANTS_FILE); the front door resolves and checks it. */
+  tenant?: string;
 }
 
 export interface IntakeMeta {
   requestedBy: string;
   source: Source;
+  /** The submission's tenant (TENANTS_FILE), once the front door resolved it; held batches keep it. */
+  tenant?: string;
+  /** Tenants the submitter may act for (a scoped API key); absent = every tenant. */
+  tenantScope?: readonly string[];
   batchId?: string;
   redrivenFrom?: string;
 }
@@ -57,7 +63,7 @@ export function retireJobOptions(ctx: QueueContext, jobId: string, data: RetireJ
   return {
     jobId,
     // At most one pending job per user and kind: BullMQ keeps the key until the job completes or fails.
-    deduplication: { id: pendingKey(data.user, data.dryRun) },
+    deduplication: { id: pendingKey(data.user, data.dryRun, data.tenant) },
     attempts: worker.attempts,
     backoff: { type: 'offboard' },
     delay: delay > 0 ? delay : undefined,
@@ -80,6 +86,7 @@ function buildData(req: ValidRequest, meta: IntakeMeta, globalDryRun: boolean): 
   if (meta.batchId) data.batchId = meta.batchId;
   if (meta.redrivenFrom) data.redrivenFrom = meta.redrivenFrom;
   if (req.callbackUriPath) data.callbackUriPath = req.callbackUriPath;
+  if (req.tenant) data.tenant = req.tenant;
   return data;
 }
 
@@ -191,6 +198,7 @@ async function settleDuplicate(
       correlationId: data.correlationId,
       details: {
         source: meta.source,
+        ...(data.tenant ? { tenant: data.tenant } : {}),
         ...(meta.batchId ? { batchId: meta.batchId } : {}),
         ...(callback ? callback : {}),
         coalesceMs: DUPLICATE_AUDIT_COALESCE_MS,
@@ -222,6 +230,7 @@ function requestedEntry(id: string, data: RetireJobData) {
       ...(data.batchId ? { batchId: data.batchId } : {}),
       ...(data.redrivenFrom ? { redrivenFrom: data.redrivenFrom } : {}),
       ...(data.callbackUriPath ? { lifecycleCallback: true } : {}),
+      ...(data.tenant ? { tenant: data.tenant } : {}),
     },
   };
 }

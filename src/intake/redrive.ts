@@ -55,6 +55,8 @@ export async function redriveDeadLetter(
         ...(original.reason ? { reason: original.reason } : {}),
         dryRun: original.dryRun,
         correlationId: original.correlationId,
+        // The redriven job stays with its tenant (and its deduplication key with it).
+        ...(original.tenant ? { tenant: original.tenant } : {}),
       },
       {
         requestedBy: actor,

@@ -1,6 +1,7 @@
 // Validation shared by every producer; the API adds its JSON Schema on top, the CLI and CSV use this.
 import { InvalidCallbackPathError, isCallbackPath } from '../values/callback-path.js';
 import { InvalidRequestError } from '../values/invalid-request.js';
+import { isTenantName } from '../values/tenant.js';
 import { hasControlChars } from '../values/text.js';
 import { InvalidUserError, normaliseUser } from '../values/user.js';
 
@@ -15,9 +16,11 @@ export interface ValidRequest {
   correlationId?: string;
   /** Lifecycle Workflows resume path (src/values/callback-path.ts): reported to when the outcome is final. */
   callbackUriPath?: string;
+  /** Tenant slug (TENANTS_FILE); resolved against the tenants file by the front door. */
+  tenant?: string;
 }
 
-const ALLOWED = new Set(['user', 'reason', 'effectiveAt', 'dryRun', 'correlationId', 'callbackUriPath']);
+const ALLOWED = new Set(['user', 'reason', 'effectiveAt', 'dryRun', 'correlationId', 'callbackUriPath', 'tenant']);
 // ISO 8601 with an explicit offset: a leave date without a zone is ambiguous and refused.
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_AHEAD_MS = 400 * 86_400_000;
@@ -70,6 +73,12 @@ export function validateRequest(input: unknown): ValidRequest {
     if (!isCallbackPath(obj.callbackUriPath))
       throw new InvalidRequestError(new InvalidCallbackPathError().message, 'callbackUriPath');
     out.callbackUriPath = obj.callbackUriPath;
+  }
+  if (obj.tenant !== undefined && obj.tenant !== null) {
+    if (!isTenantName(obj.tenant)) {
+      throw new InvalidRequestError('tenant must be 1-63 of a-z 0-9 - (starting with a letter or digit)', 'tenant');
+    }
+    out.tenant = obj.tenant;
   }
   // A dry run retires nothing, so it must never resume a Lifecycle Workflows task (as `completed`,
   // the workflow would go on to disable the account as if the devices were gone).

@@ -11,6 +11,8 @@ export const MAX_KEY_LENGTH = 256;
 export interface Principal {
   name: string;
   role: Role;
+  /** Tenants the key is limited to (ApiKeyEntry.tenants); absent = every tenant (src/tenants/scope.ts). */
+  tenants?: readonly string[];
 }
 
 export function sha256Hex(key: string): string {
@@ -41,7 +43,7 @@ export interface KeyStore {
 
 export function createKeyStore(entries: readonly ApiKeyEntry[]): KeyStore {
   const digests = entries.map((e) => ({
-    principal: { name: e.name, role: e.role } as Principal,
+    principal: { name: e.name, role: e.role, ...(e.tenants ? { tenants: e.tenants } : {}) } as Principal,
     digest: Buffer.from(e.sha256, 'hex'),
   }));
   return {

@@ -72,7 +72,7 @@ export function principalByDigest(entries: readonly ApiKeyEntry[], digestHex: st
   let found: Principal | null = null;
   for (const e of entries) {
     if (timingSafeEqual(digest, Buffer.from(e.sha256, 'hex')) && found === null) {
-      found = { name: e.name, role: e.role };
+      found = { name: e.name, role: e.role, ...(e.tenants ? { tenants: e.tenants } : {}) };
     }
   }
   return found;

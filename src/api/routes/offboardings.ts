@@ -17,6 +17,8 @@ import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { idempotencyHeaders } from '../idempotency.js';
 import { type JobView, jobView } from '../job-view.js';
+import { assertJobVisible, seesTenant } from '../tenant-filter.js';
+import { requestTenant } from '../../front-door/tenant.js';
 import { AUTH_ERRORS, errors, idParams, noteQuery } from '../schemas/common.js';
 import { cancelResult, jobView as jobViewSchema } from '../schemas/jobs.js';
 import {
@@ -63,9 +65,17 @@ const userQuery = {
   },
 } as const;
 
-/** A producer sees its own requests only; to it, anyone else's job does not exist. */
+/** A producer sees its own requests only; to it, anyone else's job does not exist. Nor to a
+ * tenant-scoped key a job of another tenant. */
 function visibleTo(request: FastifyRequest, view: JobView): boolean {
+  if (!seesTenant(request, view.data.tenant)) return false;
   return request.principal?.role !== 'producer' || view.data.requestedBy === actorOf(request);
+}
+
+/** Who submits, with the tenants the key may act for (the front door checks the request's tenant). */
+function intakeMeta(request: FastifyRequest, source: 'api' | 'batch') {
+  const scope = request.principal?.tenants;
+  return { requestedBy: actorOf(request), source, ...(scope ? { tenantScope: scope } : {}) };
 }
 
 // Registered in this order (POSTs first) as the two plugins were: the OpenAPI document keeps its order.
@@ -73,7 +83,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
   app.post(
     '/v1/offboardings',
     {
-      config: { access: PRODUCER, idempotent: true },
+      config: { access: PRODUCER, idempotent: true, tenantAware: true },
       schema: {
         summary: 'Request the retirement of a leaver’s devices',
         tags: ['intake'],
@@ -93,10 +103,11 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
     async (request, reply) => {
       let out: SubmitOneResult;
       try {
-        out = await submitOne(ctx, withCorrelation(request.body as OffboardRequest, request), {
-          requestedBy: actorOf(request),
-          source: 'api',
-        });
+        out = await submitOne(
+          ctx,
+          withCorrelation(request.body as OffboardRequest, request),
+          intakeMeta(request, 'api'),
+        );
       } catch (err) {
         if (err instanceof InvalidRequestError) metrics.intake.inc({ result: 'invalid' });
         throw err;
@@ -129,6 +140,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
       config: {
         access: PRODUCER,
         idempotent: true,
+        tenantAware: true,
         swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: batchRequestDoc }, url }),
       },
       schema: {
@@ -147,7 +159,10 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
       },
     },
     async (request, reply) => {
-      const body = request.body as { items: unknown[]; dryRun?: boolean };
+      const body = request.body as { items: unknown[]; dryRun?: boolean; tenant?: string };
+      const meta = intakeMeta(request, 'batch');
+      // The batch's own tenant is checked as a whole (400 / 403); items may name it again.
+      const tenant = body.tenant !== undefined ? requestTenant(ctx, body.tenant, meta) : undefined;
       const { passed, refused } = screenItems(body.items);
       const out =
         passed.length === 0
@@ -156,8 +171,8 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
               ctx,
               passed.map((p) => p.item),
               {
-                requestedBy: actorOf(request),
-                source: 'batch',
+                ...meta,
+                ...(tenant ? { tenant } : {}),
                 ...(body.dryRun !== undefined ? { dryRun: body.dryRun } : {}),
               },
             );
@@ -197,7 +212,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
   app.get(
     '/v1/offboardings',
     {
-      config: { access: READ_JOB },
+      config: { access: READ_JOB, tenantAware: true },
       schema: {
         summary: 'The jobs of one leaver, newest first (a producer key sees only its own requests)',
         tags: ['offboardings'],
@@ -247,7 +262,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
   app.get(
     '/v1/offboardings/:id',
     {
-      config: { access: READ_JOB },
+      config: { access: READ_JOB, tenantAware: true },
       schema: {
         summary:
           'State, attempts, record and audit history of one job (a producer key: its own requests only)',
@@ -267,7 +282,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
   app.delete(
     '/v1/offboardings/:id',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, tenantAware: true },
       schema: {
         summary: 'Cancel a pending (waiting or future-dated) job',
         tags: ['offboardings'],
@@ -278,7 +293,9 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
     },
     async (request) => {
       const { note } = request.query as { note?: string };
-      return cancelJob(ctx, (request.params as { id: string }).id, actorOf(request), note);
+      const id = (request.params as { id: string }).id;
+      await assertJobVisible(ctx, request, id);
+      return cancelJob(ctx, id, actorOf(request), note);
     },
   );
 };
