@@ -7,10 +7,10 @@ import { BatchNotFoundError } from '../guard/errors.js';
 import { readBatch } from '../guard/store.js';
 import { JobNotFoundError } from '../intake/cancel.js';
 import type { QueueContext } from '../queue/context.js';
+import { isValidId } from '../queue/ids.js';
 import { deadLetterId } from '../queue/names.js';
 import { DeadLetterNotFoundError } from '../records/dead-letter.js';
 import { canSeeTenant, isScoped } from '../tenants/scope.js';
-import { isValidId } from '../queue/ids.js';
 
 /** Whether the caller may see a record of `tenant`. */
 export function seesTenant(request: FastifyRequest, tenant: string | undefined): boolean {
@@ -33,7 +33,11 @@ export async function jobTenant(ctx: QueueContext, id: string): Promise<{ tenant
 }
 
 /** A scoped key acting on another tenant's job: 404, as if there were none. */
-export async function assertJobVisible(ctx: QueueContext, request: FastifyRequest, id: string): Promise<void> {
+export async function assertJobVisible(
+  ctx: QueueContext,
+  request: FastifyRequest,
+  id: string,
+): Promise<void> {
   if (!scopedRequest(request)) return;
   const found = await jobTenant(ctx, id);
   if (!found || !seesTenant(request, found.tenant)) {

@@ -23,7 +23,9 @@ import { requestTenant, withTenants } from './tenant.js';
 // Streamed input (a CSV file) and plans (what would happen, nothing written) run through runBulk,
 // the same pipeline row by row. Re-exported so producers need this file only.
 export type { BulkInput, SubmitMeta } from '../guard/pipeline.js';
+
 import type { BulkInput } from '../guard/pipeline.js';
+
 export type { InvalidItem } from './bulk-results.js';
 export { type BulkRow, type BulkRun, runBulk } from './run-bulk.js';
 

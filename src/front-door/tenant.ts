@@ -3,8 +3,9 @@
 // is for one tenant: its held batch, guard window and approval belong to that tenant, so a bulk
 // item naming another tenant than the submission's is refused as an invalid item (split the file
 // per tenant) rather than mixing customers in one batch.
-import type { IntakeMeta } from '../intake/enqueue.js';
+
 import type { BulkInput } from '../guard/pipeline.js';
+import type { IntakeMeta } from '../intake/enqueue.js';
 import type { QueueContext } from '../queue/context.js';
 import { configuredTenants } from '../tenants/scope.js';
 import { InvalidRequestError } from '../values/invalid-request.js';

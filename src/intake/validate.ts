@@ -20,7 +20,15 @@ export interface ValidRequest {
   tenant?: string;
 }
 
-const ALLOWED = new Set(['user', 'reason', 'effectiveAt', 'dryRun', 'correlationId', 'callbackUriPath', 'tenant']);
+const ALLOWED = new Set([
+  'user',
+  'reason',
+  'effectiveAt',
+  'dryRun',
+  'correlationId',
+  'callbackUriPath',
+  'tenant',
+]);
 // ISO 8601 with an explicit offset: a leave date without a zone is ambiguous and refused.
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_AHEAD_MS = 400 * 86_400_000;
@@ -76,7 +84,10 @@ export function validateRequest(input: unknown): ValidRequest {
   }
   if (obj.tenant !== undefined && obj.tenant !== null) {
     if (!isTenantName(obj.tenant)) {
-      throw new InvalidRequestError('tenant must be 1-63 of a-z 0-9 - (starting with a letter or digit)', 'tenant');
+      throw new InvalidRequestError(
+        'tenant must be 1-63 of a-z 0-9 - (starting with a letter or digit)',
+        'tenant',
+      );
     }
     out.tenant = obj.tenant;
   }

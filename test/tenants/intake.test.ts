@@ -78,7 +78,11 @@ describe('tenant on POST /v1/offboardings', () => {
       headers: bearer(KEYS.producer),
       payload: {
         tenant: 'northwind',
-        items: [{ user: 'b1@contoso.com' }, { user: 'b2@contoso.com', tenant: 'contoso' }, { user: 'b3@contoso.com', tenant: 'northwind' }],
+        items: [
+          { user: 'b1@contoso.com' },
+          { user: 'b2@contoso.com', tenant: 'contoso' },
+          { user: 'b3@contoso.com', tenant: 'northwind' },
+        ],
       },
     });
     expect(res.statusCode).toBe(202);

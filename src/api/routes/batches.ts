@@ -14,9 +14,9 @@ import { BATCH_STATES } from '../../guard/types.js';
 import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { assertBatchVisible, scopedRequest, seesTenant } from '../tenant-filter.js';
 import { AUTH_ERRORS, emptyBody, errors, idParams, reasonBody } from '../schemas/common.js';
 import { batchSummary } from '../schemas/offboarding.js';
+import { assertBatchVisible, scopedRequest, seesTenant } from '../tenant-filter.js';
 
 const listQuery = {
   type: 'object',

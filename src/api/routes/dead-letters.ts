@@ -5,9 +5,9 @@ import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../../interfaces.js'
 import { getDeadLetter, listDeadLetters } from '../../records/dead-letter.js';
 import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
-import { assertDeadLetterVisible } from '../tenant-filter.js';
 import { AUTH_ERRORS, emptyBody, errors, idParams, noteQuery } from '../schemas/common.js';
 import { deadLetterView } from '../schemas/jobs.js';
+import { assertDeadLetterVisible } from '../tenant-filter.js';
 
 const listQuery = {
   type: 'object',

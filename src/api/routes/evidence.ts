@@ -18,9 +18,9 @@ import type { QueueContext } from '../../queue/context.js';
 import { deadLetterId } from '../../queue/names.js';
 import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
-import { assertJobVisible } from '../tenant-filter.js';
 import { ApiError } from '../errors.js';
 import { AUTH_ERRORS, emptyBody, errors, ID_PATTERN, idParams } from '../schemas/common.js';
+import { assertJobVisible } from '../tenant-filter.js';
 
 const instant = {
   type: 'string',

@@ -5,6 +5,7 @@
 // reads only the requests it made; viewers and operators read every job.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type SubmitOneResult, submitBulk, submitOne } from '../../front-door/front-door.js';
+import { requestTenant } from '../../front-door/tenant.js';
 import { cancelJob } from '../../intake/cancel.js';
 import type { OffboardRequest } from '../../intake/enqueue.js';
 import { producerBulkView, producerView } from '../../intake/privacy.js';
@@ -17,8 +18,6 @@ import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { idempotencyHeaders } from '../idempotency.js';
 import { type JobView, jobView } from '../job-view.js';
-import { assertJobVisible, seesTenant } from '../tenant-filter.js';
-import { requestTenant } from '../../front-door/tenant.js';
 import { AUTH_ERRORS, errors, idParams, noteQuery } from '../schemas/common.js';
 import { cancelResult, jobView as jobViewSchema } from '../schemas/jobs.js';
 import {
@@ -29,6 +28,7 @@ import {
   offboardingRequest,
   userField,
 } from '../schemas/offboarding.js';
+import { assertJobVisible, seesTenant } from '../tenant-filter.js';
 
 /** The moment an item asked for, validated (absent: now, or not a valid item). */
 function askedFor(item: unknown): string | undefined {

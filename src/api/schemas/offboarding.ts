@@ -12,7 +12,7 @@ export const tenantField = {
   maxLength: 63,
   pattern: TENANT_NAME_PATTERN,
   description:
-    'The tenant (TENANTS_FILE name) the leaver belongs to. Required when several tenants are configured (400 when missing); refused without a tenants file; 403 outside the key\'s tenants',
+    "The tenant (TENANTS_FILE name) the leaver belongs to. Required when several tenants are configured (400 when missing); refused without a tenants file; 403 outside the key's tenants",
 } as const;
 
 export const MAX_BATCH_ITEMS = 10_000;
@@ -128,7 +128,10 @@ export const batchRequest = {
       items: {},
     },
     dryRun: { type: 'boolean', description: 'Every job of this batch records outcome dry_run' },
-    tenant: { ...tenantField, description: 'TENANTS_FILE: the tenant of every item (items may repeat it); a batch is for one tenant' },
+    tenant: {
+      ...tenantField,
+      description: 'TENANTS_FILE: the tenant of every item (items may repeat it); a batch is for one tenant',
+    },
   },
 } as const;
 
