@@ -10,7 +10,8 @@ import { assertTimeZone, InvalidTimeZoneError, resolveEffectiveAt } from '../../
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
-import { action, actor, printJson } from '../run.js';
+import { action, actor, config, printJson } from '../run.js';
+import { producerTenant } from '../tenant-option.js';
 
 interface EnqueueOptions {
   reason?: string;
@@ -21,10 +22,11 @@ interface EnqueueOptions {
   dryRunJobs?: boolean;
   as?: string;
   json?: boolean;
+  tenant?: string;
 }
 
 /** Builds and validates every request first: a typo in one argument enqueues nothing (exit 2). */
-function buildRequests(users: string[], opts: EnqueueOptions): OffboardRequest[] {
+function buildRequests(users: string[], opts: EnqueueOptions, tenant?: string): OffboardRequest[] {
   if (opts.tz) {
     try {
       assertTimeZone(opts.tz);
@@ -44,6 +46,7 @@ function buildRequests(users: string[], opts: EnqueueOptions): OffboardRequest[]
       if (opts.effectiveAt) req.effectiveAt = resolveEffectiveAt(opts.effectiveAt, opts.tz);
       if (opts.correlationId) req.correlationId = opts.correlationId;
       if (opts.dryRunJobs) req.dryRun = true;
+      if (tenant) req.tenant = tenant;
       validateRequest(req);
     } catch (err) {
       if (!(err instanceof InvalidRequestError)) throw err;
@@ -111,6 +114,7 @@ export function configure(cmd: Command): void {
     .option('--dry-run-jobs', 'enqueue, but the jobs record outcome dry_run instead of calling Graph')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
+    .option('--tenant <name>', "TENANTS_FILE: the leavers' tenant (required when several are configured)")
     .addHelpText(
       'after',
       `
@@ -126,7 +130,7 @@ Exit codes: 0 queued (or already pending), 1 failure, 2 invalid argument (nothin
     .action(
       action(async (users: string[], opts: EnqueueOptions) => {
         const who = actor(opts.as);
-        const requests = buildRequests(users, opts);
+        const requests = buildRequests(users, opts, producerTenant(config(), opts.tenant));
         await withQueueContext(async (ctx) => {
           if (opts.dryRun) return plan(ctx, requests, who, !!opts.json);
           let out: SubmitResult;
