@@ -8,8 +8,8 @@ import { readBatch } from '../guard/store.js';
 import { JobNotFoundError } from '../intake/cancel.js';
 import type { QueueContext } from '../queue/context.js';
 import { isValidId } from '../queue/ids.js';
-import { deadLetterId } from '../queue/names.js';
 import { DeadLetterNotFoundError } from '../records/dead-letter.js';
+import { jobTenant } from '../tenants/lookup.js';
 import { canSeeTenant, isScoped } from '../tenants/scope.js';
 
 /** Whether the caller may see a record of `tenant`. */
@@ -19,17 +19,6 @@ export function seesTenant(request: FastifyRequest, tenant: string | undefined):
 
 export function scopedRequest(request: FastifyRequest): boolean {
   return isScoped(request.principal);
-}
-
-/** The tenant of a retire job, or of its dead letter once the job aged out; null: no such job. */
-export async function jobTenant(ctx: QueueContext, id: string): Promise<{ tenant?: string } | null> {
-  if (!isValidId(id)) return null;
-  const job = await ctx.retire.getJob(id);
-  if (job?.data?.user) return { ...(job.data.tenant ? { tenant: job.data.tenant } : {}) };
-  const dl = await ctx.deadLetter.getJob(deadLetterId(id));
-  const original = dl?.data?.original;
-  if (original) return { ...(original.tenant ? { tenant: original.tenant } : {}) };
-  return null;
 }
 
 /** A scoped key acting on another tenant's job: 404, as if there were none. */
