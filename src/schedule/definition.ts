@@ -3,6 +3,7 @@
 import { isAbsolute, normalize, sep } from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { isLoopbackHost } from '../config/load.js';
+import { isTenantName } from '../values/tenant.js';
 import { hasControlChars } from '../values/text.js';
 import { isValidTimeZone } from '../values/timezone.js';
 import { InvalidScheduleError } from './errors.js';
@@ -84,6 +85,11 @@ export interface ScheduleDef {
   source: SweepSource;
   /** Jobs from this schedule record outcome `dry_run` instead of calling Graph. */
   dryRun?: boolean;
+  /**
+   * TENANTS_FILE: the tenant its leavers belong to (required with several tenants); an `entra`
+   * source reads that tenant's directory.
+   */
+  tenant?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -177,8 +183,17 @@ export function validateSchedule(input: unknown, opts: ValidateScheduleOptions =
     issues.push('source: a CSV file path, an http(s) URL or entra');
   }
   if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean') issues.push('dryRun: true or false');
+  if (o.tenant !== undefined && !isTenantName(o.tenant))
+    issues.push('tenant: 1-63 of a-z 0-9 - (a TENANTS_FILE name)');
   if (issues.length > 0 || !source) throw new InvalidScheduleError(`invalid schedule: ${issues.join('; ')}`);
-  return { name, cron, tz, source, ...(o.dryRun === true ? { dryRun: true } : {}) };
+  return {
+    name,
+    cron,
+    tz,
+    source,
+    ...(o.dryRun === true ? { dryRun: true } : {}),
+    ...(typeof o.tenant === 'string' ? { tenant: o.tenant } : {}),
+  };
 }
 
 /**

@@ -25,7 +25,8 @@ import type { SweepSummary } from '../../schedule/sweep-summary.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
-import { action, actor, printJson } from '../run.js';
+import { action, actor, config, printJson } from '../run.js';
+import { producerTenant } from '../tenant-option.js';
 
 interface EntraFlags {
   lookahead?: string;
@@ -107,6 +108,7 @@ interface AddOptions extends EntraFlags {
   dryRunJobs?: boolean;
   as?: string;
   json?: boolean;
+  tenant?: string;
 }
 
 export function configure(cmd: Command): void {
@@ -157,6 +159,7 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
       'OFFBOARD_FEED_TOKEN_* variable holding the feed bearer token (read by the worker; no other variable)',
     )
     .option('--dry-run-jobs', 'the jobs record outcome dry_run instead of calling Graph')
+    .option('--tenant <name>', "TENANTS_FILE: the leavers' tenant (an entra source reads its directory)")
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the schedule as JSON')
     .addHelpText(
@@ -166,18 +169,20 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
     .action(
       action(async (name: string, opts: AddOptions) => {
         const who = actor(opts.as);
+        const tenant = producerTenant(config(), opts.tenant);
         const def: ScheduleDef = {
           name,
           cron: opts.cron,
           tz: opts.tz,
           source: sourceOf(opts.source, opts.tokenEnv, opts),
           ...(opts.dryRunJobs ? { dryRun: true } : {}),
+          ...(tenant ? { tenant } : {}),
         };
         await withQueueContext(async (ctx) => {
           const view = displayView(await addSchedule(ctx, def, { actor: who }));
           if (opts.json) return printJson(view);
           process.stdout.write(
-            safe`schedule ${view.name}: "${view.cron}" ${view.tz}, ${describe(view.source)}${view.dryRun ? ', dry run' : ''}; next run ${view.next ?? '?'}\n`,
+            safe`schedule ${view.name}: "${view.cron}" ${view.tz}, ${describe(view.source)}${view.dryRun ? ', dry run' : ''}${view.tenant ? `, tenant ${view.tenant}` : ''}; next run ${view.next ?? '?'}\n`,
           );
         });
       }),
