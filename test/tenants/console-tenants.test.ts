@@ -92,7 +92,7 @@ describe('console per tenant', () => {
       expect(rows[0]?.slice(0, 1)).toEqual(['contoso']);
       // waiting column: 3 of contoso's jobs.
       expect(rows[0]?.[4]).toBe('3');
-      const text = await page.locator('body').innerText();
+      const text = (await page.locator('body').textContent()) ?? '';
       expect(text).not.toContain('fabrikam');
       expect(text).not.toContain('northwind');
       const nav = await page.locator('nav a').allInnerTexts();
