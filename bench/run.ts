@@ -16,9 +16,10 @@ import { memory } from './scenarios/memory.js';
 import { mixed } from './scenarios/mixed.js';
 import { overhead } from './scenarios/overhead.js';
 import { scaling } from './scenarios/scaling.js';
+import { tenants } from './scenarios/tenants.js';
 import { throttled } from './scenarios/throttled.js';
 
-const SCENARIOS: Scenario[] = [throttled, overhead, intake, latency, memory, scaling, mixed];
+const SCENARIOS: Scenario[] = [throttled, overhead, intake, latency, memory, scaling, mixed, tenants];
 
 function version(pkg: string): string {
   try {

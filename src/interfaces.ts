@@ -49,6 +49,9 @@
 // value check    src/values/: the small checks of one value (user, callback path, time zone, free
 //                text) and InvalidRequestError. A leaf folder: it imports none of ours, so worker,
 //                notify, schedule and the CLI use it without reaching up into intake/.
+// tenant         src/tenants/: one customer tenant of TENANTS_FILE (slug + Entra id) with its own
+//                token cache, pacers, gate and circuit (keys `…:tenant:<name>:…`); its jobs are
+//                admitted without blocking a worker slot (dispatch.ts) and resumed alone.
 
 /** Where a request entered the system; recorded with every job for the audit trail. */
 export const SOURCES = ['api', 'batch', 'cli', 'import', 'schedule', 'redrive', 'demo'] as const;

@@ -15,7 +15,7 @@ export class BenchUsageError extends Error {
 export const USAGE = `usage: npm run bench -- [--quick | --full] [--only <scenario>[,<scenario>…]] [--real-limit] [--profile] [--reps N]
   --quick        small N, 3 repetitions each, under 2 minutes (CI smoke)
   --full         the documented run (default)
-  --only         throttled, overhead, intake, latency, memory, scaling, mixed
+  --only         throttled, overhead, intake, latency, memory, scaling, mixed, tenants
   --real-limit   scenario 1 at Intune's real 200 POST per 20 s instead of 20 per 2 s
   --profile      write V8 CPU profiles of the worker processes in scenario 2 and summarise them
   --reps N       repetitions per scenario (minimum 3, default 3)`;

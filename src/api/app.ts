@@ -37,6 +37,7 @@ import { offboardingRoutes } from './routes/offboardings.js';
 import { createPreflightRunner, preflightRoutes } from './routes/preflight.js';
 import { queueRoutes } from './routes/queues.js';
 import { statusPageRoutes } from './routes/status-page.js';
+import { tenantRoutes } from './routes/tenants.js';
 import { validatorCompiler } from './validation.js';
 
 export interface ApiOptions {
@@ -195,6 +196,7 @@ async function assemble(
   await app.register(healthRoutes, deps);
   await app.register(offboardingRoutes, deps);
   await app.register(queueRoutes, deps);
+  await app.register(tenantRoutes, deps);
   await app.register(deadLetterRoutes, deps);
   await app.register(batchRoutes, deps);
   await app.register(evidenceRoutes, deps);

@@ -17,7 +17,8 @@ export type AppCredential =
   | { kind: 'federated'; tokenFile: string };
 
 import type { DevicePolicy } from '../device-policy/types.js';
-import type { TenantConfig } from '../tenants/types.js';
+import type { TenantConfig } from './tenant-config.js';
+import { tenantsFromEnv } from './tenants-env.js';
 export interface Config {
   redis: {
     url: string;
@@ -38,6 +39,8 @@ export interface Config {
     rateHeadroom: number;
     /** Read budget (inventory, verification, Entra queries), paced apart from writes. Default 1000 per 20 s. */
     readRateLimit: RateLimit;
+    /** GRAPH_GLOBAL_RATE_LIMIT (default 130000/10s): one app across all tenants; paced only with tenants. */
+    globalRateLimit: RateLimit;
   };
   /** Proof of retirement: device inventory before the action, verification after it. */
   evidence: {
@@ -188,8 +191,12 @@ function known(env: Env): Record<string, string> {
 /** Validates the whole environment at once; every problem goes into one ConfigError (exit 2). */
 export function loadConfig(env: Env = process.env, opts: LoadOptions = {}): Config {
   const result = envSchema(opts).safeParse(known(env));
-  if (!result.success) throw new ConfigError(result.error.issues.map(describeIssue));
-  return toConfig(result.data);
+  const problems = result.success ? [] : result.error.issues.map(describeIssue);
+  // TENANTS_FILE's problems are reported with the environment's (tenants-env.ts).
+  const config = result.success ? toConfig(result.data) : undefined;
+  const tenants = tenantsFromEnv(env, config, opts, problems);
+  if (problems.length > 0 || !config) throw new ConfigError(problems);
+  return tenants ? { ...config, tenants } : config;
 }
 
 function credential(e: EnvValues): AppCredential | undefined {
@@ -218,6 +225,7 @@ function toConfig(e: EnvValues): Config {
       rateLimit: e.GRAPH_RATE_LIMIT,
       rateHeadroom: e.GRAPH_RATE_HEADROOM,
       readRateLimit: e.GRAPH_READ_RATE_LIMIT,
+      globalRateLimit: e.GRAPH_GLOBAL_RATE_LIMIT,
     },
     evidence: {
       enabled: e.EVIDENCE === 'on',

@@ -99,6 +99,10 @@ export const envFields = z.object({
   GRAPH_RATE_HEADROOM: fraction(0.5).prefault('0.97'),
   GRAPH_TIMEOUT: duration([100, '100ms']).prefault('30s'),
   GRAPH_READ_RATE_LIMIT: rate('1000/20s').prefault('1000/20s'),
+  // Graph's cap on one app across all tenants (130,000 per 10 s); paced only with a TENANTS_FILE.
+  GRAPH_GLOBAL_RATE_LIMIT: rate('130000/10s').prefault('130000/10s'),
+  // Customer tenants (src/tenants/load.ts, read by load.ts): absent = the single AZURE_TENANT_ID.
+  TENANTS_FILE: z.string().optional(),
 
   // Evidence: device inventory before the action, verification after it
   EVIDENCE: oneOf(['on', 'off']).prefault('on'),
@@ -214,7 +218,9 @@ export function envSchema(opts: LoadOptions = {}) {
       const given = CREDENTIALS.filter((name) => env[name] !== undefined);
       if (mode === 'app' && given.length > 1)
         issue(`${given.join(', ')}: set only one credential in app mode`);
-      if (opts.needAuth) {
+      // With a tenants file each tenant names its id (and maybe its own app): src/tenants/load.ts checks.
+      const single = env.TENANTS_FILE === undefined;
+      if (opts.needAuth && single) {
         if (env.AZURE_TENANT_ID === undefined && ok('AZURE_TENANT_ID')) issue('required', 'AZURE_TENANT_ID');
         if (env.AZURE_CLIENT_ID === undefined && ok('AZURE_CLIENT_ID')) issue('required', 'AZURE_CLIENT_ID');
         if (mode === 'app' && given.length === 0)

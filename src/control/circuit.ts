@@ -36,6 +36,26 @@ export interface CircuitOptions {
    */
   forbiddenShare?: number;
   actor?: string;
+  /**
+   * A circuit of one tenant (src/tenants/circuit.ts): its own judge keys, and its own way to open
+   * (parks that tenant's jobs instead of pausing the queue for every tenant). Default: the deployment's.
+   */
+  scope?: CircuitScope;
+}
+
+export interface CircuitScope {
+  keys: {
+    circuit: string;
+    forbidden: string;
+    readForbidden: string;
+    rejected: (shape: RequestShape) => string;
+    healthWindow: string;
+    readHealthWindow: string;
+  };
+  /** Opens this circuit once; true for the caller that opened it. */
+  open(cause: { code: string; reason: string }, actor?: string): Promise<boolean>;
+  /** Log fields naming the scope (`{ tenant }`). */
+  fields?: Record<string, string>;
 }
 
 export interface ForbiddenVerdict {
@@ -97,16 +117,27 @@ export function forbiddenIsSystemic(
 
 export function createCircuit(opts: CircuitOptions): Circuit {
   const { ctx, logger } = opts;
-  const forbiddenKey = keys.forbidden(ctx.prefix);
-  const circuitKey = keys.circuit(ctx.prefix);
+  const scope = opts.scope;
+  const k = scope?.keys ?? {
+    circuit: keys.circuit(ctx.prefix),
+    forbidden: keys.forbidden(ctx.prefix),
+    readForbidden: keys.readForbidden(ctx.prefix),
+    rejected: (shape: RequestShape) => keys.rejected(ctx.prefix, shape),
+    healthWindow: keys.healthWindow(ctx.prefix),
+    readHealthWindow: keys.readHealthWindow(ctx.prefix),
+  };
+  const forbiddenKey = k.forbidden;
+  const circuitKey = k.circuit;
   const rule = { threshold: opts.forbiddenThreshold, share: opts.forbiddenShare ?? 0.5 };
 
   async function trip(cause: { code: string; reason: string }): Promise<void> {
-    const opened = await openCircuit(ctx, cause, opts.actor);
+    const opened = scope ? await scope.open(cause, opts.actor) : await openCircuit(ctx, cause, opts.actor);
     if (!opened) return;
     logger.error(
-      { event: 'circuit-open', code: cause.code, reason: cause.reason },
-      'circuit opened: retire queue paused for all workers until an operator resumes it',
+      { event: 'circuit-open', code: cause.code, reason: cause.reason, ...scope?.fields },
+      scope
+        ? 'circuit opened for one tenant: its jobs are parked until an operator resumes it'
+        : 'circuit opened: retire queue paused for all workers until an operator resumes it',
     );
     // Rare and alerting: written at once, not with the buffered counters.
     await incrementMetricsNow(ctx.redis, ctx.prefix, { [`circuit_opened:${cause.code}`]: 1 });
@@ -127,11 +158,7 @@ export function createCircuit(opts: CircuitOptions): Circuit {
   return {
     trip,
     async recordReadForbidden(user) {
-      const [forbidden, sample, open] = await judge(
-        keys.readForbidden(ctx.prefix),
-        keys.readHealthWindow(ctx.prefix),
-        user,
-      );
+      const [forbidden, sample, open] = await judge(k.readForbidden, k.readHealthWindow, user);
       if (open === 1) return true;
       if (!forbiddenIsSystemic(forbidden, sample, rule)) return false;
       const secs = Math.round(opts.forbiddenWindowMs / 1000);
@@ -142,9 +169,8 @@ export function createCircuit(opts: CircuitOptions): Circuit {
       return true;
     },
     async recordRejected(shape, user, answer) {
-      const windowKey =
-        shape === 'inventory' ? keys.readHealthWindow(ctx.prefix) : keys.healthWindow(ctx.prefix);
-      const [rejected, sample, open] = await judge(keys.rejected(ctx.prefix, shape), windowKey, user);
+      const windowKey = shape === 'inventory' ? k.readHealthWindow : k.healthWindow;
+      const [rejected, sample, open] = await judge(k.rejected(shape), windowKey, user);
       if (open === 1) return 'systemic';
       if (forbiddenIsSystemic(rejected, sample, rule)) {
         const secs = Math.round(opts.forbiddenWindowMs / 1000);
@@ -159,7 +185,7 @@ export function createCircuit(opts: CircuitOptions): Circuit {
       return sample >= rule.threshold ? 'single' : 'undecided';
     },
     async recordForbidden(user) {
-      const [forbidden, sample, open] = await judge(forbiddenKey, keys.healthWindow(ctx.prefix), user);
+      const [forbidden, sample, open] = await judge(forbiddenKey, k.healthWindow, user);
       if (open === 1) return true;
       if (forbiddenIsSystemic(forbidden, sample, rule)) {
         const secs = Math.round(opts.forbiddenWindowMs / 1000);

@@ -16,6 +16,8 @@ import { closeQueueContext, createQueueContext, type QueueContext } from '../que
 import { MetricsBuffer } from '../records/metrics.js';
 import { createRedis } from '../redis/connection.js';
 import { startSweepWorker } from '../schedule/worker.js';
+import { startTenants } from '../tenants/start.js';
+import type { TenantConfig } from '../tenants/types.js';
 import { createRetireWorker } from '../worker/retire-worker.js';
 import { publishCertificateExpiry } from './certificate-expiry.js';
 import { startHeartbeat, workerId } from './heartbeat.js';
@@ -41,6 +43,8 @@ export interface StartWorkerOptions {
    * process: a worker that processes nothing must not keep a healthy heartbeat. Default: log only.
    */
   onFatal?: (err: unknown) => void;
+  /** With TENANTS_FILE: replaces each tenant's MSAL provider (tests). Default one per tenant authority. */
+  tokenProviderFor?: (tenant: TenantConfig) => TokenProvider;
 }
 
 export interface RunningWorker {
@@ -64,7 +68,16 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
     blocking: true,
     name: `offboard-worker-bullmq-${process.pid}`,
   });
-  const tokenProvider = opts.tokenProvider ?? createTokenProvider(config, { redis: ctx.redis, logger });
+  // Many tenants: per-tenant contexts and fair dispatch; the deployment provider serves the rest.
+  const tenants = startTenants(config, {
+    ctx,
+    logger,
+    actor,
+    ...(opts.transport ? { transport: opts.transport } : {}),
+    ...(opts.tokenProviderFor ? { tokenProviderFor: opts.tokenProviderFor } : {}),
+  });
+  const tokenProvider =
+    opts.tokenProvider ?? tenants?.fallback ?? createTokenProvider(config, { redis: ctx.redis, logger });
   // Fleet counters: one pipeline per second instead of several per job; flushed on close.
   const metrics = new MetricsBuffer(ctx.redis, ctx.prefix, opts.metricsFlushMs);
   const pacer = createWritePacer({ redis: ctx.redis, prefix: ctx.prefix, config });
@@ -82,6 +95,7 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
     shutdown: shutdown.signal,
     concurrency: opts.concurrency ?? config.worker.concurrency,
     ...(opts.transport ? { transport: opts.transport } : {}),
+    ...(tenants ? { dispatcher: tenants.dispatcher } : {}),
   });
 
   const quietError = rateLimitedLog(logger, 5000);
@@ -139,7 +153,12 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
           'shutdown timeout: leaving jobs still in flight to stall recovery by another worker',
         );
       }
-      await Promise.allSettled([heartbeat.stop(), certificate?.stop(), tokenProvider.close?.()]);
+      await Promise.allSettled([
+        heartbeat.stop(),
+        certificate?.stop(),
+        tokenProvider.close?.(),
+        tenants?.close(),
+      ]);
       // After the BullMQ worker has closed: every outcome of this process is in the buffer.
       await metrics.close().catch((err) => logger.warn({ err }, 'could not write the last fleet counters'));
       await closeQueueContext(ctx);

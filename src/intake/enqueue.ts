@@ -7,6 +7,7 @@ import type { RetireJobData, Source } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
+import { turnDelaysFor } from '../tenants/turns.js';
 import { attachCallback, type CallbackAttachment, type CallbackReason } from './attach-callback.js';
 import { JobNotCancellableError } from './cancel.js';
 import { pendingKey } from './pending.js';
@@ -72,6 +73,11 @@ export function retireJobOptions(ctx: QueueContext, jobId: string, data: RetireJ
   };
 }
 
+/** A tenant's turn (ms from now) as the job's delay; 0 or none leaves the options as they are. */
+function withTurn(opts: JobsOptions, turnMs: number | undefined): JobsOptions {
+  return turnMs ? { ...opts, delay: Math.max(opts.delay ?? 0, turnMs) } : opts;
+}
+
 function buildData(req: ValidRequest, meta: IntakeMeta, globalDryRun: boolean): RetireJobData {
   const data: RetireJobData = {
     user: req.user,
@@ -111,7 +117,7 @@ export async function enqueueValid(
 ): Promise<EnqueueResult> {
   const data = buildData(req, meta, ctx.config.worker.dryRun);
   const id = randomUUID();
-  const opts = retireJobOptions(ctx, id, data);
+  const opts = withTurn(retireJobOptions(ctx, id, data), (await turnDelaysFor(ctx, [data]))[0]);
   const job = await ctx.retire.add('retire', data, opts);
   if (job.id !== id) {
     const settled = await settleDuplicate(ctx, job.id as string, data, meta);
@@ -286,15 +292,25 @@ export async function enqueueMany(
   let done = 0;
   for (let i = 0; i < valid.length; i += chunkSize) {
     const chunk = valid.slice(i, i + chunkSize);
+    // Many tenants: each tenant's jobs spread at its pace (src/tenants/turns.ts); else all 0, no call.
+    const turns = await turnDelaysFor(
+      ctx,
+      chunk.map((v) => v.data),
+    );
     const jobs = await ctx.retire.addBulk(
-      chunk.map((v) => ({ name: 'retire', data: v.data, opts: retireJobOptions(ctx, v.id, v.data) })),
+      chunk.map((v, k) => ({
+        name: 'retire',
+        data: v.data,
+        opts: withTurn(retireJobOptions(ctx, v.id, v.data), turns[k]),
+      })),
     );
     const audit = [];
     const duplicates: Promise<void>[] = [];
     for (const [k, v] of chunk.entries()) {
       const gotId = jobs[k]?.id as string;
       const duplicate = gotId !== v.id;
-      const delayed = !!v.data.effectiveAt && Date.parse(v.data.effectiveAt) > Date.now();
+      const delayed =
+        (!!v.data.effectiveAt && Date.parse(v.data.effectiveAt) > Date.now()) || (turns[k] ?? 0) > 0;
       const result: BulkItemResult = {
         index: v.index,
         status: duplicate ? 'duplicate' : 'accepted',

@@ -33,6 +33,7 @@ const SCRIPTS = {
   'guard/expire': { keys: 2, uses: ['guard/release'] },
   'evidence/update': { keys: 4 },
   'intake/attach-callback': { keys: 2 },
+  'tenants/turn': { keys: 1 },
 } as const satisfies Record<string, ScriptSpec>;
 
 /** `<concept>/<file name without .lua>`. */

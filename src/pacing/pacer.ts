@@ -46,6 +46,21 @@ export interface PacerOptions {
    * 429 on a read gates reads only and a read never takes a write slot.
    */
   budget?: 'write' | 'read';
+  /**
+   * The keys of a budget that is not the deployment's (one tenant's, or the global cross-tenant pace);
+   * default the `budget`'s keys in src/queue/names.ts.
+   */
+  keys?: PacerKeys;
+  /** The pace hash expires this long after its last grant (an idle tenant leaves no keys). Default never. */
+  idleTtlMs?: number;
+}
+
+export interface PacerKeys {
+  pacer: string;
+  gate: string;
+  window: string;
+  failing: string;
+  run: string;
 }
 
 /** The hold key exists (the circuit is open): no Graph call may start. */
@@ -121,11 +136,13 @@ export function createPacer(opts: PacerOptions): Pacer {
   if (!(headroom > 0 && headroom <= 1)) throw new RangeError('headroom must be in (0, 1]');
   const intervalMs = windowMs / (limit * headroom);
   const read = opts.budget === 'read';
-  const pacerKey = read ? keys.readPacer(opts.prefix) : keys.pacer(opts.prefix);
-  const gateKey = read ? keys.readThrottleGate(opts.prefix) : keys.throttleGate(opts.prefix);
-  const windowKey = read ? keys.readHealthWindow(opts.prefix) : keys.healthWindow(opts.prefix);
-  const failingKey = ownKey(opts.prefix, 'health', ...(read ? ['read'] : []), 'failing');
-  const runKey = ownKey(opts.prefix, 'health', ...(read ? ['read'] : []), 'failure-run');
+  const k = opts.keys;
+  const pacerKey = k?.pacer ?? (read ? keys.readPacer(opts.prefix) : keys.pacer(opts.prefix));
+  const gateKey = k?.gate ?? (read ? keys.readThrottleGate(opts.prefix) : keys.throttleGate(opts.prefix));
+  const windowKey = k?.window ?? (read ? keys.readHealthWindow(opts.prefix) : keys.healthWindow(opts.prefix));
+  const failingKey = k?.failing ?? ownKey(opts.prefix, 'health', ...(read ? ['read'] : []), 'failing');
+  const runKey = k?.run ?? ownKey(opts.prefix, 'health', ...(read ? ['read'] : []), 'failure-run');
+  const idleTtl = Math.ceil(opts.idleTtlMs ?? 0);
   const holdKey = opts.holdKey === undefined ? keys.circuit(opts.prefix) : opts.holdKey;
   let credit = 0;
   let localGate = 0;
@@ -145,7 +162,7 @@ export function createPacer(opts: PacerOptions): Pacer {
         opts.redis,
         'pacer/acquire',
         [pacerKey, gateKey, holdKey ?? pacerKey, windowKey, failingKey, runKey],
-        [intervalMs, give, step, catchUp, holdKey ? '1' : '0', want, recovery, keepMs, ...users],
+        [intervalMs, give, step, catchUp, holdKey ? '1' : '0', want, recovery, keepMs, idleTtl, ...users],
       );
     } catch (err) {
       credit += give;

@@ -4,6 +4,7 @@ import { deviceControlShape } from './graph/devices.js';
 import { lifecycleControlSchema } from './graph/lifecycle.js';
 import { usersControlSchema } from './graph/users.js';
 import type { SimState } from './state.js';
+import { type SimTenantControl, tenantsControlSchema } from './tenants/control.js';
 import { PERMISSION_NAMES } from './tokens.js';
 import type { SimControl } from './types.js';
 
@@ -76,6 +77,12 @@ export const simControlSchema = z.strictObject({
   ...deviceControlShape,
   /** Lifecycle Workflows resume: statuses for the next calls (then 204), or clear the record. */
   lifecycle: lifecycleControlSchema.optional(),
+  /** Tenants behind the app, by Entra tenant id: added or changed (tenants/control.ts). */
+  tenants: tenantsControlSchema.optional(),
+  /** Calls per app across all tenants (Graph: 130,000 per 10 s); null = unlimited. */
+  appLimitAcrossTenants: windowLimit.nullable().optional(),
+  /** A token request for an unknown GUID authority creates that tenant. */
+  autoCreateTenants: z.boolean().optional(),
 });
 
 /** Raised for a control patch that does not fit the schema. */
@@ -105,6 +112,9 @@ export function applyControl(state: SimState, patch: unknown): void {
   if (p.usersFailPage !== undefined) state.directory.failPage = p.usersFailPage;
   applyDeviceControl(state, p);
   if (p.lifecycle) state.lifecycle.apply(p.lifecycle);
+  if (p.tenants) applyTenantsControl(state, p.tenants);
+  if (p.appLimitAcrossTenants !== undefined) state.tenants.appLimitAcrossTenants = p.appLimitAcrossTenants;
+  if (p.autoCreateTenants !== undefined) state.tenants.autoCreate = p.autoCreateTenants;
   const t = p.token;
   if (t) {
     if (t.outage !== undefined)
@@ -135,6 +145,13 @@ function applyDeviceControl(state: SimState, p: SimControl): void {
   if (p.readScript) book.script(p.readScript);
 }
 
+function applyTenantsControl(state: SimState, tenants: Record<string, SimTenantControl>): void {
+  for (const [id, { users, ...settings }] of Object.entries(tenants)) {
+    const tenant = state.tenants.upsert(id, settings);
+    if (users) tenant.directory.apply(users);
+  }
+}
+
 /** Clears counters, throttling state, announced windows, scripts and per-user counters. Settings stay. */
 export function resetState(state: SimState): void {
   state.devices.reset();
@@ -143,4 +160,5 @@ export function resetState(state: SimState): void {
   state.windows.reset();
   state.behaviour.reset();
   state.lifecycle.reset();
+  state.tenants.reset();
 }

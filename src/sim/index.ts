@@ -9,6 +9,7 @@ import { applyControl, resetState } from './control.js';
 import { createEntraServer } from './entra/server.js';
 import { createGraphServer } from './graph/server.js';
 import { createState } from './state.js';
+import { tenantStats } from './tenants/snapshot.js';
 import { ensureSimCertificate } from './tls.js';
 import type { SimControl, Simulator, SimulatorOptions } from './types.js';
 
@@ -25,6 +26,13 @@ const HOST = '127.0.0.1';
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
   validate(opts);
   const state = createState(opts);
+  applyControl(state, {
+    ...(opts.tenants ? { tenants: opts.tenants } : {}),
+    ...(opts.autoCreateTenants !== undefined ? { autoCreateTenants: opts.autoCreateTenants } : {}),
+    ...(opts.appLimitAcrossTenants !== undefined
+      ? { appLimitAcrossTenants: opts.appLimitAcrossTenants }
+      : {}),
+  });
   const tlsDir =
     opts.tlsDir || process.env.OFFBOARD_SIM_TLS_DIR || mkdtempSync(join(tmpdir(), 'offboard-sim-tls-'));
   const tls = await ensureSimCertificate(tlsDir);
@@ -49,6 +57,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     authorityHost: state.authorityHost,
     authorityHostAndPort: `${HOST}:${authPort}`,
     tenantId: state.tenantId,
+    tenantIds: () => state.tenants.all().map((t) => t.id),
     clientId: state.clientId,
     get clientSecret() {
       return state.clientSecret;
@@ -67,12 +76,14 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     stats: (o?: { log?: boolean }) => ({
       ...state.stats.snapshot(o?.log !== false),
       reads: state.devices.stats(),
+      ...tenantStats(state, o?.log !== false),
     }),
     devices: (user: string) => state.devices.view(user),
     control: (patch: SimControl) => applyControl(state, patch),
     lifecycle: () => state.lifecycle.calls.map((c) => ({ ...c })),
     reset: () => resetState(state),
     close: () => {
+      state.tenants.close();
       closed ??= Promise.all([stop(entra), stop(graph)]).then(() => undefined);
       return closed;
     },

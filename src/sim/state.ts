@@ -9,6 +9,8 @@ import { Limiter } from './graph/limiter.js';
 import { SimDirectory } from './graph/users.js';
 import { AnnouncedWindows } from './graph/windows.js';
 import { StatsCollector } from './stats.js';
+import { SimTenants } from './tenants/registry.js';
+import { SimTenant } from './tenants/tenant.js';
 import { TokenIssuer } from './tokens.js';
 import type { AppLimit, SimulatorOptions, WindowLimit } from './types.js';
 
@@ -60,11 +62,13 @@ export interface SimState {
   lifecycle: LifecycleBook;
   /** Set once the Entra fake listens. */
   authorityHost: string;
+  /** The tenants behind the app: the default one (tenantId) and any others (tenants/). */
+  tenants: SimTenants;
 }
 
 export function createState(opts: SimulatorOptions): SimState {
   const tenantId = (opts.tenantId ?? DEFAULT_TENANT_ID).toLowerCase();
-  return {
+  const state: Omit<SimState, 'tenants'> & { tenants?: SimTenants } = {
     tenantId,
     clientId: (opts.clientId ?? DEFAULT_CLIENT_ID).toLowerCase(),
     clientSecret: opts.clientSecret ?? `sim~${randomBytes(24).toString('base64url')}`,
@@ -99,6 +103,24 @@ export function createState(opts: SimulatorOptions): SimState {
     lifecycle: new LifecycleBook(),
     authorityHost: '',
   };
+  const defaults = () => ({
+    limit: state.limit,
+    readLimit: state.devices.readLimit,
+    tenantLimit: state.tenantLimit,
+  });
+  // The default tenant shares the simulator's own windows and directory: one tenant = as before.
+  const home = new SimTenant(
+    tenantId,
+    defaults,
+    state.limiter,
+    state.windows,
+    state.devices.limiter,
+    state.devices.windows,
+    state.directory,
+    true,
+  );
+  state.tenants = new SimTenants(home, (id) => new SimTenant(id, defaults));
+  return state as SimState;
 }
 
 function loadCertificate(pem: string): ClientCertificate {

@@ -2,8 +2,13 @@
 import type { DeviceBehaviour, DeviceView, ReadStats, SimDeviceInput } from './graph/devices.js';
 import type { LifecycleCall } from './graph/lifecycle.js';
 import type { AppLimit, ScriptStep, WindowLimit } from './limits.js';
+import type { SimTenantControl } from './tenants/control.js';
+import type { TenantStats } from './tenants/stats.js';
 
 export type { AppLimit, RetryAfterFormat, ScriptStep, WindowLimit } from './limits.js';
+export type { SimTenantControl } from './tenants/control.js';
+export type { TenantStats } from './tenants/stats.js';
+export type { ConsentState } from './tenants/tenant.js';
 
 export interface SimulatorOptions {
   /** Graph fake (plain http on 127.0.0.1); 0 (default) = a free port. */
@@ -45,6 +50,15 @@ export interface SimulatorOptions {
   retireDelayMs?: number;
   /** Devices per page of managedDevices when the request has no `$top` (default 100). */
   devicesPageSize?: number;
+  /**
+   * More tenants behind the same app, by Entra tenant id (lower-case GUID), each with its own token
+   * authority, limits, consent and counters (tenants/). Default: only `tenantId`.
+   */
+  tenants?: Record<string, SimTenantControl>;
+  /** A token request for an unknown GUID authority creates that tenant (default false). */
+  autoCreateTenants?: boolean;
+  /** Calls per app across all tenants (Graph: 130,000 per 10 s); default null = unlimited. */
+  appLimitAcrossTenants?: WindowLimit | null;
 }
 
 export interface TokenControl {
@@ -119,6 +133,10 @@ export interface SimControl {
   readScript?: Record<string, (number | { status: number; retryAfter?: string; delayMs?: number })[]>;
   /** Lifecycle Workflows resume calls: statuses answered to the next ones (then 204); `clear` forgets the record. */
   lifecycle?: { script?: number[]; clear?: true };
+  /** Add or change tenants behind the app, by Entra tenant id (tenants/control.ts). */
+  tenants?: Record<string, SimTenantControl>;
+  appLimitAcrossTenants?: WindowLimit | null;
+  autoCreateTenants?: boolean;
 }
 
 export interface GraphLogEntry {
@@ -157,6 +175,11 @@ export interface SimStats {
   requests: { byMethod: Record<string, number> };
   /** Device reads (managedDevices), counted apart from `graph` (the retire action). Always set by the simulator. */
   reads?: ReadStats;
+  /**
+   * Per tenant (by id), set when the simulator has more than its default tenant. `firstCallByUser` is
+   * filled only when the call log is asked for.
+   */
+  tenants?: Record<string, TenantStats>;
 }
 
 export interface Simulator {
@@ -167,6 +190,8 @@ export interface Simulator {
   /** `127.0.0.1:Q`, for MSAL's `knownAuthorities`. */
   authorityHostAndPort: string;
   tenantId: string;
+  /** Every tenant's id, the default one first. */
+  tenantIds(): string[];
   clientId: string;
   /** The current secret (changes after a rotation through control). */
   clientSecret: string;

@@ -1,21 +1,3 @@
-// One customer tenant of a multi-tenant deployment (TENANTS_FILE), as loaded and validated.
-// Without a tenants file there is one implicit tenant: the deployment's AZURE_TENANT_ID.
-import type { RateLimit } from '../config/parse.js';
-
-export interface TenantConfig {
-  /** Slug used in the API, CLI, metrics, console and Redis keys: a-z 0-9 -, 1-63. */
-  name: string;
-  /** The Entra tenant id (GUID). */
-  id: string;
-  /** Default: the deployment's multi-tenant app (AZURE_CLIENT_ID and its credential). */
-  clientId?: string;
-  /** Name of the environment variable holding this tenant's client secret. */
-  clientSecretEnv?: string;
-  certificatePath?: string;
-  /** Overrides of GRAPH_RATE_LIMIT / GRAPH_READ_RATE_LIMIT for this tenant. */
-  rateLimit?: RateLimit;
-  readRateLimit?: RateLimit;
-  guard?: { threshold?: number; twoPerson?: boolean };
-  /** Default device policy profile for this tenant's requests. */
-  devicePolicy?: string;
-}
+// One customer tenant of a multi-tenant deployment (TENANTS_FILE). Defined beside the configuration
+// that loads it (src/config/tenant-config.ts), so config/ never imports tenants/.
+export type { TenantConfig } from '../config/tenant-config.js';

@@ -25,6 +25,7 @@ import { handleFailure } from './fail.js';
 import { inventoryOnce } from './inventory-step.js';
 import { InvalidJobError, parseJobData, readProgress } from './job-data.js';
 import { ThrottleCapError } from './outcome-policy.js';
+import { type Dispatcher, TenantDeferError } from './tenant-port.js';
 
 export interface ProcessorDeps {
   ctx: QueueContext;
@@ -40,6 +41,8 @@ export interface ProcessorDeps {
   shutdown?: AbortSignal;
   /** The read budget's pacer (inventory reads). Default: one made from the context's config. */
   readPacer?: Pacer;
+  /** With TENANTS_FILE: each job runs with its tenant's context, admitted without blocking (src/tenants/). */
+  dispatcher?: Dispatcher;
 }
 
 /**
@@ -114,6 +117,16 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     // The guard's last look before anything is read or retired (throws when it holds the job).
     await holdIfOverDue(ctx, job, data, token);
     const run: JobRun = { job, data, progress: readProgress(job.progress) };
+    // Many tenants: the job's tenant context, or the job is back in delayed/parked (DelayedError).
+    let tenant: Awaited<ReturnType<Dispatcher['admit']>> | undefined;
+    try {
+      tenant = await deps.dispatcher?.admit(job, data, token);
+    } catch (err) {
+      if (!(err instanceof InvalidJobError)) throw err;
+      return deadLetter(deps, run, 'invalid_job', null, err.message);
+    }
+    const calls = tenant?.attemptDeps ?? attemptDeps;
+    const reads = tenant ? tenant.reads : readPacer;
     const dryRun = data.dryRun || cfg.dryRun;
     if (!readPacer && dryRun) return complete(deps, run, 'dry_run', startedMs);
 
@@ -122,22 +135,25 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     try {
       if (readPacer) {
         // A dry run is inventoried too: it shows what WOULD be retired.
-        const inventory = await inventoryOnce({ ctx, attemptDeps, reads: readPacer }, run, { wait });
+        const inventory = await inventoryOnce({ ctx, attemptDeps: calls, reads: reads ?? readPacer }, run, {
+          wait,
+        });
         if (dryRun) return await complete(deps, run, 'dry_run', startedMs);
         if (inventory.devices.length === 0 && !evidence.retireWhenNoDevices) {
           return await complete(deps, run, 'no_devices', startedMs);
         }
       }
-      const res = await callUntilDone(run, wait);
+      const res = await callUntilDone(calls, run, wait);
       return await complete(deps, run, 'retired', startedMs, res);
     } catch (err) {
-      return await handleFailure(deps, run, err, token);
+      if (tenant && err instanceof TenantDeferError) return await tenant.defer(run, err, token);
+      return await handleFailure(tenant ? { ...deps, circuit: tenant.circuit } : deps, run, err, token);
     }
   };
 
   /** The POST until Graph answers: in-call retries, throttled waits (capped), one 401 refresh. */
-  function callUntilDone(run: JobRun, wait?: AbortSignal): Promise<GraphSuccess> {
-    return untilAnswered(() => attemptCall(attemptDeps, run, { wait }), {
+  function callUntilDone(calls: AttemptDeps, run: JobRun, wait?: AbortSignal): Promise<GraphSuccess> {
+    return untilAnswered(() => attemptCall(calls, run, { wait }), {
       cfg,
       signal: wait,
       onRetry: () => incrementMetrics(ctx.redis, ctx.prefix, { retries: 1 }),

@@ -14,6 +14,7 @@ import { observeOutcomes } from './outcome-metrics.js';
 import { createProcessor } from './processor.js';
 import { createBackoffStrategy } from './retry-policy.js';
 import { ensureRecorded } from './safety-net.js';
+import type { Dispatcher } from './tenant-port.js';
 
 export interface RetireWorkerDeps {
   ctx: QueueContext;
@@ -30,6 +31,8 @@ export interface RetireWorkerDeps {
   shutdown: AbortSignal;
   concurrency: number;
   transport?: GraphTransport;
+  /** With TENANTS_FILE: per-tenant contexts and fair dispatch (src/tenants/). */
+  dispatcher?: Dispatcher;
 }
 
 /** Built with autorun off: the host starts it once every other worker is in place. */
@@ -54,6 +57,7 @@ export function createRetireWorker(deps: RetireWorkerDeps): Worker<RetireJobData
     shutdown: deps.shutdown,
     ...(deps.transport ? { transport: deps.transport } : {}),
     readPacer: deps.readPacer,
+    ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
   });
 
   const worker = new Worker<RetireJobData, RetireRecord>(RETIRE_QUEUE, processor, {

@@ -118,6 +118,10 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'intake', description: 'Hand over leavers (producer keys)' },
         { name: 'offboardings', description: 'Jobs' },
         { name: 'queues', description: 'Queue state, pause and resume' },
+        {
+          name: 'tenants',
+          description: 'Per-tenant circuit, gate and pace; resume one tenant (TENANTS_FILE)',
+        },
         { name: 'dead-letters', description: 'Jobs that need a human' },
         { name: 'batches', description: 'Bulk submissions held by the mass-change guard' },
         { name: 'health', description: 'Probes and metrics' },

@@ -1,6 +1,9 @@
 // `offboard queue pause|resume`: stop or restart all workers at once, recording who did it and why.
 import type { Command } from 'commander';
 import { getQueueStatus, pauseQueue, resumeQueue } from '../../control/queue-control.js';
+import { resumeTenant } from '../../tenants/circuit.js';
+import { tenantOf } from '../../tenants/registry.js';
+import { CommandFailedError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
@@ -41,12 +44,30 @@ Examples:
     .command('resume')
     .description('Resume the retire queue; closes an open circuit (fix its cause first)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
+    .option(
+      '--tenant <name>',
+      'resume one tenant only (TENANTS_FILE): its circuit closes, its parked jobs run',
+    )
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nExample:\n  offboard queue resume --as alice')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  offboard queue resume --as alice\n  offboard queue resume --tenant contoso',
+    )
     .action(
-      action(async (opts: { as?: string; json?: boolean }) => {
+      action(async (opts: { as?: string; json?: boolean; tenant?: string }) => {
         const who = actor(opts.as);
         await withQueueContext(async (ctx) => {
+          if (opts.tenant !== undefined) {
+            if (!tenantOf(ctx.config, opts.tenant))
+              throw new CommandFailedError(`no tenant named ${opts.tenant.slice(0, 100)} in TENANTS_FILE`);
+            const t = await resumeTenant(ctx, opts.tenant, who);
+            if (opts.json) printJson({ tenant: opts.tenant, ...t });
+            else
+              process.stdout.write(
+                safe`tenant ${opts.tenant} resumed by ${who}${t.circuitWasOpen ? ' (its circuit was open and is now closed)' : ''}; ${String(t.promoted)} parked jobs promoted\n`,
+              );
+            return;
+          }
           const r = await resumeQueue(ctx, who);
           if (opts.json) printJson({ paused: false, ...r });
           else

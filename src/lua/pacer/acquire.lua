@@ -20,7 +20,9 @@
   ARGV[6] slots wanted (local waiters); only slots already due are granted, never a burst
   ARGV[7] health recovery multiplier per healthy answer (e.g. 1.25: quick recovery after an outage)
   ARGV[8] ms the health window keeps a user (the longest window a judge reads)
-  ARGV[9..] users whose latest call got a healthy answer
+  ARGV[9] ms the pacer hash lives after its last grant ('0': for ever; tenants' pacers expire when
+          idle so an idle tenant leaves no keys)
+  ARGV[10..] users whose latest call got a healthy answer
 
   Returns { wait, factor, granted }: wait 0 = `granted` slots taken, go now; > 0 = ms to wait;
   -1 = held.
@@ -28,10 +30,10 @@
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 
-if #ARGV > 8 then
+if #ARGV > 9 then
   local zargs = {}
   local users = {}
-  for i = 9, #ARGV do
+  for i = 10, #ARGV do
     zargs[#zargs + 1] = now
     zargs[#zargs + 1] = ARGV[i]
     users[#users + 1] = ARGV[i]
@@ -83,4 +85,6 @@ local want = math.max(1, tonumber(ARGV[6]) or 1)
 local due = math.floor((now + 2 - base) / interval) + 1
 local granted = math.max(1, math.min(want, due))
 redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', base + granted * interval))
+local ttl = tonumber(ARGV[9]) or 0
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return { 0, shown, granted }

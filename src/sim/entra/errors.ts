@@ -148,6 +148,16 @@ export const entraErrors = {
     description: `The user or administrator has not consented to use the application with ID '${clientId}'.`,
     suberror: 'consent_required',
   }),
+  /**
+   * The app's service principal (enterprise application) is gone from the tenant: a customer removed
+   * the app. Entra's answer to a client-credentials request then (401 invalid_client, AADSTS7000229).
+   */
+  missingServicePrincipal: (clientId: string, tenant: string): EntraErrorSpec => ({
+    status: 401,
+    error: 'invalid_client',
+    aadsts: 7000229,
+    description: `The client application ${clientId} is missing service principal in the tenant ${tenant}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119`,
+  }),
   outage: (status: number, retryAfter?: string): EntraErrorSpec => ({
     status,
     error: 'temporarily_unavailable',

@@ -1,13 +1,13 @@
 // Discovery documents MSAL reads before it talks to the token endpoint.
 import type { SimState } from '../state.js';
 
-/** `/{tenant}/v2.0/.well-known/openid-configuration` for the simulated tenant. */
-export function openIdConfiguration(state: SimState): Record<string, unknown> {
-  const base = `${state.authorityHost}/${state.tenantId}`;
+/** `/{tenant}/v2.0/.well-known/openid-configuration` for a simulated tenant (default: the home one). */
+export function openIdConfiguration(state: SimState, tenantId = state.tenantId): Record<string, unknown> {
+  const base = `${state.authorityHost}/${tenantId}`;
   return {
     token_endpoint: `${base}/oauth2/v2.0/token`,
     token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
-    jwks_uri: `${state.authorityHost}/${state.tenantId}/discovery/v2.0/keys`,
+    jwks_uri: `${base}/discovery/v2.0/keys`,
     response_modes_supported: ['query', 'fragment', 'form_post'],
     subject_types_supported: ['pairwise'],
     id_token_signing_alg_values_supported: ['RS256'],

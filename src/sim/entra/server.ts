@@ -1,4 +1,5 @@
-// The Entra fake: HTTPS on loopback, serving discovery, token and device-code endpoints for one tenant.
+// The Entra fake: HTTPS on loopback, serving discovery, token and device-code endpoints for each
+// simulated tenant (tenants/).
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -46,13 +47,16 @@ async function route(state: SimState, req: IncomingMessage, res: ServerResponse)
     sendJson(res, 404, { error: 'not_found' });
     return;
   }
-  const tenantOk = first.toLowerCase() === state.tenantId || ALIASES.has(first.toLowerCase());
+  // Each tenant is its own authority (`/{tenantId}/…`); the aliases resolve to the default tenant.
+  const tenant = ALIASES.has(first.toLowerCase())
+    ? state.tenants.defaultTenant
+    : state.tenants.forAuthority(first);
   if (
     req.method === 'GET' &&
     (path === 'v2.0/.well-known/openid-configuration' || path === '.well-known/openid-configuration')
   ) {
-    if (!tenantOk) return sendEntraError(res, entraErrors.tenantNotFound(first));
-    sendJson(res, 200, openIdConfiguration(state));
+    if (!tenant) return sendEntraError(res, entraErrors.tenantNotFound(first));
+    sendJson(res, 200, openIdConfiguration(state, tenant.id));
     return;
   }
   if (req.method === 'GET' && path === 'discovery/v2.0/keys') {
@@ -61,13 +65,13 @@ async function route(state: SimState, req: IncomingMessage, res: ServerResponse)
   }
   if (req.method === 'POST' && (path === 'oauth2/v2.0/token' || path === 'oauth2/v2.0/devicecode')) {
     const body = await readBody(req, 64 * 1024);
-    if (!tenantOk) {
+    if (!tenant) {
       state.stats.tokenRequest(new URLSearchParams(body).get('grant_type') ?? '');
       state.stats.tokenFailure();
       return sendEntraError(res, entraErrors.tenantNotFound(first));
     }
-    if (path === 'oauth2/v2.0/token') handleToken(state, req, res, body);
-    else handleDeviceCode(state, req, res, body);
+    if (path === 'oauth2/v2.0/token') handleToken(state, tenant, req, res, body);
+    else handleDeviceCode(state, tenant, req, res, body);
     return;
   }
   sendJson(res, 404, { error: 'not_found', error_description: `no route for ${req.method} ${url.pathname}` });

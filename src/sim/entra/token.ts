@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../http.js';
 import { base64url, unsignedJwt } from '../jwt.js';
 import type { SimState } from '../state.js';
+import type { SimTenant } from '../tenants/tenant.js';
 import { grantedPermissions, stableGuid } from '../tokens.js';
 import { checkClientCredential } from './credentials.js';
 import { type EntraErrorSpec, entraErrors, sendEntraError } from './errors.js';
@@ -17,27 +18,39 @@ const NO_STORE = { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' };
 /** A successful body, or the Entra error to answer. */
 type Outcome = { body: Record<string, unknown> } | { error: EntraErrorSpec };
 
-export function tokenEndpointUrl(state: SimState): string {
-  return `${state.authorityHost}/${state.tenantId}/oauth2/v2.0/token`;
+export function tokenEndpointUrl(state: SimState, tenantId = state.tenantId): string {
+  return `${state.authorityHost}/${tenantId}/oauth2/v2.0/token`;
 }
 
-export function handleToken(state: SimState, req: IncomingMessage, res: ServerResponse, body: string): void {
+export function handleToken(
+  state: SimState,
+  tenant: SimTenant,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string,
+): void {
   const params = new URLSearchParams(body);
   const grant = params.get('grant_type') ?? '';
   state.stats.tokenRequest(grant);
-  const outcome = tokenOutcome(state, params, grant, header(req, 'authorization'));
+  tenant.stats.tokenRequest();
+  const outcome = tokenOutcome(state, tenant, params, grant, header(req, 'authorization'));
   if ('error' in outcome) {
     // A pending device code is the normal polling answer, not a failure.
-    if (outcome.error.error !== 'authorization_pending') state.stats.tokenFailure();
+    if (outcome.error.error !== 'authorization_pending') {
+      state.stats.tokenFailure();
+      tenant.stats.tokenFailure();
+    }
     sendEntraError(res, outcome.error, header(req, 'client-request-id'));
     return;
   }
   state.stats.tokenIssued();
+  tenant.stats.tokenIssued();
   sendJson(res, 200, outcome.body, NO_STORE);
 }
 
 function tokenOutcome(
   state: SimState,
+  tenant: SimTenant,
   params: URLSearchParams,
   grant: string,
   authorization?: string,
@@ -46,7 +59,7 @@ function tokenOutcome(
     return { error: entraErrors.outage(state.tokenOutage.status, state.tokenOutage.retryAfter) };
   const clientId = params.get('client_id')?.toLowerCase();
   if (!clientId) return { error: entraErrors.missingParameter('client_id') };
-  if (clientId !== state.clientId) return { error: entraErrors.unknownClient(clientId, state.tenantId) };
+  if (clientId !== state.clientId) return { error: entraErrors.unknownClient(clientId, tenant.id) };
   const scope = params.get('scope') ?? '';
   const scopes = scope.split(' ').filter(Boolean);
   const isClientCredentials = grant === GRANT_CLIENT_CREDENTIALS;
@@ -54,10 +67,15 @@ function tokenOutcome(
     state,
     params,
     authorization,
-    tokenEndpointUrl(state),
+    tokenEndpointUrl(state, tenant.id),
     isClientCredentials,
   );
   if (!credential.ok) return { error: credential.error };
+  // The tenant's admin removed the app or its consent (tenants/tenant.ts): Entra refuses every grant.
+  if (tenant.consent === 'servicePrincipalRemoved')
+    return { error: entraErrors.missingServicePrincipal(clientId, tenant.id) };
+  if (tenant.consent === 'consentRequired') return { error: entraErrors.consentRequired(clientId) };
+  const consentMissing = state.consentMissing || tenant.consent === 'revoked';
 
   if (isClientCredentials) {
     if (scopes.length !== 1 || !scopes[0]?.endsWith('/.default'))
@@ -65,10 +83,11 @@ function tokenOutcome(
     // Without admin consent Entra still issues a token, just without the application role: Graph then says 403.
     const issued = state.tokens.issue({
       kind: 'app',
-      tenantId: state.tenantId,
+      tenantId: tenant.id,
       clientId,
-      scopes: state.consentMissing ? [] : scopes,
+      scopes: consentMissing ? [] : scopes,
       granted: grantedPermissions(state.deniedPermissions),
+      tenantGeneration: tenant.generation,
     });
     return {
       body: {
@@ -79,24 +98,27 @@ function tokenOutcome(
       },
     };
   }
-  if (GRANT_DEVICE_CODE.has(grant)) return deviceCodeOutcome(state, params, clientId, scopes);
+  if (GRANT_DEVICE_CODE.has(grant))
+    return deviceCodeOutcome(state, tenant, params, clientId, scopes, consentMissing);
   if (grant === GRANT_REFRESH) {
     const token = params.get('refresh_token');
     if (!token) return { error: entraErrors.missingParameter('refresh_token') };
     const found = state.refreshTokens.lookup(token);
     if (found === 'revoked') return { error: entraErrors.revokedRefreshToken() };
     if (!found || found.clientId !== clientId) return { error: entraErrors.badRefreshToken() };
-    if (state.consentMissing) return { error: entraErrors.consentRequired(clientId) };
-    return { body: userTokens(state, found.upn, scopes.length ? scopes : found.scopes) };
+    if (consentMissing) return { error: entraErrors.consentRequired(clientId) };
+    return { body: userTokens(state, tenant, found.upn, scopes.length ? scopes : found.scopes) };
   }
   return { error: grant ? entraErrors.unsupportedGrant(grant) : entraErrors.missingParameter('grant_type') };
 }
 
 function deviceCodeOutcome(
   state: SimState,
+  tenant: SimTenant,
   params: URLSearchParams,
   clientId: string,
   scopes: string[],
+  consentMissing: boolean,
 ): Outcome {
   const deviceCode = params.get('device_code');
   if (!deviceCode) return { error: entraErrors.missingParameter('device_code') };
@@ -109,15 +131,22 @@ function deviceCodeOutcome(
   const auto = state.deviceCodeAutoApproveMs;
   if (entry.state === 'pending' && auto !== null && now - entry.createdAt >= auto) entry.state = 'approved';
   if (entry.state === 'pending') return { error: entraErrors.authorizationPending() };
-  if (state.consentMissing) return { error: entraErrors.consentRequired(clientId) };
+  if (consentMissing) return { error: entraErrors.consentRequired(clientId) };
   entry.state = 'redeemed';
-  return { body: userTokens(state, state.deviceCodeUser, scopes.length ? scopes : entry.scopes) };
+  return { body: userTokens(state, tenant, state.deviceCodeUser, scopes.length ? scopes : entry.scopes) };
 }
 
-function userTokens(state: SimState, upn: string, scopes: string[]): Record<string, unknown> {
+function userTokens(
+  state: SimState,
+  tenant: SimTenant,
+  upn: string,
+  scopes: string[],
+): Record<string, unknown> {
+  const tenantId = tenant.id;
   const issued = state.tokens.issue({
     kind: 'user',
-    tenantId: state.tenantId,
+    tenantId,
+    tenantGeneration: tenant.generation,
     clientId: state.clientId,
     upn,
     scopes,
@@ -127,7 +156,7 @@ function userTokens(state: SimState, upn: string, scopes: string[]): Record<stri
   const iat = Math.floor(Date.now() / 1000);
   const idToken = unsignedJwt({
     aud: state.clientId,
-    iss: `${state.authorityHost}/${state.tenantId}/v2.0`,
+    iss: `${state.authorityHost}/${tenantId}/v2.0`,
     iat,
     nbf: iat,
     exp: iat + 3600,
@@ -135,7 +164,7 @@ function userTokens(state: SimState, upn: string, scopes: string[]): Record<stri
     oid,
     preferred_username: upn,
     sub: stableGuid(`sub:${state.clientId}:${upn}`),
-    tid: state.tenantId,
+    tid: tenantId,
     ver: '2.0',
   });
   return {
@@ -146,19 +175,20 @@ function userTokens(state: SimState, upn: string, scopes: string[]): Record<stri
     access_token: issued.accessToken,
     refresh_token: state.refreshTokens.issue({ clientId: state.clientId, upn, scopes }),
     id_token: idToken,
-    client_info: base64url(JSON.stringify({ uid: oid, utid: state.tenantId })),
+    client_info: base64url(JSON.stringify({ uid: oid, utid: tenantId })),
   };
 }
 
 export function handleDeviceCode(
   state: SimState,
+  tenant: SimTenant,
   req: IncomingMessage,
   res: ServerResponse,
   body: string,
 ): void {
   const params = new URLSearchParams(body);
   state.stats.tokenRequest('device_authorization');
-  const outcome = deviceAuthorization(state, params);
+  const outcome = deviceAuthorization(state, tenant, params);
   if ('error' in outcome) {
     state.stats.tokenFailure();
     sendEntraError(res, outcome.error, header(req, 'client-request-id'));
@@ -167,12 +197,12 @@ export function handleDeviceCode(
   sendJson(res, 200, outcome.body, NO_STORE);
 }
 
-function deviceAuthorization(state: SimState, params: URLSearchParams): Outcome {
+function deviceAuthorization(state: SimState, tenant: SimTenant, params: URLSearchParams): Outcome {
   if (state.tokenOutage)
     return { error: entraErrors.outage(state.tokenOutage.status, state.tokenOutage.retryAfter) };
   const clientId = params.get('client_id')?.toLowerCase();
   if (!clientId) return { error: entraErrors.missingParameter('client_id') };
-  if (clientId !== state.clientId) return { error: entraErrors.unknownClient(clientId, state.tenantId) };
+  if (clientId !== state.clientId) return { error: entraErrors.unknownClient(clientId, tenant.id) };
   const scopes = (params.get('scope') ?? '').split(' ').filter(Boolean);
   if (scopes.length === 0) return { error: entraErrors.missingParameter('scope') };
   const entry = state.deviceCodes.create(state.clientId, scopes, DEVICE_CODE_LIFETIME_SEC);

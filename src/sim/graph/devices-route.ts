@@ -9,6 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { checkQuery } from '../../graph/contract/check.js';
 import { delay, readBody, sendJson } from '../http.js';
 import type { SimState } from '../state.js';
+import { authenticate, bearerOf } from '../tenants/auth.js';
+import type { SimTenant } from '../tenants/tenant.js';
 import { PERMISSIONS } from '../tokens.js';
 import { refusal } from './refusal.js';
 import { type ReplyIds, replyError, replyHeaders } from './responses.js';
@@ -47,8 +49,10 @@ async function handleDevices(
   const violation = answer.status === 200 ? checkQuery(TYPE, q)[0] : undefined;
   const status = violation ? 400 : answer.status;
   await delay(state.latencyMs + (answer.delayMs ?? 0));
-  if (answer.announceMs !== undefined) book.windows.announce(Date.now(), Date.now() + answer.announceMs);
+  const windows = answer.tenant?.readWindows ?? book.windows;
+  if (answer.announceMs !== undefined) windows.announce(Date.now(), Date.now() + answer.announceMs);
   book.counted(user ?? '', status);
+  answer.tenant?.stats.read(status);
   if (user === undefined) return replyError(res, 400, ids, { code: 'BadRequest', message: 'Invalid user.' });
   if (violation) {
     const { code, message } = refusal(violation);
@@ -106,6 +110,8 @@ interface ReadAnswer {
   delayMs?: number;
   /** A read Retry-After window opens when the answer is sent. */
   announceMs?: number;
+  /** The tenant of the token (absent when it was refused). */
+  tenant?: SimTenant;
 }
 
 /** Auth, permission, announced read windows, outage, read throttling, scripted answers, unknown users. */
@@ -115,25 +121,38 @@ function decideRead(
   authorization: string | undefined,
   now: number,
 ): ReadAnswer {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  const bearer = bearerOf(authorization);
   if (!bearer) return { status: 401 };
-  const check = state.tokens.check(bearer, state.tenantId, now);
-  if (!check.ok) return { status: 401 };
-  const noRoles = check.claims.idtyp === 'app' && !Array.isArray(check.claims.roles);
-  if (noRoles || state.deniedPermissions.has(PERMISSIONS.readDevices)) return { status: 403 };
+  const auth = authenticate(state, bearer, now);
+  if (!auth.ok) return { status: 401 };
+  return { ...readForTenant(state, auth.tenant, auth.claims, user, now), tenant: auth.tenant };
+}
+
+function readForTenant(
+  state: SimState,
+  tenant: SimTenant,
+  claims: Record<string, unknown>,
+  user: string,
+  now: number,
+): ReadAnswer {
+  const noRoles = claims.idtyp === 'app' && !Array.isArray(claims.roles);
+  if (noRoles || state.deniedPermissions.has(PERMISSIONS.readDevices) || tenant.consent === 'revoked')
+    return { status: 403 };
   const book = state.devices;
-  const verdict = book.windows.classify(now, state.violationGraceMs);
+  const verdict = tenant.readWindows.classify(now, state.violationGraceMs);
   if (verdict.kind === 'violation') {
     book.violation();
+    tenant.stats.readViolation();
     return { status: 429, retryAfter: formatRetryAfter(verdict.remainingMs, 'seconds', now).header };
   }
   if (state.outage) {
     const { status, retryAfter } = state.outage;
     return { status, ...(retryAfter ? { retryAfter } : {}) };
   }
-  const wait = book.limiter.admit(String(check.claims.appid ?? ''), now, book.readLimit, null);
+  const readLimit = tenant.readLimit;
+  const wait = tenant.readLimiter.admit(String(claims.appid ?? ''), now, readLimit, null);
   if (wait > 0) {
-    const { header: h, until } = formatRetryAfter(wait, book.readLimit?.retryAfter ?? 'seconds', now);
+    const { header: h, until } = formatRetryAfter(wait, readLimit?.retryAfter ?? 'seconds', now);
     return { status: 429, ...(h ? { retryAfter: h } : {}), ...(until ? { announceMs: until - now } : {}) };
   }
   const step = book.nextScripted(user);

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { checkRequest } from '../../graph/contract/check.js';
 import { readBody } from '../http.js';
 import type { SimState } from '../state.js';
+import { authenticate, bearerOf } from '../tenants/auth.js';
 import { PERMISSIONS } from '../tokens.js';
 import { refusal } from './refusal.js';
 import { replyError } from './responses.js';
@@ -45,12 +46,16 @@ export const lifecycleRoute: SimRoute = {
     if (!m || url.search !== '') {
       return error(res, 400, 'BadRequest', `Resource not found for the segment '${url.pathname}'.`);
     }
-    const bearer = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
-    const check = bearer ? state.tokens.check(bearer, state.tenantId) : null;
+    const bearer = bearerOf(String(req.headers.authorization ?? ''));
+    const check = bearer ? authenticate(state, bearer) : null;
     if (!check?.ok) {
       return error(res, 401, 'InvalidAuthenticationToken', check ? check.message : 'Access token is empty.');
     }
-    if (state.deniedPermissions.has(PERMISSIONS.lifecycleWorkflows) || state.consentMissing) {
+    if (
+      state.deniedPermissions.has(PERMISSIONS.lifecycleWorkflows) ||
+      state.consentMissing ||
+      check.tenant.consent === 'revoked'
+    ) {
       return error(
         res,
         403,

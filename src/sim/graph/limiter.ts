@@ -53,4 +53,15 @@ export class Limiter {
     this.tenant.record(now);
     return 0;
   }
+
+  /**
+   * Another app's call into the tenant-wide (cross-app) window only: admitted (and recorded) when it
+   * fits, so injected foreign traffic eats the budget this app shares. No tenant limit: nothing to eat.
+   */
+  admitOtherApp(now: number, tenant: WindowLimit | null): boolean {
+    if (!tenant) return true;
+    if (this.tenant.waitMs(now, tenant) > 0) return false;
+    this.tenant.record(now);
+    return true;
+  }
 }

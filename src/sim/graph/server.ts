@@ -5,6 +5,7 @@ import { checkRequest } from '../../graph/contract/check.js';
 import { applyControl, InvalidControlError, resetState } from '../control.js';
 import { delay, readBody, sendJson } from '../http.js';
 import type { SimState } from '../state.js';
+import { tenantStats } from '../tenants/snapshot.js';
 import { decide } from './decide.js';
 import { devicesRoute, devicesView } from './devices-route.js';
 import { lifecycleRoute } from './lifecycle-route.js';
@@ -60,16 +61,19 @@ async function handle(state: SimState, req: IncomingMessage, res: ServerResponse
   }
   const at = Date.now();
   state.stats.graphArrived(user, at);
+  const decision = decide(state, user, headerValue(req, 'authorization'), at);
+  const tenant = decision.tenant;
+  tenant?.stats.arrived(user, at);
   let done = false;
   const finish = (status: number): void => {
     if (done) return;
     done = true;
     state.stats.graphFinished({ user, at, status, clientRequestId: ids.clientRequestId });
+    tenant?.stats.finished(status);
   };
   // A client that gives up (timeout) closes the socket: the call counts as never answered.
   res.on('close', () => finish(res.writableFinished ? res.statusCode : 0));
 
-  const decision = decide(state, user, headerValue(req, 'authorization'), at);
   const raw = await readBody(req, 64 * 1024).catch(() => '');
   // removeAllDevicesFromManagement takes no parameters (v1.0 metadata): a body naming one is refused
   // as Graph refuses it, before anything happens to the user's devices.
@@ -83,7 +87,8 @@ async function handle(state: SimState, req: IncomingMessage, res: ServerResponse
   if (decision.announce) {
     const sentAt = Date.now();
     const a = decision.announce;
-    state.windows.announce(sentAt, 'until' in a ? a.until : sentAt + a.ms);
+    // Announced by the tenant the call belongs to: another tenant's calls are not inside it.
+    (tenant?.windows ?? state.windows).announce(sentAt, 'until' in a ? a.until : sentAt + a.ms);
   }
   if (decision.hang) return; // held open until the client or close() ends the socket
   if (decision.status >= 200 && decision.status < 300) {
@@ -107,8 +112,9 @@ async function handleControl(
   const url = new URL(rawUrl, 'http://sim.invalid');
   const body = await readBody(req, 4 * 1024 * 1024).catch(() => '');
   if (req.method === 'GET' && url.pathname === '/_sim/stats') {
-    const stats = state.stats.snapshot(url.searchParams.get('log') !== '0');
-    return sendJson(res, 200, { ...stats, reads: state.devices.stats() });
+    const withLog = url.searchParams.get('log') !== '0';
+    const stats = state.stats.snapshot(withLog);
+    return sendJson(res, 200, { ...stats, reads: state.devices.stats(), ...tenantStats(state, withLog) });
   }
   if (req.method === 'GET' && url.pathname === '/_sim/lifecycle') {
     return sendJson(res, 200, { calls: state.lifecycle.calls });

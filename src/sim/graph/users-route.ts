@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { delay, readBody, sendJson } from '../http.js';
 import type { SimState } from '../state.js';
+import { authenticate, bearerOf } from '../tenants/auth.js';
+import type { SimTenant } from '../tenants/tenant.js';
 import { PERMISSIONS } from '../tokens.js';
 import { type ReplyIds, replyError, replyHeaders } from './responses.js';
 import type { SimRoute } from './route.js';
@@ -26,15 +28,19 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** 401/403 the way Graph's gateway and directory answer them, or null when the caller may read. */
-function authProblem(state: SimState, req: IncomingMessage, touchesLeave: boolean): QueryError | null {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(header(req, 'authorization') ?? '')?.[1];
+/**
+ * 401/403 the way Graph's gateway and directory answer them, or the caller's tenant (its token's `tid`)
+ * whose directory it may read.
+ */
+function authProblem(state: SimState, req: IncomingMessage, touchesLeave: boolean): QueryError | SimTenant {
+  const bearer = bearerOf(header(req, 'authorization'));
   if (!bearer) return new QueryError('InvalidAuthenticationToken', 'Access token is empty.', 401);
-  const check = state.tokens.check(bearer, state.tenantId);
+  const check = authenticate(state, bearer);
   if (!check.ok) return new QueryError('InvalidAuthenticationToken', check.message, 401);
   const noRoles = check.claims.idtyp === 'app' && !Array.isArray(check.claims.roles);
   if (
     noRoles ||
+    check.tenant.consent === 'revoked' ||
     state.deniedPermissions.has(PERMISSIONS.readUsers) ||
     (touchesLeave && state.deniedPermissions.has(PERMISSIONS.readLifecycleInfo))
   ) {
@@ -44,7 +50,7 @@ function authProblem(state: SimState, req: IncomingMessage, touchesLeave: boolea
       403,
     );
   }
-  return null;
+  return check.tenant;
 }
 
 export async function handleUsers(
@@ -60,12 +66,14 @@ export async function handleUsers(
   const filterText = q.get('$filter');
   const selectText = q.get('$select');
   const touchesLeave = (filterText ?? '').includes(FILTERABLE) || (selectText ?? '').includes(FILTERABLE);
+  let directory = state.directory;
   const fail = (e: QueryError, extra: Record<string, string> = {}) => {
-    state.directory.reads.failed++;
+    directory.reads.failed++;
     replyError(res, e.status, ids, { code: e.code, message: e.message, ...extra });
   };
-  const denied = authProblem(state, req, touchesLeave);
-  if (denied) return fail(denied);
+  const auth = authProblem(state, req, touchesLeave);
+  if (auth instanceof QueryError) return fail(auth);
+  directory = auth.directory;
   if (state.outage) {
     const { status, retryAfter } = state.outage;
     return fail(new QueryError('', '', status), retryAfter ? { retryAfter } : {});
@@ -101,7 +109,7 @@ export async function handleUsers(
     select = parseSelect(selectText);
     top = parseTop(q.get('$top'));
     offset = parseSkipToken(q.get('$skiptoken'));
-    const matching = state.directory.all().filter((u) => (clauses ? matchesLeave(u, clauses) : true));
+    const matching = directory.all().filter((u) => (clauses ? matchesLeave(u, clauses) : true));
     total = matching.length;
     page = matching.slice(offset, offset + top);
   } catch (err) {
@@ -109,7 +117,7 @@ export async function handleUsers(
     throw err;
   }
   const pageNumber = Math.floor(offset / top) + 1;
-  if (state.directory.failPage !== null && pageNumber === state.directory.failPage) {
+  if (directory.failPage !== null && pageNumber === directory.failPage) {
     return fail(new QueryError('ServiceUnavailable', 'The service is temporarily unavailable.', 503));
   }
   const body: Record<string, unknown> = {
@@ -118,7 +126,7 @@ export async function handleUsers(
   if (count === 'true') body['@odata.count'] = total;
   if (offset + top < total) body['@odata.nextLink'] = nextLink(req, url, offset + top);
   body.value = page.map((u) => pick(u, select));
-  state.directory.reads.ok++;
+  directory.reads.ok++;
   sendJson(res, 200, body, replyHeaders(ids));
 }
 
@@ -153,12 +161,14 @@ export async function handleUser(
   await readBody(req, 64 * 1024).catch(() => '');
   await delay(state.latencyMs);
   const selectText = url.searchParams.get('$select');
+  let directory = state.directory;
   const fail = (e: QueryError, extra: Record<string, string> = {}) => {
-    state.directory.reads.failed++;
+    directory.reads.failed++;
     replyError(res, e.status, ids, { code: e.code, message: e.message, ...extra });
   };
-  const denied = authProblem(state, req, (selectText ?? '').includes(FILTERABLE));
-  if (denied) return fail(denied);
+  const auth = authProblem(state, req, (selectText ?? '').includes(FILTERABLE));
+  if (auth instanceof QueryError) return fail(auth);
+  directory = auth.directory;
   if (state.outage) {
     const { status, retryAfter } = state.outage;
     return fail(new QueryError('', '', status), retryAfter ? { retryAfter } : {});
@@ -173,7 +183,7 @@ export async function handleUser(
     if (err instanceof QueryError) return fail(err);
     return fail(new QueryError('BadRequest', 'Invalid object identifier.'));
   }
-  const user = state.directory.find(key);
+  const user = directory.find(key);
   if (!user) {
     return fail(
       new QueryError(
@@ -183,7 +193,7 @@ export async function handleUser(
       ),
     );
   }
-  state.directory.reads.ok++;
+  directory.reads.ok++;
   sendJson(
     res,
     200,

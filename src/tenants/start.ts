@@ -1,0 +1,50 @@
+// A worker process's multi-tenant parts, built only with a TENANTS_FILE: the per-tenant contexts
+// (context.ts) and the fair dispatcher (dispatch.ts). Without the file this returns undefined and the
+// worker runs exactly as before (one token provider, the deployment's pacers and circuit).
+import type { Config } from '../config/load.js';
+import { TokenAcquisitionError } from '../entra/errors.js';
+import type { GraphTransport } from '../graph/call.js';
+import type { TokenProvider } from '../interfaces.js';
+import type { Logger } from '../log.js';
+import type { QueueContext } from '../queue/context.js';
+import { createTenantContexts } from './context.js';
+import { createDispatcher, type Dispatcher } from './dispatch.js';
+import type { TenantConfig } from './types.js';
+
+export interface RunningTenants {
+  dispatcher: Dispatcher;
+  /**
+   * The provider for the process's other workers when the deployment has no AZURE_TENANT_ID of its
+   * own; undefined when it has one (the usual provider is built).
+   */
+  fallback?: TokenProvider;
+  close(): Promise<void>;
+}
+
+export function startTenants(
+  config: Config,
+  opts: {
+    ctx: QueueContext;
+    logger: Logger;
+    actor: string;
+    transport?: GraphTransport;
+    tokenProviderFor?: (tenant: TenantConfig) => TokenProvider;
+  },
+): RunningTenants | undefined {
+  if (!config.tenants) return undefined;
+  const contexts = createTenantContexts(opts);
+  const dispatcher = createDispatcher({ ...opts, tenants: contexts });
+  const fallback: TokenProvider | undefined = config.auth.tenantId
+    ? undefined
+    : {
+        getToken: () =>
+          Promise.reject(
+            new TokenAcquisitionError(
+              'no deployment tenant (AZURE_TENANT_ID): this call has no tenant of its own',
+              'not_configured',
+              false,
+            ),
+          ),
+      };
+  return { dispatcher, ...(fallback ? { fallback } : {}), close: () => contexts.close() };
+}
