@@ -24,10 +24,14 @@ export type TenantStateReader = (ctx: QueueContext, tenant: string) => Promise<T
 
 export interface TenantOverview extends TenantLiveState {
   tenant: string;
-  backlog: { waiting: number; delayed: number; active: number };
+  /**
+   * `delayed` counts every delayed job; `paced` those of them waiting only for the tenant's turn
+   * (no effectiveAt of their own: spread at its pace at enqueue, src/tenants/turns.ts).
+   */
+  backlog: { waiting: number; delayed: number; active: number; paced: number };
   deadLetters: number;
   heldBatches: number;
-  /** Seconds until the backlog (waiting + active) is through at the current pace; null: paused. */
+  /** Seconds until the due backlog (waiting + active + paced) is through at its pace; null: stopped. */
   etaSeconds: number | null;
   /** Some counts stopped at the scan cap: they are lower bounds. */
   truncated: boolean;
@@ -73,6 +77,11 @@ async function countByTenant(
 }
 
 const fromRetire = (raw: string) => TENANT_IN_DATA.exec(raw)?.[1];
+/** Delayed jobs by tenant, with `/paced` for those without a leave moment of their own. */
+const pacedOrDated = (raw: string) => {
+  const t = fromRetire(raw);
+  return t && !raw.includes('"effectiveAt"') ? `${t}/paced` : t;
+};
 // A dead letter's data holds the original job data: its tenant is the only `tenant` in it.
 const fromDeadLetter = fromRetire;
 
@@ -89,7 +98,7 @@ export async function tenantOverviews(
   const readState = opts.state ?? configuredState;
   const [waiting, delayed, active, dead, states] = await Promise.all([
     countByTenant(ctx, 'retire', ['waiting', 'prioritized'], fromRetire),
-    countByTenant(ctx, 'retire', ['delayed'], fromRetire),
+    countByTenant(ctx, 'retire', ['delayed'], pacedOrDated),
     countByTenant(ctx, 'retire', ['active'], fromRetire),
     countByTenant(ctx, 'deadLetter', ['waiting'], fromDeadLetter),
     Promise.all(names.map((n) => readState(ctx, n))),
@@ -97,12 +106,14 @@ export async function tenantOverviews(
   const truncated = waiting.truncated || delayed.truncated || active.truncated || dead.truncated;
   return names.map((tenant, i) => {
     const live = states[i] as TenantLiveState;
+    const paced = delayed.counts.get(`${tenant}/paced`) ?? 0;
     const backlog = {
       waiting: waiting.counts.get(tenant) ?? 0,
-      delayed: delayed.counts.get(tenant) ?? 0,
+      delayed: (delayed.counts.get(tenant) ?? 0) + paced,
       active: active.counts.get(tenant) ?? 0,
+      paced,
     };
-    const due = backlog.waiting + backlog.active;
+    const due = backlog.waiting + backlog.active + paced;
     const stopped = live.circuitOpen || live.ratePerSecond <= 0;
     const gateS = live.pausedUntil ? Math.max(0, (Date.parse(live.pausedUntil) - Date.now()) / 1000) : 0;
     return {
