@@ -14,7 +14,7 @@ export function tenantLine(t: TenantOverview): string {
   const circuit = t.circuitOpen ? `OPEN${t.circuitCode ? ` ${t.circuitCode}` : ''}` : 'closed';
   const gate = t.pausedUntil ? `Retry-After until ${t.pausedUntil}` : 'none';
   return (
-    `tenant ${t.tenant}  waiting ${b.waiting}  delayed ${b.delayed}  active ${b.active}` +
+    `tenant ${t.tenant}  waiting ${b.waiting}  delayed ${b.delayed}${b.paced ? ` (${b.paced} paced)` : ''}  active ${b.active}` +
     `  dead-letter ${t.deadLetters}  held ${t.heldBatches}  pace ${t.ratePerSecond}/s  gate ${gate}` +
     `  circuit ${circuit}${t.parked ? `  parked ${t.parked}` : ''}  eta ${eta(t.etaSeconds)}` +
     (t.truncated ? '  (counts are lower bounds)' : '')
