@@ -46,8 +46,6 @@
 //                submits leavers (submitOne, submitBulk, the streaming stageAndDecide/planBulk).
 //                A request is validated once there, then the guard decides, then intake/ writes
 //                the job. Nothing else turns outside input into a job.
-// tenant         A customer tenant of a TENANTS_FILE (src/tenants/): every job, batch and schedule
-//                names one; a tenant-scoped API key sees and acts on its tenants only (scope.ts).
 // value check    src/values/: the small checks of one value (user, callback path, time zone, free
 //                text) and InvalidRequestError. A leaf folder: it imports none of ours, so worker,
 //                notify, schedule and the CLI use it without reaching up into intake/.
