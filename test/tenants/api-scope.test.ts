@@ -166,6 +166,11 @@ const TENANT_AWARE = new Set([
   'POST /v1/batches/{id}/approve',
   'POST /v1/batches/{id}/reject',
   'GET /v1/evidence',
+  // tcore's tenant routes: a scoped key sees and resumes its own tenants only.
+  'GET /v1/tenants',
+  // Only the per-tenant series of its own tenants (console-tenants.test.ts).
+  'GET /metrics',
+  'POST /v1/tenants/{name}/resume',
 ]);
 
 describe('deny by default', () => {

@@ -12,7 +12,7 @@ import { bearer, KEYS, memoryLogger } from '../api/helpers.js';
 import { ensureChromium } from '../helpers/chromium.js';
 import { testConfig } from '../helpers/config.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { SCOPED, scopedKeysEnv, TENANTS } from './helpers.js';
+import { SCOPED, scopedKeysEnv, TENANTS, tenantsFileEnv } from './helpers.js';
 
 let redis: TestRedis;
 let api: RunningApi;
@@ -30,10 +30,10 @@ beforeAll(async () => {
       API_HOST: '127.0.0.1',
       API_RATE_LIMIT: '1000000',
       GUARD_THRESHOLD: '1000000',
+      ...tenantsFileEnv(TENANTS),
     },
     { needApi: true },
   );
-  config.tenants = TENANTS;
   api = await startApi(config, { logger: memoryLogger('warn').logger });
   ctx = createQueueContext(config);
   const meta = { requestedBy: 'hr-system', source: 'api' as const };

@@ -1,5 +1,8 @@
 // Shared set-up for the tenant-scope tests: three tenants, keys scoped to one of them beside the
 // usual unscoped ones, the real app on a private redis-server.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { configLine } from '../../src/api/auth/keys.js';
@@ -33,6 +36,13 @@ export function scopedKeysEnv(): string {
   ].join(',');
 }
 
+/** A real TENANTS_FILE (JSON) for these tenants, as the loader reads it. */
+export function tenantsFileEnv(tenants: TenantConfig[]): { TENANTS_FILE: string } {
+  const path = join(mkdtempSync(join(tmpdir(), 'tenants-')), 'tenants.json');
+  writeFileSync(path, JSON.stringify({ tenants: tenants.map((t) => ({ name: t.name, id: t.id })) }));
+  return { TENANTS_FILE: path };
+}
+
 export interface TenantApi {
   redis: TestRedis;
   config: Config;
@@ -51,7 +61,10 @@ export async function tenantApp(
     {
       REDIS_URL: redis.url,
       QUEUE_PREFIX: redis.prefix,
-      API_KEYS: scopedKeysEnv(),
+      // Scoped keys need a tenants file (the loader refuses them without one).
+      // (The scoped keys name contoso and northwind: only with the full three-tenant file.)
+      API_KEYS: tenants && tenants.length === TENANTS.length ? scopedKeysEnv() : apiKeysEnv(),
+      ...(tenants ? tenantsFileEnv(tenants) : {}),
       API_PORT: '0',
       API_HOST: '127.0.0.1',
       API_RATE_LIMIT: '1000000',
@@ -61,7 +74,6 @@ export async function tenantApp(
     },
     { needApi: true },
   );
-  if (tenants) config.tenants = tenants;
   const app = await buildApp(config, { logger: memoryLogger('warn').logger });
   await app.ready();
   const ctx = createQueueContext(config);
