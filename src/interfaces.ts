@@ -320,6 +320,8 @@ export interface EvidenceRecord {
   jobId: string;
   user: string;
   batchId?: string;
+  /** The job's tenant (TENANTS_FILE): the evidence export of a tenant-scoped key filters on it. */
+  tenant?: string;
   requestedBy: string;
   correlationId: string;
   source: Source;

@@ -24,6 +24,7 @@ import { registerIdempotency } from './idempotency.js';
 import { registerFleetMetrics } from './metrics/fleet.js';
 import { createApiMetrics } from './metrics/http.js';
 import { registerOnCallMetrics } from './metrics/on-call.js';
+import { registerTenantMetrics } from './metrics/tenants.js';
 import { registerRateLimitFields } from './rate-limit-headers.js';
 import { batchRoutes } from './routes/batches.js';
 import { type BoardRoute, dashboardRoutes } from './routes/dashboard.js';
@@ -101,6 +102,7 @@ async function assemble(
   const metrics = createApiMetrics(VERSION);
   registerFleetMetrics(metrics.registry, ctx);
   registerOnCallMetrics(metrics.registry, ctx);
+  registerTenantMetrics(metrics.registry, ctx);
   const deps: ApiDeps = {
     ctx,
     config,

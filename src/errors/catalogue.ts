@@ -95,6 +95,12 @@ export const ERRORS = {
     },
     cli: failed,
   },
+  // A tenant-scoped API key (or CLI --tenant scope) naming a tenant outside its scope (issue 22).
+  OFB_ERR_TENANT_FORBIDDEN: {
+    title: 'this key may not act for that tenant',
+    http: { status: 403, code: 'tenant_forbidden', details: (e) => pick(e, 'field') },
+    cli: { exit: 2, code: 'error' },
+  },
   OFB_ERR_TWO_PERSON_RULE: {
     title: 'another operator must approve',
     http: { status: 403, code: 'two_person_rule' },

@@ -30,6 +30,8 @@ export interface ExportFilter {
   toMs: number;
   batchId?: string;
   state?: VerificationState;
+  /** Only leavers of these tenants (a tenant-scoped key); absent = every one. */
+  tenants?: readonly string[];
 }
 
 /**
@@ -81,6 +83,7 @@ export async function* exportRows(
     ...(filter.batchId !== undefined ? { batchId: filter.batchId } : {}),
     ...(filter.state !== undefined ? { state: filter.state } : {}),
   })) {
+    if (filter.tenants && !(record.tenant && filter.tenants.includes(record.tenant))) continue;
     if (counts) counts.leavers++;
     for (const row of evidenceRows(record, { actions: opts.actions === true })) {
       if (counts) counts.rows++;

@@ -171,6 +171,7 @@ export function evidenceRecord(input: {
     jobId: input.jobId,
     user: data.user,
     ...(data.batchId ? { batchId: data.batchId } : {}),
+    ...(data.tenant ? { tenant: data.tenant } : {}),
     requestedBy: data.requestedBy,
     correlationId: data.correlationId,
     source: data.source,

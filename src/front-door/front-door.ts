@@ -18,10 +18,14 @@ import {
 import type { QueueContext } from '../queue/context.js';
 import { collectBulk, type InvalidItem } from './bulk-results.js';
 import { validateFor } from './device-policy.js';
+import { requestTenant, withTenants } from './tenant.js';
 
 // Streamed input (a CSV file) and plans (what would happen, nothing written) run through runBulk,
 // the same pipeline row by row. Re-exported so producers need this file only.
 export type { BulkInput, SubmitMeta } from '../guard/pipeline.js';
+
+import type { BulkInput } from '../guard/pipeline.js';
+
 export type { InvalidItem } from './bulk-results.js';
 export { validateFor } from './device-policy.js';
 export { type BulkRow, type BulkRun, runBulk } from './run-bulk.js';
@@ -44,6 +48,12 @@ export async function submitOne(
   meta: IntakeMeta,
 ): Promise<SubmitOneResult> {
   const r = validateFor(ctx, meta)(request);
+  // The tenant step (TENANTS_FILE): 400 missing/unknown, 403 outside the key's scope.
+  const tenant = requestTenant(ctx, r.tenant, meta);
+  if (tenant) {
+    r.tenant = tenant;
+    meta = { ...meta, tenant };
+  }
   const guard = await admitOne(ctx, r, meta);
   if (guard.held) return r.devicePolicy ? { ...guard, devicePolicy: r.devicePolicy } : guard;
   return { held: false, result: await enqueueValid(ctx, r, meta) };
@@ -61,17 +71,21 @@ export async function submitBulk(
   meta: SubmitMeta,
 ): Promise<SubmitResult> {
   const bulk = collectBulk(items.length);
-  const out = await stageAndDecide(
+  // withTenants records the submission's tenant on this copy of meta as it resolves items.
+  const m = { ...meta };
+  const input = withTenants(
     ctx,
     items.map((item, n) => ({ n, item })),
-    {
-      meta,
-      store: 'memory',
-      onItem: bulk.onItem,
-      onResults: bulk.onResults,
-      validate: validateFor(ctx, meta),
-    },
+    m,
   );
+  // An array stays an array for the in-memory store (withTenants returns a generator otherwise).
+  const out = await stageAndDecide(ctx, Array.isArray(input) ? input : [...(input as Iterable<BulkInput>)], {
+    meta: m,
+    store: 'memory',
+    onItem: bulk.onItem,
+    onResults: bulk.onResults,
+    validate: validateFor(ctx, meta),
+  });
   if (out.held) return { held: true, batch: out.batch, invalid: bulk.invalid, cause: out.cause };
   return { held: false, results: bulk.results() };
 }

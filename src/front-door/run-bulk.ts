@@ -14,6 +14,7 @@ import type { BatchSummary } from '../guard/types.js';
 import type { HoldCause } from '../guard/window.js';
 import type { QueueContext } from '../queue/context.js';
 import { validateFor } from './device-policy.js';
+import { withTenants } from './tenant.js';
 
 /** One row's fate; `n` is the item's index or CSV line. Keys in the order surfaces print them. */
 export type BulkRow =
@@ -57,7 +58,9 @@ export async function runBulk(
   opts: RunBulkOptions,
 ): Promise<BulkRun> {
   const { plan, onRow, onEnqueued, ...rest } = opts;
-  const bulk = { ...rest, validate: rest.validate ?? validateFor(ctx, rest.meta) };
+  // The submission's tenant is learnt from its rows (TENANTS_FILE): a copy of meta carries it.
+  const bulk = { ...rest, meta: { ...rest.meta }, validate: rest.validate ?? validateFor(ctx, rest.meta) };
+  input = withTenants(ctx, input, bulk.meta);
   const run: BulkRun = { accepted: 0, duplicate: 0, invalid: 0, joined: [] };
   const invalid = (n: number, error: string, user?: string) => {
     run.invalid++;

@@ -112,6 +112,6 @@ async function hold(ctx: QueueContext, jobId: string, data: RetireJobData): Prom
     admission: { admitted: false, cause: 'due', actorCount: n, totalCount: n },
     jobId,
   });
-  await openWindowBatch(ctx, data.requestedBy, batch.id, data.user);
+  await openWindowBatch(ctx, data.requestedBy, batch.id, data.user, data.tenant);
   return batch.id;
 }

@@ -197,7 +197,7 @@ async function stageOne(
         items.map((item, i) =>
           first[i]
             ? ctx.retire.getDeduplicationJobId(
-                pendingKey(item.r.user, ctx.config.worker.dryRun || item.r.dryRun === true),
+                pendingKey(item.r.user, ctx.config.worker.dryRun || item.r.dryRun === true, item.r.tenant),
               )
             : null,
         ),

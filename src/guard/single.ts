@@ -45,6 +45,7 @@ export async function admitOne(
           batchId: joined.id,
           source: meta.source,
           joined: true,
+          ...(r.tenant ? { tenant: r.tenant } : {}),
           heldBecause: cause,
           count: batch.count,
           version: batch.version,
@@ -56,6 +57,6 @@ export async function admitOne(
   const st = openStaging();
   await stageChunk(ctx, st, [{ n: 0, r }], { keepItems: true });
   const batch = await holdStaging(ctx, st, { meta, invalid: 0, admission });
-  await openWindowBatch(ctx, meta.requestedBy, batch.id, r.user);
+  await openWindowBatch(ctx, meta.requestedBy, batch.id, r.user, r.tenant);
   return { held: true, batch, cause };
 }

@@ -243,6 +243,7 @@ export async function holdStaging(ctx: QueueContext, st: Staging, opts: HoldOpti
     dryRun: opts.meta.dryRun === true,
     sample: st.sample,
     ...(opts.kind ? { kind: opts.kind, devices: opts.devices ?? 0 } : {}),
+    ...(opts.meta.tenant ? { tenant: opts.meta.tenant } : {}),
   });
   const batch = await readBatch(ctx, st.id);
   if (!batch) throw new BatchNotFoundError(st.id);
@@ -261,6 +262,7 @@ export async function holdStaging(ctx: QueueContext, st: Staging, opts: HoldOpti
       expiresAt: batch.expiresAt,
       threshold: ctx.config.guard.threshold,
       heldBecause: admission?.cause ?? 'threshold',
+      ...(batch.tenant ? { tenant: batch.tenant } : {}),
       ...(admission?.cause === 'window' || admission?.cause === 'due'
         ? {
             windowMs: ctx.config.guard.windowMs,

@@ -28,6 +28,8 @@ export interface NewBatch {
   /** A wipe batch (src/guard/wipe-hold.ts) and its devices to wipe or delete. */
   kind?: 'wipe';
   devices?: number;
+  /** TENANTS_FILE: the tenant of every item (a submission is for one tenant). */
+  tenant?: string;
 }
 
 function num(v: string | undefined): number {
@@ -58,6 +60,7 @@ export function toSummary(h: Record<string, string>): BatchSummary | null {
     sample,
     version: num(h.version) || 1,
   };
+  if (h.tenant) out.tenant = h.tenant;
   if (h.decidedBy) out.decidedBy = h.decidedBy;
   if (h.decidedAtMs) out.decidedAt = new Date(num(h.decidedAtMs)).toISOString();
   if (h.reason) out.reason = h.reason;
@@ -134,6 +137,7 @@ export async function writeHeld(ctx: Ctx, b: NewBatch): Promise<void> {
     sample: JSON.stringify(b.sample),
     version: '1',
     ...(b.kind ? { kind: b.kind, devices: String(b.devices ?? 0) } : {}),
+    ...(b.tenant ? { tenant: b.tenant } : {}),
   };
   const raw = (await runScript(
     ctx.redis,

@@ -25,6 +25,8 @@ export interface BatchSummary {
   duplicate: number;
   /** Every job of the batch records outcome `dry_run` instead of calling Graph. */
   dryRun: boolean;
+  /** The tenant (TENANTS_FILE) every item of the batch belongs to; absent without a tenants file. */
+  tenant?: string;
   /** The first few users, so an operator can recognise the batch. */
   sample: string[];
   /**

@@ -16,9 +16,13 @@ type Ctx = Pick<QueueContext, 'redis' | 'prefix' | 'config'>;
 
 const SAMPLE_SIZE = 10;
 
-/** The actor's open window batch (its id), kept while the batch may take items. */
-export function windowBatchKey(prefix: string, actor: string): string {
-  return ownKey(prefix, 'guard-window', 'open-batch', normaliseActor(actor));
+/**
+ * The actor's open window batch (its id), kept while the batch may take items. With tenants, one per
+ * actor and tenant: a held batch belongs to one tenant (a scoped key sees it only if it is its own).
+ */
+export function windowBatchKey(prefix: string, actor: string, tenant?: string): string {
+  const base = ownKey(prefix, 'guard-window', 'open-batch', normaliseActor(actor));
+  return tenant ? `${base}:tenant:${tenant}` : base;
 }
 
 function windowUsersKey(prefix: string, id: string): string {
@@ -36,7 +40,7 @@ export async function appendToWindowBatch(
   actor: string,
   item: StagedItem,
   /** Where the open batch's id is kept; default the window's (wipe holds keep their own). */
-  openKey: string = windowBatchKey(ctx.prefix, actor),
+  openKey: string = windowBatchKey(ctx.prefix, actor, item.r.tenant),
 ): Promise<{ id: string; added: boolean } | null> {
   const id = await ctx.redis.get(openKey);
   if (!id) return null;
@@ -71,7 +75,9 @@ export async function openWindowBatch(
   actor: string,
   id: string,
   user: string,
-  openKey: string = windowBatchKey(ctx.prefix, actor),
+  tenant?: string,
+  /** Where the open batch's id is kept; default the window's (wipe holds keep their own). */
+  openKey: string = windowBatchKey(ctx.prefix, actor, tenant),
 ): Promise<void> {
   const ttl = ctx.config.guard.ttlMs;
   await ctx.redis

@@ -181,7 +181,7 @@ async function hold(
     },
   });
   await noteDevices(ctx, batch.id, data.user, plans, 0);
-  await openWindowBatch(ctx, data.requestedBy, batch.id, data.user, openKey);
+  await openWindowBatch(ctx, data.requestedBy, batch.id, data.user, data.tenant, openKey);
   return batch.id;
 }
 

@@ -5,7 +5,8 @@ import { CataloguedError } from '../errors/catalogued-error.js';
 import { InvalidRequestError } from '../intake/validate.js';
 import { resolveEffectiveAt } from '../values/timezone.js';
 
-export const COLUMNS = ['user', 'effectiveAt', 'reason', 'correlationId', 'devicePolicy'] as const;
+// `tenant` (TENANTS_FILE): the row's tenant; one file is for one tenant (the front door checks it).
+export const COLUMNS = ['user', 'effectiveAt', 'reason', 'correlationId', 'devicePolicy', 'tenant'] as const;
 export type Column = (typeof COLUMNS)[number];
 
 /** The file itself is unusable (no header, no user column, unknown columns): nothing is imported. */

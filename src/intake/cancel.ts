@@ -98,7 +98,7 @@ export async function cancelJob(
 }
 
 /** The user's pending job: the real one first, a pending dry run only when there is no real one. */
-export async function pendingJobId(ctx: QueueContext, user: string): Promise<string> {
+export async function pendingJobId(ctx: QueueContext, user: string, tenant?: string): Promise<string> {
   let normalised: string;
   try {
     normalised = normaliseUser(user);
@@ -107,7 +107,7 @@ export async function pendingJobId(ctx: QueueContext, user: string): Promise<str
     throw err;
   }
   // The real pending job first; a pending dry run only when there is no real one.
-  const ids = await pendingJobIds(ctx, normalised);
+  const ids = await pendingJobIds(ctx, normalised, tenant);
   let id = ids.real && (await ctx.retire.getJob(ids.real)) ? ids.real : null;
   if (!id && ids.dryRun && (await ctx.retire.getJob(ids.dryRun))) id = ids.dryRun;
   if (!id) {
@@ -117,6 +117,11 @@ export async function pendingJobId(ctx: QueueContext, user: string): Promise<str
 }
 
 /** Cancels the user's pending job (found through the per-user deduplication key). */
-export async function cancelUser(ctx: QueueContext, user: string, actor: string): Promise<CancelResult> {
-  return cancelJob(ctx, await pendingJobId(ctx, user), actor);
+export async function cancelUser(
+  ctx: QueueContext,
+  user: string,
+  actor: string,
+  tenant?: string,
+): Promise<CancelResult> {
+  return cancelJob(ctx, await pendingJobId(ctx, user, tenant), actor);
 }

@@ -26,11 +26,17 @@ export interface OffboardRequest {
   callbackUriPath?: string;
   /** Device policy profile (DEVICE_POLICY_FILE); absent = the policy's default. */
   devicePolicy?: string;
+  /** Tenant slug (TENANTS_FILE); the front door resolves and checks it. */
+  tenant?: string;
 }
 
 export interface IntakeMeta {
   requestedBy: string;
   source: Source;
+  /** The submission's tenant (TENANTS_FILE), once the front door resolved it; held batches keep it. */
+  tenant?: string;
+  /** Tenants the submitter may act for (a scoped API key); absent = every tenant. */
+  tenantScope?: readonly string[];
   batchId?: string;
   redrivenFrom?: string;
   /** Which device policy profiles the requester may name (the API's producer keys); absent = any. */
@@ -75,7 +81,7 @@ export function retireJobOptions(ctx: QueueContext, jobId: string, data: RetireJ
   return {
     jobId,
     // At most one pending job per user and kind: BullMQ keeps the key until the job completes or fails.
-    deduplication: { id: pendingKey(data.user, data.dryRun) },
+    deduplication: { id: pendingKey(data.user, data.dryRun, data.tenant) },
     attempts: worker.attempts,
     backoff: { type: 'offboard' },
     delay: delay > 0 ? delay : undefined,
@@ -111,6 +117,7 @@ function buildData(req: ValidRequest, meta: IntakeMeta, ctx: QueueContext): Reti
   // later change of the policy's default does not alter queued jobs. No policy file: no field.
   const profile = req.devicePolicy ?? policyDefault(ctx);
   if (profile) data.devicePolicy = profile;
+  if (req.tenant) data.tenant = req.tenant;
   return data;
 }
 
@@ -223,6 +230,7 @@ async function settleDuplicate(
       correlationId: data.correlationId,
       details: {
         source: meta.source,
+        ...(data.tenant ? { tenant: data.tenant } : {}),
         ...(meta.batchId ? { batchId: meta.batchId } : {}),
         ...(callback ? callback : {}),
         ...(data.devicePolicy && job?.data?.devicePolicy && data.devicePolicy !== job.data.devicePolicy
@@ -279,6 +287,7 @@ function requestedEntry(id: string, data: RetireJobData) {
       ...(data.redrivenFrom ? { redrivenFrom: data.redrivenFrom } : {}),
       ...(data.callbackUriPath ? { lifecycleCallback: true } : {}),
       ...(data.devicePolicy ? { devicePolicy: data.devicePolicy } : {}),
+      ...(data.tenant ? { tenant: data.tenant } : {}),
     },
   };
 }

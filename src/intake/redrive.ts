@@ -57,6 +57,8 @@ export async function redriveDeadLetter(
         ...(original.devicePolicy ? { devicePolicy: original.devicePolicy } : {}),
         dryRun: original.dryRun,
         correlationId: original.correlationId,
+        // The redriven job stays with its tenant (and its deduplication key with it).
+        ...(original.tenant ? { tenant: original.tenant } : {}),
       },
       {
         requestedBy: actor,

@@ -86,7 +86,8 @@ export async function rescheduleUser(
   user: string,
   effectiveAt: string | Date,
   actor: string,
-  opts: { tz?: string } = {},
+  opts: { tz?: string; tenant?: string } = {},
 ): Promise<RescheduleResult> {
-  return rescheduleJob(ctx, await pendingJobId(ctx, user), effectiveAt, actor, opts);
+  const { tenant, ...rest } = opts;
+  return rescheduleJob(ctx, await pendingJobId(ctx, user, tenant), effectiveAt, actor, rest);
 }

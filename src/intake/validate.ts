@@ -2,6 +2,7 @@
 import { InvalidCallbackPathError, isCallbackPath } from '../values/callback-path.js';
 import { checkDevicePolicyName } from '../values/device-policy-name.js';
 import { InvalidRequestError } from '../values/invalid-request.js';
+import { isTenantName } from '../values/tenant.js';
 import { hasControlChars } from '../values/text.js';
 import { InvalidUserError, normaliseUser } from '../values/user.js';
 
@@ -22,6 +23,8 @@ export interface ValidRequest {
    * the resolved profile (the default when none is named) before anything is stored.
    */
   devicePolicy?: string;
+  /** Tenant slug (TENANTS_FILE); resolved against the tenants file by the front door. */
+  tenant?: string;
 }
 
 const ALLOWED = new Set([
@@ -32,6 +35,7 @@ const ALLOWED = new Set([
   'correlationId',
   'callbackUriPath',
   'devicePolicy',
+  'tenant',
 ]);
 // ISO 8601 with an explicit offset: a leave date without a zone is ambiguous and refused.
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -88,6 +92,15 @@ export function validateRequest(input: unknown): ValidRequest {
   }
   if (obj.devicePolicy !== undefined && obj.devicePolicy !== null) {
     out.devicePolicy = checkDevicePolicyName(obj.devicePolicy);
+  }
+  if (obj.tenant !== undefined && obj.tenant !== null) {
+    if (!isTenantName(obj.tenant)) {
+      throw new InvalidRequestError(
+        'tenant must be 1-63 of a-z 0-9 - (starting with a letter or digit)',
+        'tenant',
+      );
+    }
+    out.tenant = obj.tenant;
   }
   // A dry run retires nothing, so it must never resume a Lifecycle Workflows task (as `completed`,
   // the workflow would go on to disable the account as if the devices were gone).

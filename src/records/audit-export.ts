@@ -12,6 +12,9 @@ export interface ExportAuditOptions {
   until?: number;
   types?: ReadonlySet<AuditType>;
   user?: string;
+  /** Only entries of this tenant (TENANTS_FILE), as `tenantOf` tells (src/tenants/lookup.ts). */
+  tenant?: string;
+  tenantOf?: (rec: AuditRecord) => Promise<string | undefined>;
   /** Entries per XRANGE round trip. Default 1000. */
   pageSize?: number;
 }
@@ -49,6 +52,7 @@ export async function* exportAudit(
       if (!rec) continue;
       if (opts.types && !opts.types.has(rec.type)) continue;
       if (opts.user && rec.user !== opts.user) continue;
+      if (opts.tenant && (await opts.tenantOf?.(rec)) !== opts.tenant) continue;
       yield rec;
     }
     if (rows.length < page) return;

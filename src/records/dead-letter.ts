@@ -89,6 +89,8 @@ export interface ListDeadLettersOptions {
   offset?: number;
   /** Default 50, at most 1000. */
   limit?: number;
+  /** Only dead letters of these tenants (a tenant-scoped key); absent = every one. */
+  tenants?: readonly string[];
 }
 
 /** Newest first. Filtering by reason scans the queue in pages (dead-letter queues stay small). */
@@ -98,7 +100,8 @@ export async function listDeadLetters(
 ): Promise<{ items: DeadLetterView[]; total: number }> {
   const offset = Math.max(0, opts.offset ?? 0);
   const limit = Math.min(1000, Math.max(1, opts.limit ?? 50));
-  if (!opts.reason) {
+  const { tenants } = opts;
+  if (!opts.reason && !tenants) {
     const total = await ctx.deadLetter.getJobCountByTypes('waiting');
     const jobs = await ctx.deadLetter.getJobs(['waiting'], offset, offset + limit - 1, false);
     return { items: jobs.filter((j) => j?.data?.original).map(view), total };
@@ -107,7 +110,13 @@ export async function listDeadLetters(
   const page = 1000;
   for (let start = 0; ; start += page) {
     const jobs = await ctx.deadLetter.getJobs(['waiting'], start, start + page - 1, false);
-    for (const j of jobs) if (j?.data?.reason === opts.reason) matched.push(view(j));
+    for (const j of jobs) {
+      if (!j?.data?.original) continue;
+      if (opts.reason && j.data.reason !== opts.reason) continue;
+      const tenant = j.data.original.tenant;
+      if (tenants && !(tenant && tenants.includes(tenant))) continue;
+      matched.push(view(j));
+    }
     if (jobs.length < page) break;
   }
   return { items: matched.slice(offset, offset + limit), total: matched.length };

@@ -5,6 +5,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { isLoopbackHost } from '../config/load.js';
 import type { DevicePolicy } from '../device-policy/types.js';
 import { DEVICE_POLICY_NAME } from '../values/device-policy-name.js';
+import { isTenantName } from '../values/tenant.js';
 import { hasControlChars } from '../values/text.js';
 import { isValidTimeZone } from '../values/timezone.js';
 import { InvalidScheduleError } from './errors.js';
@@ -91,6 +92,11 @@ export interface ScheduleDef {
    * default. Checked against the policy when the schedule is added and at every tick.
    */
   devicePolicy?: string;
+  /**
+   * TENANTS_FILE: the tenant its leavers belong to (required with several tenants); an `entra`
+   * source reads that tenant's directory.
+   */
+  tenant?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -199,6 +205,8 @@ export function validateSchedule(input: unknown, opts: ValidateScheduleOptions =
   if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean') issues.push('dryRun: true or false');
   const profile = devicePolicyProblem(o.devicePolicy, opts.devicePolicy);
   if (profile) issues.push(`devicePolicy: ${profile}`);
+  if (o.tenant !== undefined && !isTenantName(o.tenant))
+    issues.push('tenant: 1-63 of a-z 0-9 - (a TENANTS_FILE name)');
   if (issues.length > 0 || !source) throw new InvalidScheduleError(`invalid schedule: ${issues.join('; ')}`);
   return {
     name,
@@ -207,6 +215,7 @@ export function validateSchedule(input: unknown, opts: ValidateScheduleOptions =
     source,
     ...(o.dryRun === true ? { dryRun: true } : {}),
     ...(typeof o.devicePolicy === 'string' ? { devicePolicy: o.devicePolicy } : {}),
+    ...(typeof o.tenant === 'string' ? { tenant: o.tenant } : {}),
   };
 }
 

@@ -91,7 +91,7 @@ export async function sweepEntra(
   const pendings: Awaited<ReturnType<typeof pendingJob>>[] = [];
   for (let i = 0; i < read.leavers.length; i += 100) {
     const chunk = read.leavers.slice(i, i + 100);
-    pendings.push(...(await Promise.all(chunk.map((l) => pendingJob(ctx, l.id, dryRun)))));
+    pendings.push(...(await Promise.all(chunk.map((l) => pendingJob(ctx, l.id, dryRun, meta.tenant)))));
   }
   for (const [i, l] of read.leavers.entries()) {
     const effectiveAt = due(l);

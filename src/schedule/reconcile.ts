@@ -26,8 +26,9 @@ export async function pendingJob(
   ctx: QueueContext,
   user: string,
   dryRun: boolean,
+  tenant?: string,
 ): Promise<{ job: RetireJob; state: string } | null> {
-  const ids = await pendingJobIds(ctx, user);
+  const ids = await pendingJobIds(ctx, user, tenant);
   const id = dryRun ? ids.dryRun : ids.real;
   const job = id ? ((await ctx.retire.getJob(id)) as RetireJob | undefined) : undefined;
   if (!job?.data?.user) return null;

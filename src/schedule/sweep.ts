@@ -6,6 +6,9 @@ import { importCsv } from '../import/csv.js';
 import { ImportFormatError } from '../import/row.js';
 import type { QueueContext } from '../queue/context.js';
 import { appendAudit } from '../records/audit.js';
+import { configuredTenants } from '../tenants/scope.js';
+import { InvalidRequestError } from '../values/invalid-request.js';
+import { resolveTenant } from '../values/tenant.js';
 import { resolveEffectiveAt } from '../values/timezone.js';
 import { openCsvSource } from './csv-source.js';
 import { isScheduleName, type ScheduleDef, scheduleChecks, validateSchedule } from './definition.js';
@@ -22,6 +25,12 @@ export interface RunSweepOptions {
   feed?: FeedOptions;
   /** Graph access for `entra` sources (the sweep worker's token provider and read pacer). */
   entra?: EntraReader;
+  /**
+   * TENANTS_FILE: Graph access to one tenant's directory for an `entra` source of that tenant (the
+   * worker's per-tenant token provider). Without it a tenant's entra source is refused, never read
+   * with another tenant's credentials.
+   */
+  entraFor?: (tenant: string) => EntraReader | undefined;
   /** Operator letting this tick withdraw more than GUARD_THRESHOLD leavers (`schedule run --allow-mass-withdrawal`). */
   allowMassWithdrawalBy?: string;
 }
@@ -57,12 +66,32 @@ export async function runSweep(
     throw new InvalidScheduleError(`invalid schedule: ${(err as Error).message}`);
   }
   const actor = `schedule:${def.name}`;
+  // The tenant is checked against this process's tenants file as the definition is (a name that
+  // is not configured, or a missing one with several tenants, refuses the tick).
+  let tenant: string | undefined;
+  try {
+    tenant = resolveTenant(configuredTenants(ctx.config), def.tenant);
+  } catch (err) {
+    if (!(err instanceof InvalidRequestError)) throw err;
+    const why = `definition refused: ${err.message}`;
+    await appendAudit(ctx, {
+      type: 'sweep',
+      actor,
+      at: new Date().toISOString(),
+      details: { tick, refused: true, error: why.slice(0, 500) },
+    }).catch(() => {});
+    await recordSweepFailure(ctx, def.name, Date.now(), why).catch(() => {});
+    throw new InvalidScheduleError(`invalid schedule: ${err.message}`);
+  }
   const meta: SubmitMeta = {
     requestedBy: actor,
     source: 'schedule',
     ...(def.dryRun ? { dryRun: true } : {}),
     ...(def.devicePolicy ? { devicePolicy: def.devicePolicy } : {}),
+    ...(tenant ? { tenant } : {}),
   };
+  // An entra source reads its own tenant's directory: that tenant's reader, never the default one.
+  const entra = tenant ? opts.entraFor?.(tenant) : opts.entra;
   const base = { schedule: def.name, tick, source: def.source.type, dryRun: def.dryRun === true };
   let summary: SweepSummary;
   try {
@@ -70,7 +99,7 @@ export async function runSweep(
       def.source.type === 'csv'
         ? await sweepCsv(ctx, def.source.path, def.tz, meta, base)
         : def.source.type === 'entra'
-          ? await sweepEntra(ctx, def.source, meta, base, opts.entra, opts.allowMassWithdrawalBy)
+          ? await sweepEntra(ctx, def.source, meta, base, entra, opts.allowMassWithdrawalBy)
           : await sweepFeed(ctx, def.source, def.tz, meta, base, opts.feed);
   } catch (err) {
     await appendAudit(ctx, {

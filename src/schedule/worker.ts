@@ -2,6 +2,7 @@
 // job to exactly one of the listening processes, so running many workers never runs a sweep
 // twice. Concurrency 1: sweeps are rare and must not compete with each other for the feed.
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { createTenantTokenProvider } from '../entra/tenant-provider.js';
 import { graphContext } from '../graph/call.js';
 import { expireBatches } from '../guard/batches.js';
 import type { TokenProvider } from '../interfaces.js';
@@ -11,6 +12,7 @@ import { createReadPacer } from '../pacing/read-pacer.js';
 import type { QueueContext } from '../queue/context.js';
 import { SWEEP_QUEUE } from '../queue/names.js';
 import { createRedis } from '../redis/connection.js';
+import { tenantOf } from '../tenants/registry.js';
 import type { ScheduleDef } from './definition.js';
 import type { EntraReader } from './entra-source.js';
 import { InvalidScheduleError } from './errors.js';
@@ -27,6 +29,11 @@ export interface SweepWorkerOptions {
   tokenProvider?: TokenProvider;
   /** The read budget's pacer. Default: one built from config (GRAPH_READ_RATE_LIMIT). */
   readPacer?: Pacer;
+  /**
+   * TENANTS_FILE: the Entra reader of one tenant (its own token provider) for that tenant's entra
+   * schedules. Default: one per tenant from the tenants file (src/entra/tenant-provider.ts).
+   */
+  entraFor?: (tenant: string) => EntraReader | undefined;
   /** Users per page of the Entra read (tests). Default 999. */
   entraPageSize?: number;
   /** How often held batches are checked for expiry even without schedules. Default 60 s. */
@@ -54,6 +61,7 @@ export async function processSweepJob(
   job: Job,
   logger: Logger,
   entra?: EntraReader,
+  entraFor?: (tenant: string) => EntraReader | undefined,
 ): Promise<SweepSummary | { expired: number }> {
   const expired = await expireBatches(ctx).catch((err: Error) => {
     logger.warn({ err: err.message }, 'could not expire held batches');
@@ -72,7 +80,11 @@ export async function processSweepJob(
   }
   let summary: SweepSummary;
   try {
-    summary = await runSweep(ctx, def, { now: tickOf(job), ...(entra ? { entra } : {}) });
+    summary = await runSweep(ctx, def, {
+      now: tickOf(job),
+      ...(entra ? { entra } : {}),
+      ...(entraFor ? { entraFor } : {}),
+    });
   } catch (err) {
     if (!(err instanceof InvalidScheduleError)) throw err;
     logger.error(
@@ -86,6 +98,35 @@ export async function processSweepJob(
   return summary;
 }
 
+/**
+ * One Entra reader per tenant of the tenants file, built on first use: the tenant's own token
+ * provider (its authority and credential), so a sweep never reads a directory with another tenant's
+ * tokens. The read pacer is the process's (the deployment's read budget).
+ */
+function tenantReaders(
+  ctx: QueueContext,
+  opts: SweepWorkerOptions,
+): ((tenant: string) => EntraReader | undefined) | undefined {
+  if (!ctx.config.tenants?.length) return undefined;
+  const readers = new Map<string, EntraReader>();
+  const pacer =
+    opts.readPacer ?? createReadPacer({ redis: ctx.redis, prefix: ctx.prefix, config: ctx.config });
+  return (name) => {
+    const tenant = tenantOf(ctx.config, name);
+    if (!tenant) return undefined;
+    let reader = readers.get(name);
+    if (!reader) {
+      const provider = createTenantTokenProvider(ctx.config, tenant, { logger: opts.logger });
+      reader = {
+        graph: graphContext(ctx.config, provider, pacer),
+        ...(opts.entraPageSize ? { pageSize: opts.entraPageSize } : {}),
+      };
+      readers.set(name, reader);
+    }
+    return reader;
+  };
+}
+
 export function startSweepWorker(ctx: QueueContext, opts: SweepWorkerOptions): SweepWorkerHandle {
   const { logger } = opts;
   const connection = createRedis(ctx.config.redis, { blocking: true, name: 'offboard-sweep' });
@@ -97,7 +138,8 @@ export function startSweepWorker(ctx: QueueContext, opts: SweepWorkerOptions): S
     ),
     ...(opts.entraPageSize ? { pageSize: opts.entraPageSize } : {}),
   };
-  const worker = new Worker(SWEEP_QUEUE, (job) => processSweepJob(ctx, job, logger, entra), {
+  const entraFor = opts.entraFor ?? tenantReaders(ctx, opts);
+  const worker = new Worker(SWEEP_QUEUE, (job) => processSweepJob(ctx, job, logger, entra, entraFor), {
     connection,
     prefix: ctx.prefix,
     concurrency: 1,

@@ -37,6 +37,11 @@ export const VIEWER_BROWSER: Access = { roles: ['viewer', 'operator'], challenge
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /**
+     * The route filters what it shows and acts on by the key's tenants (src/tenants/scope.ts).
+     * Routes without it refuse tenant-scoped keys (403): deny by default.
+     */
+    tenantAware?: boolean;
     /** The route answers without Redis (e.g. /metrics reports redis_up 0); no fast 503. */
     redisOptional?: boolean;
   }

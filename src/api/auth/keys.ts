@@ -11,13 +11,20 @@ export const MAX_KEY_LENGTH = 256;
 export interface Principal {
   name: string;
   role: Role;
+  /** Tenants the key is limited to (ApiKeyEntry.tenants); absent = every tenant (src/tenants/scope.ts). */
+  tenants?: readonly string[];
   /** Device policy profiles a producer key may name beside the default (API_KEYS); `*` = any. */
   devicePolicies?: string[];
 }
 
 /** The principal of a configured key (its name, role and scopes; never its hash). */
 export function principalOf(e: ApiKeyEntry): Principal {
-  return { name: e.name, role: e.role, ...(e.devicePolicies ? { devicePolicies: e.devicePolicies } : {}) };
+  return {
+    name: e.name,
+    role: e.role,
+    ...(e.devicePolicies ? { devicePolicies: e.devicePolicies } : {}),
+    ...(e.tenants ? { tenants: e.tenants } : {}),
+  };
 }
 
 export function sha256Hex(key: string): string {

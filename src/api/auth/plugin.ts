@@ -125,6 +125,14 @@ function admit(
       allowed: roles,
     });
   }
+  // Deny by default: a route that does not filter by tenant would show a scoped key everyone's.
+  if (principal.tenants && principal.tenants.length > 0 && !request.routeOptions.config.tenantAware) {
+    throw new ApiError(
+      403,
+      'forbidden',
+      "this route cannot be limited to a key's tenants: tenant-scoped keys may not use it",
+    );
+  }
 }
 
 /** A session route without a valid session: browsers asking for a page are sent to sign in. */

@@ -11,6 +11,8 @@ export interface View {
   flash?: Flash;
   /** The page's path, for aria-current in the navigation. */
   path: string;
+  /** A tenants file is configured: the Tenants section is shown. */
+  tenants?: boolean;
 }
 
 const READERS: readonly Role[] = ['viewer', 'operator'];
@@ -23,9 +25,12 @@ const NAV: [string, string, readonly Role[]][] = [
   ['/console/schedules', 'Schedules', READERS],
   ['/console/submit', 'Submit leavers', ['producer']],
 ];
+/** With a tenants file; the only section a tenant-scoped key may use (the others refuse it). */
+const TENANTS_NAV: [string, string, readonly Role[]] = ['/console/tenants', 'Tenants', READERS];
 
-/** Where a role starts: producers see only their submit page. */
-export function homeOf(role: Role | undefined): string {
+/** Where a role starts: producers see only their submit page, tenant-scoped keys their tenants. */
+export function homeOf(role: Role | undefined, scoped = false): string {
+  if (scoped) return '/console/tenants';
   return role === 'producer' ? '/console/submit' : '/console';
 }
 
@@ -47,10 +52,18 @@ export function layout(
   body: Html,
   opts: { refreshSeconds?: number } = {},
 ): string {
-  const nav = NAV.filter(([, , roles]) => roles.includes(view.principal.role)).map(
-    ([href, label]) =>
-      html`<li><a href="${href}"${current(view.path, href) ? html` aria-current="page"` : ''}>${label}</a></li>`,
-  );
+  const scoped = (view.principal.tenants?.length ?? 0) > 0;
+  const sections = scoped
+    ? [TENANTS_NAV]
+    : view.tenants
+      ? [...NAV.slice(0, 1), TENANTS_NAV, ...NAV.slice(1)]
+      : NAV;
+  const nav = sections
+    .filter(([, , roles]) => roles.includes(view.principal.role))
+    .map(
+      ([href, label]) =>
+        html`<li><a href="${href}"${current(view.path, href) ? html` aria-current="page"` : ''}>${label}</a></li>`,
+    );
   const flash = view.flash
     ? html`<p class="flash ${view.flash.kind}" role="${view.flash.kind === 'error' ? 'alert' : 'status'}">${view.flash.text}</p>`
     : '';
@@ -64,7 +77,7 @@ ${opts.refreshSeconds ? html`<meta http-equiv="refresh" content="${opts.refreshS
 </head><body>
 <a class="skip" href="#main">Skip to content</a>
 <header>
-<a class="brand" href="${homeOf(view.principal.role)}">offboard console</a>
+<a class="brand" href="${homeOf(view.principal.role, scoped)}">offboard console</a>
 <nav aria-label="Console sections"><ul>${nav}</ul></nav>
 <div class="who"><span>Signed in as <strong>${view.principal.name}</strong> (${view.principal.role})</span>
 <form method="post" action="/console/sign-out">${csrfField(view)}<button type="submit">Sign out</button></form></div>

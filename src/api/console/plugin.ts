@@ -21,6 +21,7 @@ import { preflightPages } from './pages/preflight.js';
 import { schedulePages } from './pages/schedules.js';
 import { signInPages } from './pages/sign-in.js';
 import { submitPages } from './pages/submit.js';
+import { tenantPages } from './pages/tenants.js';
 import {
   COOKIE_NAME,
   COOKIE_PATH,
@@ -115,6 +116,7 @@ export const consoleRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         principal: request.principal ?? { name: 'anonymous', role: 'viewer' },
         csrf,
         path: request.url.split('?')[0] ?? '/console',
+        ...(env.deps.config.tenants?.length ? { tenants: true } : {}),
         ...(data.flash ? { flash: data.flash } : {}),
       };
       return reply
@@ -202,6 +204,7 @@ async function registerPages(app: FastifyInstance, env: ConsoleEnv): Promise<voi
   await app.register(deadLetterPages, env);
   await app.register(schedulePages, env);
   await app.register(submitPages, env);
+  await app.register(tenantPages, env);
 }
 
 function errorPage(e: HttpError): string {

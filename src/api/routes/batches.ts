@@ -16,6 +16,7 @@ import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { AUTH_ERRORS, emptyBody, errors, idParams, reasonBody } from '../schemas/common.js';
 import { batchSummary } from '../schemas/offboarding.js';
+import { assertBatchVisible, scopedRequest, seesTenant } from '../tenant-filter.js';
 
 const listQuery = {
   type: 'object',
@@ -74,7 +75,7 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
   app.get(
     '/v1/batches',
     {
-      config: { access: VIEWER },
+      config: { access: VIEWER, tenantAware: true },
       schema: {
         summary: 'Bulk submissions held by the mass-change guard, newest first',
         tags: ['batches'],
@@ -92,14 +93,17 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
     },
     async (request) => {
       const q = request.query as { state?: BatchState; limit: number };
-      return { items: await listBatches(ctx, q) };
+      if (!scopedRequest(request)) return { items: await listBatches(ctx, q) };
+      // A scoped key: its tenants' batches among the newest 1000.
+      const all = await listBatches(ctx, { ...q, limit: 1000 });
+      return { items: all.filter((b) => seesTenant(request, b.tenant)).slice(0, q.limit) };
     },
   );
 
   app.get(
     '/v1/batches/:id',
     {
-      config: { access: VIEWER },
+      config: { access: VIEWER, tenantAware: true },
       schema: {
         summary: 'One batch',
         tags: ['batches'],
@@ -108,6 +112,7 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
       },
     },
     async (request, reply) => {
+      await assertBatchVisible(ctx, request, id(request));
       const b = await getBatch(ctx, id(request));
       reply.header('etag', etag(b.version));
       return b;
@@ -117,7 +122,7 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
   app.get(
     '/v1/batches/:id/items',
     {
-      config: { access: VIEWER },
+      config: { access: VIEWER, tenantAware: true },
       schema: {
         summary: 'The users of a held batch, in submission order',
         tags: ['batches'],
@@ -155,6 +160,7 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
     },
     async (request) => {
       const q = request.query as { offset: number; limit: number };
+      await assertBatchVisible(ctx, request, id(request));
       const items = await listBatchItems(ctx, id(request), q);
       return {
         items: items.map((i) => ({ index: i.n, request: i.r, ...(i.devices ? { devices: i.devices } : {}) })),
@@ -165,7 +171,7 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
   app.post(
     '/v1/batches/:id/approve',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, tenantAware: true },
       // Approving enqueues the whole batch (up to 10,000 jobs per submission, more from imports).
       handlerTimeout: 300_000,
       schema: {
@@ -188,6 +194,7 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
     },
     async (request) => {
       const version = ifMatch(request);
+      await assertBatchVisible(ctx, request, id(request));
       const out = await approveBatch(ctx, id(request), actorOf(request), {
         results: false,
         ...(version !== undefined ? { version } : {}),
@@ -199,7 +206,7 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
   app.post(
     '/v1/batches/:id/reject',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, tenantAware: true },
       schema: {
         summary:
           'Reject a held batch at the version reviewed (If-Match: its ETag): nothing is enqueued (audited)',
@@ -221,6 +228,7 @@ export const batchRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) => 
     async (request) => {
       const { reason } = request.body as { reason?: string };
       const version = ifMatch(request);
+      await assertBatchVisible(ctx, request, id(request));
       return {
         batch: await rejectBatch(ctx, id(request), actorOf(request), {
           reason,

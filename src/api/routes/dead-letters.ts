@@ -7,6 +7,7 @@ import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { AUTH_ERRORS, emptyBody, errors, idParams, noteQuery } from '../schemas/common.js';
 import { deadLetterView } from '../schemas/jobs.js';
+import { assertDeadLetterVisible } from '../tenant-filter.js';
 
 const listQuery = {
   type: 'object',
@@ -22,7 +23,7 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
   app.get(
     '/v1/dead-letters',
     {
-      config: { access: VIEWER },
+      config: { access: VIEWER, tenantAware: true },
       schema: {
         summary: 'Dead letters, newest first, optionally by reason',
         tags: ['dead-letters'],
@@ -45,7 +46,8 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
     },
     async (request) => {
       const q = request.query as { reason?: DeadLetterReason; offset: number; limit: number };
-      const page = await listDeadLetters(ctx, q);
+      const tenants = request.principal?.tenants;
+      const page = await listDeadLetters(ctx, { ...q, ...(tenants ? { tenants } : {}) });
       return { ...page, offset: q.offset, limit: q.limit };
     },
   );
@@ -53,7 +55,7 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
   app.get(
     '/v1/dead-letters/:id',
     {
-      config: { access: VIEWER },
+      config: { access: VIEWER, tenantAware: true },
       schema: {
         summary: 'One dead letter',
         tags: ['dead-letters'],
@@ -61,13 +63,17 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
         response: { 200: deadLetterView, ...errors(400, ...AUTH_ERRORS, 404, 503) },
       },
     },
-    async (request) => getDeadLetter(ctx, (request.params as { id: string }).id),
+    async (request) => {
+      const id = (request.params as { id: string }).id;
+      await assertDeadLetterVisible(ctx, request, id);
+      return getDeadLetter(ctx, id);
+    },
   );
 
   app.post(
     '/v1/dead-letters/:id/redrive',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, tenantAware: true },
       schema: {
         summary: 'Put a dead letter back on the retire queue (audited)',
         tags: ['dead-letters'],
@@ -88,13 +94,17 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
         },
       },
     },
-    async (request) => redriveDeadLetter(ctx, (request.params as { id: string }).id, actorOf(request)),
+    async (request) => {
+      const id = (request.params as { id: string }).id;
+      await assertDeadLetterVisible(ctx, request, id);
+      return redriveDeadLetter(ctx, id, actorOf(request));
+    },
   );
 
   app.delete(
     '/v1/dead-letters/:id',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, tenantAware: true },
       schema: {
         summary: 'Discard a dead letter (audited, with an optional note)',
         tags: ['dead-letters'],
@@ -113,6 +123,7 @@ export const deadLetterRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }
     },
     async (request) => {
       const { note } = request.query as { note?: string };
+      await assertDeadLetterVisible(ctx, request, (request.params as { id: string }).id);
       return discardDeadLetter(ctx, (request.params as { id: string }).id, actorOf(request), note);
     },
   );

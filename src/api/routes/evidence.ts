@@ -22,6 +22,7 @@ import { actorOf, OPERATOR, VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { AUTH_ERRORS, emptyBody, errors, ID_PATTERN, idParams } from '../schemas/common.js';
+import { assertJobVisible } from '../tenant-filter.js';
 
 const instant = {
   type: 'string',
@@ -120,7 +121,7 @@ export const evidenceRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) 
   app.get(
     '/v1/evidence',
     {
-      config: { access: VIEWER },
+      config: { access: VIEWER, tenantAware: true },
       // A year's export streams for longer than the default handler timeout.
       handlerTimeout: 600_000,
       schema: {
@@ -160,6 +161,7 @@ export const evidenceRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) 
           ...exportRange({ fromMs: ms(q.from), toMs: ms(q.to), batchId: q.batch }),
           ...(q.batch !== undefined ? { batchId: q.batch } : {}),
           ...(q.state !== undefined ? { state: q.state } : {}),
+          ...(request.principal?.tenants ? { tenants: request.principal.tenants } : {}),
         };
       } catch (err) {
         if (err instanceof InvalidRangeError) throw new ApiError(400, 'invalid_request', err.message);
@@ -190,7 +192,7 @@ export const evidenceRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) 
   app.post(
     '/v1/offboardings/:id/verify',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, tenantAware: true },
       schema: {
         summary:
           "Verify a job's devices again: re-read them from now until now + VERIFY_WINDOW (audited `reverify`)",
@@ -200,6 +202,10 @@ export const evidenceRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) 
         response: { 200: reverifyResult, ...errors(400, ...AUTH_ERRORS, 404, 409, 503) },
       },
     },
-    async (request) => reverify(ctx, (request.params as { id: string }).id, actorOf(request)),
+    async (request) => {
+      const id = (request.params as { id: string }).id;
+      await assertJobVisible(ctx, request, id);
+      return reverify(ctx, id, actorOf(request));
+    },
   );
 };

@@ -2,13 +2,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { VIEWER } from '../auth/access.js';
 import type { ApiDeps } from '../deps.js';
+import { scopedExposition } from '../metrics/tenants.js';
 import { AUTH_ERRORS, errors } from '../schemas/common.js';
 
 export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, { metrics }) => {
   app.get(
     '/metrics',
     {
-      config: { access: VIEWER, redisOptional: true, rateLimit: false },
+      config: { access: VIEWER, redisOptional: true, rateLimit: false, tenantAware: true },
       logLevel: 'warn',
       schema: {
         summary: 'Prometheus metrics (text exposition format)',
@@ -20,8 +21,10 @@ export const metricsRoutes: FastifyPluginAsync<ApiDeps> = async (app, { metrics 
         },
       },
     },
-    async (_request, reply) => {
-      const body = await metrics.registry.metrics();
+    async (request, reply) => {
+      const all = await metrics.registry.metrics();
+      const scope = request.principal?.tenants;
+      const body = scope && scope.length > 0 ? scopedExposition(all, scope) : all;
       return reply.type(metrics.registry.contentType).send(body);
     },
   );

@@ -6,6 +6,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { DevicePolicyScope } from '../../front-door/device-policy.js';
 import { type SubmitOneResult, submitBulk, submitOne } from '../../front-door/front-door.js';
+import { requestTenant } from '../../front-door/tenant.js';
 import { cancelJob } from '../../intake/cancel.js';
 import type { OffboardRequest } from '../../intake/enqueue.js';
 import { producerBulkView, producerView } from '../../intake/privacy.js';
@@ -28,6 +29,7 @@ import {
   offboardingRequest,
   userField,
 } from '../schemas/offboarding.js';
+import { assertJobVisible, seesTenant } from '../tenant-filter.js';
 
 /** The moment an item asked for, validated (absent: now, or not a valid item). */
 function askedFor(item: unknown): string | undefined {
@@ -76,9 +78,17 @@ const userQuery = {
   },
 } as const;
 
-/** A producer sees its own requests only; to it, anyone else's job does not exist. */
+/** A producer sees its own requests only; to it, anyone else's job does not exist. Nor to a
+ * tenant-scoped key a job of another tenant. */
 function visibleTo(request: FastifyRequest, view: JobView): boolean {
+  if (!seesTenant(request, view.data.tenant)) return false;
   return request.principal?.role !== 'producer' || view.data.requestedBy === actorOf(request);
+}
+
+/** Who submits, with the tenants the key may act for (the front door checks the request's tenant). */
+function intakeMeta(request: FastifyRequest, source: 'api' | 'batch') {
+  const scope = request.principal?.tenants;
+  return { requestedBy: actorOf(request), source, ...(scope ? { tenantScope: scope } : {}) };
 }
 
 // Registered in this order (POSTs first) as the two plugins were: the OpenAPI document keeps its order.
@@ -86,7 +96,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
   app.post(
     '/v1/offboardings',
     {
-      config: { access: PRODUCER, idempotent: true },
+      config: { access: PRODUCER, idempotent: true, tenantAware: true },
       schema: {
         summary: 'Request the retirement of a leaver’s devices',
         tags: ['intake'],
@@ -107,8 +117,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
       let out: SubmitOneResult;
       try {
         out = await submitOne(ctx, withCorrelation(request.body as OffboardRequest, request), {
-          requestedBy: actorOf(request),
-          source: 'api',
+          ...intakeMeta(request, 'api'),
           ...scopeMeta(request),
         });
       } catch (err) {
@@ -144,6 +153,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
       config: {
         access: PRODUCER,
         idempotent: true,
+        tenantAware: true,
         swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, body: batchRequestDoc }, url }),
       },
       schema: {
@@ -162,7 +172,10 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
       },
     },
     async (request, reply) => {
-      const body = request.body as { items: unknown[]; dryRun?: boolean };
+      const body = request.body as { items: unknown[]; dryRun?: boolean; tenant?: string };
+      const meta = intakeMeta(request, 'batch');
+      // The batch's own tenant is checked as a whole (400 / 403); items may name it again.
+      const tenant = body.tenant !== undefined ? requestTenant(ctx, body.tenant, meta) : undefined;
       const { passed, refused } = screenItems(body.items);
       const out =
         passed.length === 0
@@ -171,8 +184,8 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
               ctx,
               passed.map((p) => p.item),
               {
-                requestedBy: actorOf(request),
-                source: 'batch',
+                ...meta,
+                ...(tenant ? { tenant } : {}),
                 ...scopeMeta(request),
                 ...(body.dryRun !== undefined ? { dryRun: body.dryRun } : {}),
               },
@@ -213,7 +226,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
   app.get(
     '/v1/offboardings',
     {
-      config: { access: READ_JOB },
+      config: { access: READ_JOB, tenantAware: true },
       schema: {
         summary: 'The jobs of one leaver, newest first (a producer key sees only its own requests)',
         tags: ['offboardings'],
@@ -263,7 +276,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
   app.get(
     '/v1/offboardings/:id',
     {
-      config: { access: READ_JOB },
+      config: { access: READ_JOB, tenantAware: true },
       schema: {
         summary:
           'State, attempts, record and audit history of one job (a producer key: its own requests only)',
@@ -283,7 +296,7 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
   app.delete(
     '/v1/offboardings/:id',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, tenantAware: true },
       schema: {
         summary: 'Cancel a pending (waiting or future-dated) job',
         tags: ['offboardings'],
@@ -294,7 +307,9 @@ export const offboardingRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx,
     },
     async (request) => {
       const { note } = request.query as { note?: string };
-      return cancelJob(ctx, (request.params as { id: string }).id, actorOf(request), note);
+      const id = (request.params as { id: string }).id;
+      await assertJobVisible(ctx, request, id);
+      return cancelJob(ctx, id, actorOf(request), note);
     },
   );
 };

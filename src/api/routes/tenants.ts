@@ -54,7 +54,7 @@ export const tenantRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) =>
   app.get(
     '/v1/tenants',
     {
-      config: { access: VIEWER },
+      config: { access: VIEWER, tenantAware: true },
       schema: {
         summary: 'Each tenant this key may see: circuit, Retry-After gate, pace and parked jobs',
         tags: ['tenants'],
@@ -79,7 +79,7 @@ export const tenantRoutes: FastifyPluginAsync<ApiDeps> = async (app, { ctx }) =>
   app.post(
     '/v1/tenants/:name/resume',
     {
-      config: { access: OPERATOR },
+      config: { access: OPERATOR, tenantAware: true },
       schema: {
         summary: 'Resume one tenant: close its circuit and run its parked jobs (audited); others untouched',
         tags: ['tenants'],

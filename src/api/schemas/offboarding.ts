@@ -3,7 +3,17 @@
 import { BATCH_STATES } from '../../guard/types.js';
 import { JOB_STATES, SOURCES } from '../../interfaces.js';
 import { CALLBACK_PATH_MAX, CALLBACK_PATH_PATTERN } from '../../values/callback-path.js';
+import { TENANT_NAME_PATTERN } from '../../values/tenant.js';
 import { FREE_TEXT_PATTERN } from '../../values/text.js';
+
+/** TENANTS_FILE: which tenant the leaver belongs to. */
+export const tenantField = {
+  type: 'string',
+  maxLength: 63,
+  pattern: TENANT_NAME_PATTERN,
+  description:
+    "The tenant (TENANTS_FILE name) the leaver belongs to. Required when several tenants are configured (400 when missing); refused without a tenants file; 403 outside the key's tenants",
+} as const;
 
 export const MAX_BATCH_ITEMS = 10_000;
 
@@ -57,6 +67,7 @@ export const offboardingRequest = {
       pattern: '^[A-Za-z0-9._:@/-]{1,128}$',
       description: 'Your reference (ticket id); defaults to the request id',
     },
+    tenant: tenantField,
     callbackUriPath: {
       type: ['string', 'null'],
       maxLength: CALLBACK_PATH_MAX,
@@ -138,6 +149,10 @@ export const batchRequest = {
       items: {},
     },
     dryRun: { type: 'boolean', description: 'Every job of this batch records outcome dry_run' },
+    tenant: {
+      ...tenantField,
+      description: 'TENANTS_FILE: the tenant of every item (items may repeat it); a batch is for one tenant',
+    },
   },
 } as const;
 
@@ -216,6 +231,7 @@ export const batchSummary = {
     duplicate: { type: 'integer' },
     dryRun: { type: 'boolean' },
     sample: { type: 'array', items: { type: 'string' } },
+    tenant: { type: 'string', description: 'TENANTS_FILE: the tenant of every item' },
     decidedBy: { type: 'string' },
     decidedAt: { type: 'string' },
     reason: { type: 'string' },

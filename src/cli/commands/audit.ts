@@ -4,16 +4,19 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { AUDIT_TYPES, type AuditType } from '../../interfaces.js';
 import { auditStart, exportAudit } from '../../records/audit-export.js';
+import { auditTenantResolver } from '../../tenants/lookup.js';
 import { normaliseUser } from '../../values/user.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { outputStream, parseInstant, writeChunk } from '../export-io.js';
 import { withQueueContext } from '../queue-context.js';
 import { action } from '../run.js';
+import { tenantFilter } from '../tenant-option.js';
 
 const TYPES: readonly AuditType[] = AUDIT_TYPES;
 
 interface ExportOptions {
+  tenant?: string;
   since?: string;
   until?: string;
   type?: string;
@@ -29,6 +32,7 @@ export function configure(cmd: Command): void {
     .option('--until <when>', 'up to this moment (same forms); default now')
     .option('--type <types>', `only these entry types, comma-separated (${TYPES.join(', ')})`)
     .option('--user <user>', 'only the entries of one leaver (GUID or UPN)')
+    .option('--tenant <name>', "TENANTS_FILE: only the entries of this tenant's jobs and batches")
     .option('--out <file>', 'write to this file instead of standard output (created, never overwritten)')
     .addHelpText(
       'after',
@@ -75,7 +79,9 @@ Exit codes: 0 written, 1 failure (Redis), 2 invalid option.`,
           // Opened before the first write, so an existing file is a clear error, not a crash.
           const out: Writable = await outputStream(opts.out);
           let count = 0;
+          const tenant = tenantFilter(ctx.config, opts.tenant);
           for await (const rec of exportAudit(ctx, {
+            ...(tenant ? { tenant, tenantOf: auditTenantResolver(ctx) } : {}),
             ...(since !== undefined ? { since } : {}),
             ...(until !== undefined ? { until } : {}),
             ...(types ? { types } : {}),

@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
+import { tenantFilter } from '../tenant-option.js';
 import { textOption } from '../text-option.js';
 
 function row(b: BatchSummary): string {
@@ -48,15 +49,21 @@ A held batch expires after GUARD_TTL (default 72h); rejected and expired batches
     .command('list')
     .description('List batches, newest first')
     .option('--state <state>', `only this state (${BATCH_STATES.join(', ')})`)
+    .option('--tenant <name>', "TENANTS_FILE: only this tenant's batches")
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  offboard batches list --state held --json')
     .action(
-      action(async (opts: { state?: string; json?: boolean }) => {
+      action(async (opts: { state?: string; json?: boolean; tenant?: string }) => {
         if (opts.state && !(BATCH_STATES as readonly string[]).includes(opts.state)) {
           throw new UsageError(`--state must be one of ${BATCH_STATES.join(', ')}`);
         }
         await withQueueContext(async (ctx) => {
-          const list = await listBatches(ctx, { state: opts.state as BatchState | undefined });
+          const tenant = tenantFilter(ctx.config, opts.tenant);
+          const all = await listBatches(ctx, {
+            state: opts.state as BatchState | undefined,
+            ...(tenant ? { limit: 1000 } : {}),
+          });
+          const list = tenant ? all.filter((b) => b.tenant === tenant) : all;
           if (opts.json) return printJson(list);
           if (list.length === 0) process.stdout.write('no batches\n');
           for (const b of list) process.stdout.write(safe`${row(b)}\n`);

@@ -9,7 +9,8 @@ import { InvalidTimeZoneError, isValidTimeZone } from '../../values/timezone.js'
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
-import { action, actor, printJson } from '../run.js';
+import { action, actor, config, printJson } from '../run.js';
+import { producerTenant } from '../tenant-option.js';
 
 async function withContext<T>(fn: (ctx: QueueContext) => Promise<T>): Promise<T> {
   try {
@@ -26,6 +27,10 @@ export function configure(cmd: Command): void {
   cmd
     .argument('[user]', 'Entra object id (GUID) or userPrincipalName')
     .option('--job <id>', 'cancel by job id instead of by user')
+    .option(
+      '--tenant <name>',
+      "TENANTS_FILE: the leaver's tenant (required by user when several are configured)",
+    )
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -38,17 +43,24 @@ Examples:
 Exit codes: 0 cancelled, 1 no pending job or already running/finished, 2 usage.`,
     )
     .action(
-      action(async (user: string | undefined, opts: { job?: string; as?: string; json?: boolean }) => {
-        const who = actor(opts.as);
-        if (!!user === !!opts.job) throw new UsageError('give a user or --job <id> (one of them)');
-        await withContext(async (ctx) => {
-          const r = opts.job
-            ? await cancelJob(ctx, opts.job, who)
-            : await cancelUser(ctx, user as string, who);
-          if (opts.json) return printJson(r);
-          process.stdout.write(safe`cancelled job ${r.id} for ${r.user} (was ${r.previousState})\n`);
-        });
-      }),
+      action(
+        async (
+          user: string | undefined,
+          opts: { job?: string; as?: string; json?: boolean; tenant?: string },
+        ) => {
+          const who = actor(opts.as);
+          if (!!user === !!opts.job) throw new UsageError('give a user or --job <id> (one of them)');
+          // By user: the pending job is found per tenant (the same UPN in two tenants is two leavers).
+          const tenant = opts.job ? undefined : producerTenant(config(), opts.tenant);
+          await withContext(async (ctx) => {
+            const r = opts.job
+              ? await cancelJob(ctx, opts.job, who)
+              : await cancelUser(ctx, user as string, who, tenant);
+            if (opts.json) return printJson(r);
+            process.stdout.write(safe`cancelled job ${r.id} for ${r.user} (was ${r.previousState})\n`);
+          });
+        },
+      ),
     );
 }
 
@@ -61,6 +73,10 @@ export function configureReschedule(cmd: Command): void {
     )
     .option('--tz <zone>', 'IANA time zone for --effective-at without an offset')
     .option('--job <id>', 'by job id instead of by user')
+    .option(
+      '--tenant <name>',
+      "TENANTS_FILE: the leaver's tenant (required by user when several are configured)",
+    )
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -76,17 +92,28 @@ A moment now or in the past runs the job at once.`,
       action(
         async (
           user: string | undefined,
-          opts: { effectiveAt: string; tz?: string; job?: string; as?: string; json?: boolean },
+          opts: {
+            effectiveAt: string;
+            tz?: string;
+            job?: string;
+            as?: string;
+            json?: boolean;
+            tenant?: string;
+          },
         ) => {
           const who = actor(opts.as);
           if (!!user === !!opts.job) throw new UsageError('give a user or --job <id> (one of them)');
           if (opts.tz && !isValidTimeZone(opts.tz))
             throw new UsageError(new InvalidTimeZoneError(opts.tz).message);
+          const tenant = opts.job ? undefined : producerTenant(config(), opts.tenant);
           await withContext(async (ctx) => {
             const tz = opts.tz ? { tz: opts.tz } : {};
             const r = opts.job
               ? await rescheduleJob(ctx, opts.job, opts.effectiveAt, who, tz)
-              : await rescheduleUser(ctx, user as string, opts.effectiveAt, who, tz);
+              : await rescheduleUser(ctx, user as string, opts.effectiveAt, who, {
+                  ...tz,
+                  ...(tenant ? { tenant } : {}),
+                });
             if (opts.json) return printJson(r);
             process.stdout.write(
               safe`job ${r.id} for ${r.user} now ${r.state === 'delayed' ? `runs at ${r.effectiveAt}` : 'runs now'}\n`,

@@ -3,16 +3,23 @@ import type { Command } from 'commander';
 import { discardDeadLetter, type RedriveResult, redriveDeadLetter } from '../../intake/redrive.js';
 import { DEAD_LETTER_REASONS, type DeadLetterReason } from '../../interfaces.js';
 import type { QueueContext } from '../../queue/context.js';
-import { type DeadLetterView, listDeadLetters } from '../../records/dead-letter.js';
+import {
+  DeadLetterNotFoundError,
+  type DeadLetterView,
+  getDeadLetter,
+  listDeadLetters,
+} from '../../records/dead-letter.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { type ProgressOptions, startProgress } from '../progress.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
+import { tenantFilter } from '../tenant-option.js';
 import { textOption } from '../text-option.js';
 
 interface DlqActOptions {
   all?: boolean;
+  tenant?: string;
   reason?: string;
   as?: string;
   json?: boolean;
@@ -38,6 +45,16 @@ function intOption(name: string, value: string | undefined, def: number, max: nu
 function row(d: DeadLetterView): string {
   const status = d.lastStatus === null ? '-' : String(d.lastStatus);
   return `${d.id}  ${d.original.user}  ${d.reason}  HTTP ${status}${d.graphCode ? ` ${d.graphCode}` : ''}  attempts ${d.attempts}  ${d.deadLetteredAt}${d.requestId ? `  request-id ${d.requestId}` : ''}`;
+}
+
+/** With --tenant, a dead letter of another tenant is treated as missing (TENANTS_FILE scope). */
+function inTenant<T>(ctx: QueueContext, tenant: string | undefined, fn: (id: string) => Promise<T>) {
+  if (!tenant) return fn;
+  return async (id: string) => {
+    const d = await getDeadLetter(ctx, id);
+    if (d.original.tenant !== tenant) throw new DeadLetterNotFoundError(id);
+    return fn(id);
+  };
 }
 
 /**
@@ -82,14 +99,25 @@ async function each<T>(
   if (failed.length > 0) throw new CommandFailedError(`${failed.length} of ${ids.length} failed`);
 }
 
-async function selectIds(ctx: QueueContext, ids: string[], all: boolean, reason?: DeadLetterReason) {
+async function selectIds(
+  ctx: QueueContext,
+  ids: string[],
+  all: boolean,
+  reason?: DeadLetterReason,
+  tenant?: string,
+) {
   if (ids.length > 0 && all) throw new UsageError('give dead-letter ids or --all, not both');
   if (ids.length === 0 && !all)
     throw new UsageError('give one or more dead-letter ids, or --all [--reason R]');
   if (!all) return ids;
   const out: string[] = [];
   for (let offset = 0; ; offset += 1000) {
-    const page = await listDeadLetters(ctx, { reason, offset, limit: 1000 });
+    const page = await listDeadLetters(ctx, {
+      reason,
+      offset,
+      limit: 1000,
+      ...(tenant ? { tenants: [tenant] } : {}),
+    });
     out.push(...page.items.map((d) => d.id));
     if (page.items.length < 1000) return out;
   }
@@ -112,20 +140,35 @@ Examples:
     .option('--reason <reason>', `only this reason (${DEAD_LETTER_REASONS.join(', ')})`)
     .option('--offset <n>', 'skip this many', '0')
     .option('--limit <n>', 'at most this many (max 1000)', '50')
+    .option('--tenant <name>', "TENANTS_FILE: only this tenant's dead letters")
     .option('--json', 'print as JSON')
     .addHelpText('after', '\nExample:\n  offboard dlq list --reason forbidden --json')
     .action(
-      action(async (opts: { reason?: string; offset?: string; limit?: string; json?: boolean }) => {
-        const reason = reasonOption(opts.reason);
-        const offset = intOption('--offset', opts.offset, 0, 10_000_000);
-        const limit = Math.max(1, intOption('--limit', opts.limit, 50, 1000));
-        await withQueueContext(async (ctx) => {
-          const page = await listDeadLetters(ctx, { reason, offset, limit });
-          if (opts.json) return printJson(page);
-          for (const d of page.items) process.stdout.write(safe`${row(d)}\n`);
-          process.stdout.write(safe`${page.items.length} shown of ${page.total}\n`);
-        });
-      }),
+      action(
+        async (opts: {
+          reason?: string;
+          offset?: string;
+          limit?: string;
+          json?: boolean;
+          tenant?: string;
+        }) => {
+          const reason = reasonOption(opts.reason);
+          const offset = intOption('--offset', opts.offset, 0, 10_000_000);
+          const limit = Math.max(1, intOption('--limit', opts.limit, 50, 1000));
+          await withQueueContext(async (ctx) => {
+            const tenant = tenantFilter(ctx.config, opts.tenant);
+            const page = await listDeadLetters(ctx, {
+              reason,
+              offset,
+              limit,
+              ...(tenant ? { tenants: [tenant] } : {}),
+            });
+            if (opts.json) return printJson(page);
+            for (const d of page.items) process.stdout.write(safe`${row(d)}\n`);
+            process.stdout.write(safe`${page.items.length} shown of ${page.total}\n`);
+          });
+        },
+      ),
     );
 
   dlq
@@ -134,6 +177,7 @@ Examples:
     .argument('[id...]', 'dead-letter ids (dl-…)')
     .option('--all', 'every dead letter (with --reason: every one with that reason)')
     .option('--reason <reason>', 'with --all: only this reason')
+    .option('--tenant <name>', "TENANTS_FILE: only this tenant's dead letters (others count as missing)")
     .option('--no-progress', 'with --all: no progress bar (there is none when stderr is not a terminal)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON (no progress bar; errors as JSON on stderr)')
@@ -146,10 +190,11 @@ Examples:
         const who = actor(opts.as);
         const reason = reasonOption(opts.reason);
         await withQueueContext(async (ctx) => {
-          const targets = await selectIds(ctx, ids, !!opts.all, reason);
+          const tenant = tenantFilter(ctx.config, opts.tenant);
+          const targets = await selectIds(ctx, ids, !!opts.all, reason, tenant);
           await each(
             targets,
-            (id) => redriveDeadLetter(ctx, id, who),
+            inTenant(ctx, tenant, (id) => redriveDeadLetter(ctx, id, who)),
             !!opts.json,
             (r: RedriveResult) =>
               `redriven ${r.deadLetterId} → job ${r.jobId}${r.duplicate ? ' (already pending)' : ''}`,
@@ -165,6 +210,7 @@ Examples:
     .argument('[id...]', 'dead-letter ids (dl-…)')
     .option('--all', 'every dead letter (with --reason: every one with that reason)')
     .option('--reason <reason>', 'with --all: only this reason')
+    .option('--tenant <name>', "TENANTS_FILE: only this tenant's dead letters (others count as missing)")
     .option('--note <text>', 'why (kept in the audit entry)')
     .option('--no-progress', 'with --all: no progress bar (there is none when stderr is not a terminal)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
@@ -179,10 +225,11 @@ Examples:
         const reason = reasonOption(opts.reason);
         const note = textOption(opts.note, '--note');
         await withQueueContext(async (ctx) => {
-          const targets = await selectIds(ctx, ids, !!opts.all, reason);
+          const tenant = tenantFilter(ctx.config, opts.tenant);
+          const targets = await selectIds(ctx, ids, !!opts.all, reason, tenant);
           await each(
             targets,
-            (id) => discardDeadLetter(ctx, id, who, note),
+            inTenant(ctx, tenant, (id) => discardDeadLetter(ctx, id, who, note)),
             !!opts.json,
             (r: { deadLetterId: string }) => `discarded ${r.deadLetterId}`,
             opts.all ? { ...opts, verb: 'discarded' } : undefined,

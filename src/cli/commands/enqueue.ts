@@ -17,7 +17,8 @@ import { usageOnBadProfile } from '../device-policy-option.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
-import { action, actor, printJson } from '../run.js';
+import { action, actor, config, printJson } from '../run.js';
+import { producerTenant } from '../tenant-option.js';
 
 interface EnqueueOptions {
   reason?: string;
@@ -29,10 +30,11 @@ interface EnqueueOptions {
   devicePolicy?: string;
   as?: string;
   json?: boolean;
+  tenant?: string;
 }
 
 /** Builds and validates every request first: a typo in one argument enqueues nothing (exit 2). */
-function buildRequests(users: string[], opts: EnqueueOptions): OffboardRequest[] {
+function buildRequests(users: string[], opts: EnqueueOptions, tenant?: string): OffboardRequest[] {
   if (opts.tz) {
     try {
       assertTimeZone(opts.tz);
@@ -53,6 +55,7 @@ function buildRequests(users: string[], opts: EnqueueOptions): OffboardRequest[]
       if (opts.correlationId) req.correlationId = opts.correlationId;
       if (opts.dryRunJobs) req.dryRun = true;
       if (opts.devicePolicy !== undefined) req.devicePolicy = opts.devicePolicy;
+      if (tenant) req.tenant = tenant;
       validateRequest(req);
     } catch (err) {
       if (!(err instanceof InvalidRequestError)) throw err;
@@ -151,6 +154,7 @@ export function configure(cmd: Command): void {
     )
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON')
+    .option('--tenant <name>', "TENANTS_FILE: the leavers' tenant (required when several are configured)")
     .addHelpText(
       'after',
       `
@@ -166,7 +170,7 @@ Exit codes: 0 queued (or already pending), 1 failure, 2 invalid argument (nothin
     .action(
       action(async (users: string[], opts: EnqueueOptions) => {
         const who = actor(opts.as);
-        const requests = buildRequests(users, opts);
+        const requests = buildRequests(users, opts, producerTenant(config(), opts.tenant));
         await withQueueContext(async (ctx) => {
           usageOnBadProfile(ctx, opts.devicePolicy);
           if (opts.dryRun) return plan(ctx, requests, who, !!opts.json);

@@ -25,6 +25,7 @@ import { outputStream, parseInstant, writeChunk } from '../export-io.js';
 import { startProgress } from '../progress.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, actor, printJson } from '../run.js';
+import { tenantFilter } from '../tenant-option.js';
 
 interface ExportOptions {
   from?: string;
@@ -35,6 +36,7 @@ interface ExportOptions {
   bom?: boolean;
   out?: string;
   progress?: boolean;
+  tenant?: string;
 }
 
 function filterOf(opts: ExportOptions): ExportFilter {
@@ -62,8 +64,10 @@ function filterOf(opts: ExportOptions): ExportFilter {
 async function runExport(opts: ExportOptions): Promise<void> {
   const format = opts.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') throw new UsageError('--format must be csv or json');
-  const filter = filterOf(opts);
+  const base = filterOf(opts);
   await withQueueContext(async (ctx) => {
+    const tenant = tenantFilter(ctx.config, opts.tenant);
+    const filter = tenant ? { ...base, tenants: [tenant] } : base;
     // Opened before the first read, so an existing file is a clear error, not a half-written one.
     const out: Writable = await outputStream(opts.out);
     const counts = { leavers: 0, rows: 0 };
@@ -151,6 +155,7 @@ Examples:
     .option('--state <state>', `only leavers whose verification is ${VERIFICATION_STATES.join(', ')}`)
     .option('--format <format>', 'csv or json', 'csv')
     .option('--bom', 'CSV: start with a UTF-8 byte order mark (for Excel)')
+    .option('--tenant <name>', "TENANTS_FILE: only this tenant's leavers")
     .option('--out <file>', 'write to this file instead of standard output (created, never overwritten)')
     .option('--no-progress', 'no progress bar on standard error (there is none when it is not a terminal)')
     .addHelpText(

@@ -12,7 +12,8 @@ import { usageOnBadProfile } from '../device-policy-option.js';
 import { CommandFailedError, UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
-import { action, actor } from '../run.js';
+import { action, actor, config } from '../run.js';
+import { producerTenant } from '../tenant-option.js';
 
 interface ImportOptions {
   tz?: string;
@@ -24,6 +25,7 @@ interface ImportOptions {
   progress?: boolean;
   as?: string;
   json?: boolean;
+  tenant?: string;
 }
 
 function open(file: string): { stream: Readable; size: number } {
@@ -94,11 +96,15 @@ export function configure(cmd: Command): void {
     .option('--no-progress', 'no progress bar (there is none when stderr is not a terminal anyway)')
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the result as JSON (the dry-run plan as {rows, totals})')
+    .option(
+      '--tenant <name>',
+      'TENANTS_FILE: the tenant of rows without a tenant column (a file is for one tenant)',
+    )
     .addHelpText(
       'after',
       `
 CSV format (header row required, column names case-insensitive):
-  user,effectiveAt,reason[,devicePolicy]
+  user,effectiveAt,reason[,devicePolicy]  (also correlationId, and tenant with a TENANTS_FILE)
   alice@contoso.com,2026-12-01T17:00:00+01:00,resigned
   3f2504e0-4f89-11d3-9a0c-0305e82c3301,2026-12-01,contract ended   (date → needs --tz)
 
@@ -115,6 +121,7 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
     .action(
       action(async (file: string, opts: ImportOptions) => {
         const who = actor(opts.as);
+        const tenant = opts.tenant !== undefined ? producerTenant(config(), opts.tenant) : undefined;
         if (opts.tz) {
           try {
             assertTimeZone(opts.tz);
@@ -149,6 +156,7 @@ Exit codes: 0 all rows fine, 1 some rows invalid (valid rows still queued) or fa
                 source: 'import',
                 ...(opts.dryRunJobs ? { dryRun: true } : {}),
                 ...(opts.devicePolicy !== undefined ? { devicePolicy: opts.devicePolicy } : {}),
+                ...(tenant ? { tenant } : {}),
               },
               plan,
               tz: opts.tz,

@@ -25,7 +25,8 @@ import type { SweepSummary } from '../../schedule/sweep-summary.js';
 import { UsageError } from '../errors.js';
 import { safe } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
-import { action, actor, printJson } from '../run.js';
+import { action, actor, config, printJson } from '../run.js';
+import { producerTenant } from '../tenant-option.js';
 
 interface EntraFlags {
   lookahead?: string;
@@ -108,6 +109,7 @@ interface AddOptions extends EntraFlags {
   devicePolicy?: string;
   as?: string;
   json?: boolean;
+  tenant?: string;
 }
 
 export function configure(cmd: Command): void {
@@ -162,6 +164,7 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
       '--device-policy <profile>',
       'device policy profile for this schedule’s leavers (DEVICE_POLICY_FILE; default: its default profile)',
     )
+    .option('--tenant <name>', "TENANTS_FILE: the leavers' tenant (an entra source reads its directory)")
     .option('--as <name>', 'who is acting (default: your OS user name)')
     .option('--json', 'print the schedule as JSON')
     .addHelpText(
@@ -171,6 +174,7 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
     .action(
       action(async (name: string, opts: AddOptions) => {
         const who = actor(opts.as);
+        const tenant = producerTenant(config(), opts.tenant);
         const def: ScheduleDef = {
           name,
           cron: opts.cron,
@@ -178,12 +182,13 @@ dates in Entra, or run that tick once with \`offboard schedule run NAME --allow-
           source: sourceOf(opts.source, opts.tokenEnv, opts),
           ...(opts.dryRunJobs ? { dryRun: true } : {}),
           ...(opts.devicePolicy !== undefined ? { devicePolicy: opts.devicePolicy } : {}),
+          ...(tenant ? { tenant } : {}),
         };
         await withQueueContext(async (ctx) => {
           const view = displayView(await addSchedule(ctx, def, { actor: who }));
           if (opts.json) return printJson(view);
           process.stdout.write(
-            safe`schedule ${view.name}: "${view.cron}" ${view.tz}, ${describe(view.source)}${view.dryRun ? ', dry run' : ''}${view.devicePolicy ? `, device policy ${view.devicePolicy}` : ''}; next run ${view.next ?? '?'}\n`,
+            safe`schedule ${view.name}: "${view.cron}" ${view.tz}, ${describe(view.source)}${view.dryRun ? ', dry run' : ''}${view.devicePolicy ? `, device policy ${view.devicePolicy}` : ''}${view.tenant ? `, tenant ${view.tenant}` : ''}; next run ${view.next ?? '?'}\n`,
           );
         });
       }),

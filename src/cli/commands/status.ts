@@ -11,15 +11,20 @@ import type { QueueContext } from '../../queue/context.js';
 import { isValidId } from '../../queue/ids.js';
 import { userHistory } from '../../records/audit.js';
 import { mergedHistory, userNames } from '../../records/user-jobs.js';
+import { tenantOverviews } from '../../tenants/overview.js';
+import { tenantStateReader } from '../../tenants/state-reader.js';
 import { normaliseUser } from '../../values/user.js';
 import { CommandFailedError } from '../errors.js';
 import { escapeText } from '../escape.js';
 import { withQueueContext } from '../queue-context.js';
 import { action, printJson } from '../run.js';
+import { tenantLine } from '../tenant-lines.js';
+import { tenantFilter } from '../tenant-option.js';
 
 interface StatusOptions {
   user?: string;
   json?: boolean;
+  tenant?: string;
 }
 
 export interface JobStatus {
@@ -36,7 +41,12 @@ export interface JobStatus {
   evidence?: EvidenceView | null;
 }
 
-async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promise<JobStatus> {
+async function jobStatus(
+  ctx: QueueContext,
+  ref: string,
+  byUser: boolean,
+  tenant?: string,
+): Promise<JobStatus> {
   let job = byUser || !isValidId(ref) ? undefined : await ctx.retire.getJob(ref);
   let user: string | undefined = job?.data?.user;
   let names: string[] = [];
@@ -50,7 +60,7 @@ async function jobStatus(ctx: QueueContext, ref: string, byUser: boolean): Promi
     // A UPN also finds the jobs of the object ids it is known to have (records/user-jobs.ts).
     names = await userNames(ctx, user);
     for (const name of names) {
-      const ids = await pendingJobIds(ctx, name);
+      const ids = await pendingJobIds(ctx, name, tenant);
       job = ids.real ? await ctx.retire.getJob(ids.real) : undefined;
       if (!job && ids.dryRun) job = await ctx.retire.getJob(ids.dryRun);
       if (job) break;
@@ -125,27 +135,44 @@ export function configure(cmd: Command): void {
     .argument('[id]', 'job id, or a user (GUID or UPN) to show their pending job and history')
     .option('--user <user>', 'look up by user even when it looks like a job id')
     .option('--json', 'print as JSON')
+    .option(
+      '--tenant <name>',
+      'TENANTS_FILE: that tenant only (its line; with a user, its pending job); default: a line per tenant',
+    )
     .addHelpText(
       'after',
       `
 Examples:
   offboard status
+  offboard status --tenant contoso
   offboard status 6a1c7c9e-2f1d-4a55-9d0e-1f0b7a3c2d11 --json
   offboard status --user alice@contoso.com`,
     )
     .action(
       action(async (id: string | undefined, opts: StatusOptions) => {
         await withQueueContext(async (ctx) => {
+          const tenant = tenantFilter(ctx.config, opts.tenant);
           const ref = opts.user ?? id;
           if (ref) {
-            const s = await jobStatus(ctx, ref, !!opts.user);
+            const s = await jobStatus(ctx, ref, !!opts.user, tenant);
             return opts.json ? printJson(s) : printJob(s);
           }
           const [status, held] = await Promise.all([
             getQueueStatus(ctx),
             listBatches(ctx, { state: 'held' }),
           ]);
-          const out = { ...status, heldBatches: held.length };
+          const tenants = await tenantOverviews(ctx, {
+            ...(tenant ? { only: [tenant] } : {}),
+            state: tenantStateReader,
+            heldBatches: held,
+          });
+          if (tenant) {
+            // One tenant: its own figures, not the deployment's.
+            if (opts.json) return printJson(tenants[0]);
+            process.stdout.write(`${escapeText(tenantLine(tenants[0] as (typeof tenants)[number]))}\n`);
+            return;
+          }
+          const out = { ...status, heldBatches: held.length, ...(tenants.length > 0 ? { tenants } : {}) };
           if (opts.json) return printJson(out);
           const c = status.retire;
           process.stdout.write(
@@ -156,6 +183,7 @@ Examples:
               `circuit      ${status.circuit.open ? `OPEN — ${status.circuit.code ?? ''} ${status.circuit.reason ?? ''}` : 'closed'}`,
               `throttle     ${status.throttle.ratePerSecond}/s (factor ${status.throttle.factor})${status.throttle.pausedUntil ? `, Retry-After until ${status.throttle.pausedUntil}` : ''}`,
               `held batches ${held.length}`,
+              ...tenants.map(tenantLine),
             ]
               .map(escapeText)
               .join('\n')}\n`,

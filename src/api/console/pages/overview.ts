@@ -5,14 +5,17 @@ import { pauseQueue, resumeQueue } from '../../../control/queue-control.js';
 import { listBatches } from '../../../guard/batches.js';
 import { lastReport } from '../../../preflight/store.js';
 import { readMinutes } from '../../../records/minute-counters.js';
+import { isScoped } from '../../../tenants/scope.js';
 import { actorOf } from '../../auth/access.js';
 import { queuesStatus } from '../../routes/queues.js';
 import { callsChart } from '../chart.js';
+import { formatDuration } from '../duration.js';
 import type { ConsoleEnv } from '../env.js';
 import { type Html, html, time } from '../html.js';
 import { homeOf } from '../layout.js';
 import { formBody, NOTE, text } from './forms.js';
 import { preflightPanel } from './preflight.js';
+import { tenantRows, tenantTable } from './tenants.js';
 
 const HOURS = [1, 3, 6] as const;
 /** Minutes the achieved rate is averaged over (whole minutes before the current one). */
@@ -27,15 +30,8 @@ const overviewQuery = {
   },
 } as const;
 
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '–';
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  if (h > 0) return `${h} h ${m} min`;
-  if (m > 0) return `${m} min`;
-  return `${s} s`;
-}
+// formatDuration lives in duration.ts (the tenants page uses it too); kept importable from here.
+export { formatDuration };
 
 export interface Eta {
   ready: number;
@@ -73,17 +69,20 @@ export const overviewPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) =>
   app.get(
     '/console',
     // Every signed-in key lands here; a producer (who may see only its submit page) is sent there.
-    { config: env.signedIn, schema: { hide: true, querystring: overviewQuery } },
+    // tenantAware: a tenant-scoped key is sent to its tenants' page (the figures here are everyone's).
+    { config: { ...env.signedIn, tenantAware: true }, schema: { hide: true, querystring: overviewQuery } },
     async (request, reply) => {
       const role = request.principal?.role;
+      if (isScoped(request.principal)) return reply.redirect(homeOf(role, true), 303);
       if (role !== 'viewer' && role !== 'operator') return reply.redirect(homeOf(role), 303);
       const q = request.query as { hours: number; refresh: number };
       const now = Date.now();
-      const [status, minutes, held, preflight] = await Promise.all([
+      const [status, minutes, held, preflight, tenants] = await Promise.all([
         queuesStatus(ctx),
         readMinutes(ctx.redis, ctx.prefix, q.hours * 60, now),
         listBatches(ctx, { state: 'held', limit: 1000 }),
         lastReport(ctx.redis, ctx.prefix),
+        config.tenants?.length ? tenantRows(ctx, request) : Promise.resolve(null),
       ]);
       const { retire, throttle, circuit, pause } = status;
       const ready = (retire.waiting ?? 0) + (retire.prioritized ?? 0) + (retire.active ?? 0);
@@ -138,6 +137,7 @@ ${controls ? html`<div class="actions">${controls}</div>` : ''}
 <tbody><tr><th scope="row"><a href="/console/dead-letters">dead-letter</a></th>${Object.values(status.deadLetter).map((v) => html`<td class="num">${v}</td>`)}</tr></tbody></table></div>
 <p>${held.length > 0 ? html`<a href="/console/batches"><strong>${held.length}</strong> batch(es) held for approval</a>` : html`<span class="muted">No batch is held for approval.</span>`}</p>
 
+${tenants ? html`<h2 id="tenants-h">Tenants</h2><p><a href="/console/tenants">Filter tenants</a></p>${tenantTable(tenants)}` : ''}
 ${preflightPanel(preflight, operator, csrf)}
 
 <h2 id="chart-h">Graph calls per minute, last ${q.hours} h</h2>

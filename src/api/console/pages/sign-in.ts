@@ -66,7 +66,7 @@ export const signInPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
     },
     async (request, reply) => {
       const { key = '' } = request.body as { key?: string };
-      let subject: { sub: string; name: string; role: Role };
+      let subject: { sub: string; name: string; role: Role; tenants?: readonly string[] };
       if (authDisabled) {
         subject = { sub: 'anonymous', name: 'anonymous', role: 'operator' };
       } else {
@@ -96,7 +96,7 @@ export const signInPages: FastifyPluginAsync<ConsoleEnv> = async (app, env) => {
       request.session.set('sid', newToken());
       request.session.set('csrf', newToken());
       request.log.info({ keyName: subject.name, role: subject.role }, 'console sign-in');
-      return reply.redirect(homeOf(subject.role), 303);
+      return reply.redirect(homeOf(subject.role, (subject.tenants?.length ?? 0) > 0), 303);
     },
   );
 
