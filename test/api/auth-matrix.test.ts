@@ -93,6 +93,9 @@ function cases(): RouteCase[] {
     { method: 'GET', url: '/v1/evidence', ok: ALL_VIEW },
     { method: 'POST', url: '/v1/offboardings/no-such-job/verify', ok: { operator: 404 } },
     { method: 'GET', url: '/v1/offboardings/no-such-job/secrets', ok: { operator: 404 } },
+    // Without a tenants file: the list is empty for viewers and operators, a resume names no tenant.
+    { method: 'GET', url: '/v1/tenants', ok: { viewer: 200, operator: 200 } },
+    { method: 'POST', url: '/v1/tenants/contoso/resume', ok: { operator: 404 } },
     { method: 'GET', url: '/', ok: ALL_VIEW, basic: true },
     { method: 'GET', url: '/dashboard', ok: { viewer: 302, operator: 302 }, basic: true },
     { method: 'GET', url: '/dashboard/viewer/', ok: ALL_VIEW, basic: true },
@@ -168,7 +171,8 @@ describe('auth matrix', () => {
           `${c.method} ${c.url
             .replace(/\?.*$/, '')
             .replace(jobId, '{id}')
-            .replace(/\/(dl-seeded-1|dl-missing|missing|no-such-job)(?=\/|$)/, '/{id}')}`,
+            .replace(/\/(dl-seeded-1|dl-missing|missing|no-such-job)(?=\/|$)/, '/{id}')
+            .replace('/v1/tenants/contoso/', '/v1/tenants/{name}/')}`,
       ),
     );
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>

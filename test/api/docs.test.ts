@@ -89,6 +89,7 @@ describe('OpenAPI document', () => {
       'dryRun',
       'effectiveAt',
       'reason',
+      'tenant',
       'user',
     ]);
     expect(Object.keys(single.responses).sort()).toEqual([
