@@ -40,3 +40,11 @@ export interface DevicePolicy {
   /** Where it was read from (for messages). */
   source?: string;
 }
+
+/** Who names a profile: absent = unrestricted (CLI, schedules, console operators). */
+export interface DevicePolicyScope {
+  /** The key's role (config/api-keys.ts Role; a string here so config/ can import this folder). */
+  role: string;
+  /** The key's allowed profiles beside the default (API_KEYS); `*` = any. */
+  devicePolicies?: readonly string[];
+}

@@ -3,20 +3,15 @@
 // later change of the default never alters queued jobs. Without a policy file a request naming one
 // is refused (400): nothing would apply it. A producer API key may name only the default and the
 // profiles its API_KEYS entry lists; operators, the CLI and schedules may name any.
-import type { Role } from '../config/api-keys.js';
-import type { DevicePolicy } from '../device-policy/types.js';
+// The scope type lives with the policy's types: intake/ carries it in IntakeMeta without importing back.
+import type { DevicePolicy, DevicePolicyScope } from '../device-policy/types.js';
 import { CataloguedError } from '../errors/catalogued-error.js';
 import type { IntakeMeta } from '../intake/enqueue.js';
 import { type ValidRequest, validateRequest } from '../intake/validate.js';
 import type { QueueContext } from '../queue/context.js';
 import { InvalidRequestError } from '../values/invalid-request.js';
 
-/** Who names the profile: absent = unrestricted (CLI, schedules, console operators). */
-export interface DevicePolicyScope {
-  role: Role;
-  /** The key's allowed profiles beside the default (API_KEYS); `*` = any. */
-  devicePolicies?: readonly string[];
-}
+export type { DevicePolicyScope };
 
 /** A producer key named a profile it may not use: refused whole (403), nothing stored. */
 export class DevicePolicyForbiddenError extends CataloguedError {

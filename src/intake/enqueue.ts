@@ -3,7 +3,7 @@
 // BullMQ's add resolves after the write.
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
-import type { DevicePolicyScope } from '../front-door/device-policy.js';
+import type { DevicePolicyScope } from '../device-policy/types.js';
 import type { RetireJobData, Source } from '../interfaces.js';
 import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
