@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { configLine } from '../../src/api/auth/keys.js';
+import { parseApiKeys } from '../../src/config/api-keys.js';
 import { pendingKey } from '../../src/intake/pending.js';
 import { closeQueueContext, createQueueContext, type QueueContext } from '../../src/queue/context.js';
 import { TEST_POLICY } from '../helpers/device-policy.js';
@@ -21,13 +22,23 @@ interface Setup {
 
 async function setup(withPolicy: boolean): Promise<Setup> {
   const redis = await startRedis();
-  const keys = [
-    apiKeysEnv(),
-    `${configLine('disposer', 'producer', DISPOSER)}::dispose`,
-    `${configLine('any-profile', 'producer', ANY)}::*`,
-  ].join(',');
-  const config = apiConfig(redis, { API_KEYS: keys });
-  if (withPolicy) config.devicePolicy = TEST_POLICY;
+  const config = apiConfig(redis, { API_KEYS: apiKeysEnv() });
+  if (withPolicy) {
+    config.devicePolicy = TEST_POLICY;
+    // Keys naming profiles need the policy at load (the loader refuses them without one): parsed as
+    // API_KEYS parses them, added beside the policy set above.
+    const issues: string[] = [];
+    const scoped = parseApiKeys(
+      [
+        `${configLine('disposer', 'producer', DISPOSER)}::dispose`,
+        `${configLine('any-profile', 'producer', ANY)}::*`,
+      ].join(','),
+      'API_KEYS',
+      issues,
+    );
+    expect(issues).toEqual([]);
+    config.api.keys.push(...scoped);
+  }
   const app = await buildApp(config, { logger: memoryLogger('warn').logger });
   await app.ready();
   return { redis, app, ctx: createQueueContext(config) };
