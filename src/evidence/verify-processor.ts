@@ -32,7 +32,14 @@ export interface VerifyDeps {
   actor: string;
   /** Aborted on shutdown: the check in flight goes back to delayed and runs again elsewhere. */
   shutdown?: AbortSignal;
+  /**
+   * TENANTS_FILE: a tenant's own token provider and read pacer, so a leaver is verified in its tenant
+   * on that tenant's read budget (undefined for a name this process does not serve).
+   */
+  tenantReads?: TenantReads;
 }
+
+export type TenantReads = (tenant: string) => { tokenProvider: TokenProvider; readPacer: Pacer } | undefined;
 
 /** What a verify job run returns (kept on the completed job; the record holds the proof). */
 export interface VerifyRunResult {
@@ -108,13 +115,18 @@ export function createVerifyProcessor(deps: VerifyDeps): VerifyProcessor {
     if (v.state !== 'pending') return { jobId, state: v.state, checks: v.checks };
 
     const deadline = deadlineOf(record, config.evidence.verifyWindowMs);
+    const own = record.tenant ? deps.tenantReads?.(record.tenant) : undefined;
     let checked: CheckOutcome;
     try {
       checked = await checkOnce(
         {
           redis: ctx.redis,
           prefix: ctx.prefix,
-          graph: graphContext(config, deps.tokenProvider, deps.readPacer),
+          graph: graphContext(
+            config,
+            own?.tokenProvider ?? deps.tokenProvider,
+            own?.readPacer ?? deps.readPacer,
+          ),
           ...(deps.shutdown ? { signal: deps.shutdown } : {}),
         },
         { record, deadline, verifyAfterMs: config.evidence.verifyAfterMs },

@@ -9,7 +9,7 @@ import type { Pacer } from '../pacing/pacer.js';
 import type { QueueContext } from '../queue/context.js';
 import { VERIFY_QUEUE } from '../queue/names.js';
 import { createRedis } from '../redis/connection.js';
-import { createVerifyProcessor, type VerifyRunResult } from './verify-processor.js';
+import { createVerifyProcessor, type TenantReads, type VerifyRunResult } from './verify-processor.js';
 
 /** Checks at once per process: reads are cheap, and the read budget is shared with the inventory. */
 export const VERIFY_CONCURRENCY = 5;
@@ -21,6 +21,8 @@ export interface VerifyWorkerOptions {
   /** Audit actor, e.g. `worker:<id>`. */
   actor: string;
   concurrency?: number;
+  /** TENANTS_FILE: each tenant's token provider and read pacer (verify-processor.ts). */
+  tenantReads?: TenantReads;
 }
 
 export interface VerifyWorkerHandle {
@@ -42,6 +44,7 @@ export function startVerifyWorker(ctx: QueueContext, opts: VerifyWorkerOptions):
     logger: opts.logger,
     actor: opts.actor,
     shutdown: shutdown.signal,
+    ...(opts.tenantReads ? { tenantReads: opts.tenantReads } : {}),
   });
   const worker = new Worker<VerifyJobData, VerifyRunResult>(VERIFY_QUEUE, processor, {
     connection,

@@ -119,7 +119,13 @@ export async function startWorker(config: Config, opts: StartWorkerOptions = {})
       : startNotifyWorker(ctx, { logger, tokenProvider, actor, ...(opts.notify ?? {}) });
   // Verification reads after the action (src/evidence), paced on the read budget; EVIDENCE=off: no reads.
   const verify = config.evidence.enabled
-    ? startVerifyWorker(ctx, { logger, tokenProvider, readPacer, actor })
+    ? startVerifyWorker(ctx, {
+        logger,
+        tokenProvider,
+        readPacer,
+        actor,
+        ...(tenants ? { tenantReads: tenants.reads } : {}),
+      })
     : undefined;
 
   void worker.run().catch((err) => {

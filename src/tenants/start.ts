@@ -6,6 +6,7 @@ import { TokenAcquisitionError } from '../entra/errors.js';
 import type { GraphTransport } from '../graph/call.js';
 import type { TokenProvider } from '../interfaces.js';
 import type { Logger } from '../log.js';
+import type { Pacer } from '../pacing/pacer.js';
 import type { QueueContext } from '../queue/context.js';
 import { createTenantContexts } from './context.js';
 import { createDispatcher, type Dispatcher } from './dispatch.js';
@@ -18,6 +19,8 @@ export interface RunningTenants {
    * own; undefined when it has one (the usual provider is built).
    */
   fallback?: TokenProvider;
+  /** A tenant's token provider and read pacer, for the process's reads outside the retire job (verification). */
+  reads(tenant: string): { tokenProvider: TokenProvider; readPacer: Pacer } | undefined;
   close(): Promise<void>;
 }
 
@@ -46,5 +49,9 @@ export function startTenants(
             ),
           ),
       };
-  return { dispatcher, ...(fallback ? { fallback } : {}), close: () => contexts.close() };
+  const reads = (name: string) => {
+    const c = contexts.get(name);
+    return c ? { tokenProvider: c.tokenProvider, readPacer: c.readPacer } : undefined;
+  };
+  return { dispatcher, ...(fallback ? { fallback } : {}), reads, close: () => contexts.close() };
 }
