@@ -47,10 +47,13 @@ export function figure(
   summary: Summary,
   goal?: Goal,
 ): Figure {
+  // A figure that could not be measured (n/a: a ratio over 0, a missing baseline) never meets a goal.
   const met = goal
-    ? goal.op === '>='
-      ? summary.median >= goal.value
-      : summary.median <= goal.value
+    ? !Number.isFinite(summary.median)
+      ? false
+      : goal.op === '>='
+        ? summary.median >= goal.value
+        : summary.median <= goal.value
     : undefined;
   return { scenario, metric, unit, summary, goal, met };
 }
