@@ -13,7 +13,7 @@ import { appendAudit } from '../records/audit.js';
 import { BatchNotFoundError } from './errors.js';
 import { readBatch, writeHeld } from './store.js';
 import type { BatchSummary, StagedItem } from './types.js';
-import { type Admission, type Candidate, candidateOf } from './window.js';
+import { type Admission, type Candidate, candidateOf, type StagedUsers } from './window.js';
 
 /** Lifetime of uncommitted staging keys, renewed by every chunk. */
 const STAGING_TTL_MS = 3_600_000;
@@ -117,9 +117,12 @@ export async function enqueueStaged(
  * The staged distinct users as the guard's window counts them (only asked for small stagings: at
  * most GUARD_THRESHOLD of them). A plain user name counts as a real request due now.
  */
-async function stagedCandidates(ctx: QueueContext, st: Staging): Promise<(string | Candidate)[]> {
+async function stagedCandidates(
+  ctx: QueueContext,
+  st: Staging,
+): Promise<(string | Candidate)[] | StagedUsers> {
   if (st.firsts.length === st.count) return st.firsts.map((r) => candidateOf(ctx, r));
-  return ctx.redis.smembers(keys.batchUsers(ctx.prefix, st.id));
+  return { setKey: keys.batchUsers(ctx.prefix, st.id), count: st.count };
 }
 
 /** Enqueue results of one chunk (`index` = the item's `n`), and how many staged items are done. */
@@ -146,7 +149,7 @@ export interface StagingStore {
   /** Per item: whether it is the first occurrence of its user. `keep` stores the item itself. */
   add(items: readonly StagedItem[], keep: boolean): Promise<boolean[]>;
   /** The distinct users with their moments (asked only when there are at most GUARD_THRESHOLD). */
-  candidates(): Promise<(string | Candidate)[]>;
+  candidates(): Promise<(string | Candidate)[] | StagedUsers>;
   commit(meta: IntakeMeta, chunkSize: number, onResults?: OnResults): Promise<void>;
   hold(opts: HoldOptions): Promise<BatchSummary>;
   drop(): Promise<void>;

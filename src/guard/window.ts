@@ -59,6 +59,15 @@ export function overThreshold(ctx: Ctx, count: number): Admission | null {
 }
 
 /**
+ * A staging's distinct users left in Redis (a set key), each a real request due now: a 100,000-row
+ * import within GUARD_THRESHOLD is reserved without its users passing through the process.
+ */
+export interface StagedUsers {
+  setKey: string;
+  count: number;
+}
+
+/**
  * Decides whether `users` (valid, distinct; a plain string is a real request due now) may be
  * enqueued without approval, and when they may and `reserve` is set (the default), records them in
  * the window at once. A plan (`reserve: false`) only asks. A threshold of 0 holds every submission.
@@ -66,20 +75,24 @@ export function overThreshold(ctx: Ctx, count: number): Admission | null {
 export async function admitWithoutApproval(
   ctx: Ctx,
   actor: string,
-  users: readonly (string | Candidate)[],
+  users: readonly (string | Candidate)[] | StagedUsers,
   opts: { reserve?: boolean; now?: number } = {},
 ): Promise<Admission> {
   const { threshold, windowMs } = ctx.config.guard;
-  const over = overThreshold(ctx, users.length);
+  const staged = 'setKey' in users ? users : null;
+  const count = staged ? staged.count : (users as readonly unknown[]).length;
+  const over = overThreshold(ctx, count);
   if (over) return over;
-  if (users.length === 0) return { admitted: true, actorCount: 0, totalCount: 0 };
+  if (count === 0) return { admitted: true, actorCount: 0, totalCount: 0 };
   const now = opts.now ?? Date.now();
   const real: string[] = [];
   const dry: string[] = [];
-  for (const u of users) {
-    if (typeof u === 'string') real.push(u, String(now));
-    else if (u.dryRun) dry.push(u.user);
-    else real.push(u.user, String(Math.max(now, u.dueMs)));
+  if (!staged) {
+    for (const u of users as readonly (string | Candidate)[]) {
+      if (typeof u === 'string') real.push(u, String(now));
+      else if (u.dryRun) dry.push(u.user);
+      else real.push(u.user, String(Math.max(now, u.dueMs)));
+    }
   }
   const a = normaliseActor(actor);
   const res = (await runScript(
@@ -91,8 +104,19 @@ export async function admitWithoutApproval(
       `${keys.guardWindow(ctx.prefix, a)}:dry`,
       `${keys.guardWindowTotal(ctx.prefix)}:dry`,
       dueKey(ctx.prefix),
+      // A large staging's users stay in Redis: the script reads the set (n real = -1); otherwise
+      // the key is not read (the due set stands in, in the same slot).
+      staged ? staged.setKey : dueKey(ctx.prefix),
     ],
-    [now, windowMs, threshold, opts.reserve === false ? '0' : '1', real.length / 2, ...real, ...dry],
+    [
+      now,
+      windowMs,
+      threshold,
+      opts.reserve === false ? '0' : '1',
+      staged ? -1 : real.length / 2,
+      ...real,
+      ...dry,
+    ],
   )) as [number, number, number, string];
   const admitted = res[0] === 1;
   return {

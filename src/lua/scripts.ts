@@ -23,7 +23,7 @@ const SCRIPTS = {
   'pacer/throttled': { keys: 2 },
   'pacer/health': { keys: 5 },
   'circuit/forbidden': { keys: 3 },
-  'guard/admit': { keys: 5 },
+  'guard/admit': { keys: 6 },
   'guard/due-check': { keys: 2 },
   'guard/stage': { keys: 2 },
   'guard/window-batch-append': { keys: 4 },

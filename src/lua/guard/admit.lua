@@ -2,6 +2,8 @@
 -- reserve in one step, so two submissions racing cannot both fit.
 -- KEYS: actor set, total set, actor dry-run set, total dry-run set, due set (user -> when it is
 -- retired, for users accepted without approval).
+-- KEYS[6], read only with n real = -1: a staged users set whose members are the real users, due now
+-- (a large import's users never pass through the process).
 -- ARGV: now, window ms, threshold, reserve (1/0), n real, then n (user, due ms) pairs, then dry-run users.
 -- Returns {admitted, actorCount, totalCount, cause} where the counts include the submitted users.
 local now, win, limit, reserve = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
@@ -9,9 +11,15 @@ local nReal = tonumber(ARGV[5])
 local since = now - win
 for i = 1, 5 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. since) end
 local real, dues, dry = {}, {}, {}
-for i = 0, nReal - 1 do
-  real[#real + 1] = ARGV[6 + 2 * i]
-  dues[#dues + 1] = tonumber(ARGV[7 + 2 * i])
+if nReal < 0 then
+  real = redis.call('SMEMBERS', KEYS[6])
+  for i = 1, #real do dues[i] = now end
+  nReal = 0
+else
+  for i = 0, nReal - 1 do
+    real[#real + 1] = ARGV[6 + 2 * i]
+    dues[#dues + 1] = tonumber(ARGV[7 + 2 * i])
+  end
 end
 for i = 6 + 2 * nReal, #ARGV do dry[#dry + 1] = ARGV[i] end
 
