@@ -12,6 +12,7 @@
 // deregistration is simply sent again: a repeat answers 404, which counts as done.
 
 import type { Circuit } from '../control/circuit.js';
+import { permissionRefusal } from '../control/permission-refusal.js';
 import { wipeOptionsFor } from '../device-policy/plan.js';
 import {
   GraphBadRequestError,
@@ -33,7 +34,7 @@ import { type ActionRun, type CallDeps, read, write } from './calls.js';
 import { readResultMap, resultField, writeResult } from './store.js';
 
 export interface ExecuteDeps extends CallDeps {
-  circuit: Pick<Circuit, 'recordForbidden'>;
+  circuit: Pick<Circuit, 'recordForbidden' | 'trip'>;
 }
 
 /** Every planned device × action's result, in plan order, after running what is not done yet. */
@@ -151,7 +152,13 @@ async function deviceFailure(
   };
   if (err instanceof GraphNotFoundError) return { state: 'gone', ...facts };
   if (err instanceof GraphForbiddenError) {
-    // 403 for many users at once is the app's permission, not this device: circuit, job back intact.
+    // An app token without any permission, or 403 for many users at once, is the app's consent, not
+    // this device: circuit, job back intact.
+    const refusal = permissionRefusal(err, null);
+    if (refusal) {
+      await deps.circuit.trip(refusal);
+      throw new PacerHoldError(`circuit open: ${refusal.code}`);
+    }
     if (await deps.circuit.recordForbidden(run.data.user))
       throw new PacerHoldError('circuit open: 403 for many users (forbidden_many)');
     return { state: 'failed', ...facts, message: err.graphMessage ?? 'Graph refused the action (403)' };

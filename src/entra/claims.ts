@@ -1,7 +1,9 @@
 // What an access token says about itself: Entra's access tokens for Graph are JWTs whose payload names
 // the resource (`aud`), the tenant (`tid`) and the permissions granted (`roles` for an app, `scp` for a
 // signed-in user). Read without verifying the signature: only Graph validates its tokens, and offboard
-// reads the claims to explain a refusal before it happens (offboard preflight), never to decide access.
+// reads the claims to explain a refusal before it happens (offboard preflight) or after Graph made it
+// (a 403 to a token without the permission stops the tenant: control/permission-refusal.ts), never to
+// decide access itself.
 
 /** The claims preflight reads; absent ones are undefined. */
 export interface AccessTokenClaims {
@@ -45,4 +47,20 @@ export function readAccessTokenClaims(token: string): AccessTokenClaims {
   if (typeof p.scp === 'string') out.scp = p.scp.split(' ').filter(Boolean);
   if (typeof p.exp === 'number') out.exp = p.exp;
   return out;
+}
+
+/**
+ * The application permissions of an app-only token ([] when it carries none), or undefined when the
+ * token is delegated (it has `scp`) or cannot be read: then nothing is concluded from it.
+ */
+export function appTokenRoles(token: string): string[] | undefined {
+  let claims: AccessTokenClaims;
+  try {
+    claims = readAccessTokenClaims(token);
+  } catch (err) {
+    if (err instanceof UnreadableTokenError) return undefined;
+    throw err;
+  }
+  if (claims.scp !== undefined || (claims.idtyp !== undefined && claims.idtyp !== 'app')) return undefined;
+  return claims.roles ?? [];
 }

@@ -7,12 +7,14 @@
 // a later "which tenant" is one more field of it.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/load.js';
+import { appTokenRoles } from '../entra/claims.js';
 import type { TokenProvider } from '../interfaces.js';
 import type { Pacer } from '../pacing/pacer.js';
 import { sleep } from '../pacing/sleep.js';
 import {
   GraphBadRequestError,
   GraphError,
+  GraphForbiddenError,
   GraphNetworkError,
   GraphNotFoundError,
   GraphThrottledError,
@@ -216,6 +218,9 @@ async function paced<T>(
       return result;
     } catch (error) {
       await feedBack(ctx.pacer, req.subject, error);
+      // What the refused token was allowed: a 403 to a token without the permission is the app's
+      // consent, not this user (control/permission-refusal.ts).
+      if (error instanceof GraphForbiddenError) error.tokenRoles = appTokenRoles(token);
       const g = error instanceof GraphError ? error : undefined;
       await req.onExchange?.({
         at,

@@ -96,6 +96,12 @@ export class GraphNotFoundError extends GraphError {
 /** 403 for this user. Many of them across users mean a missing permission: the circuit decides. */
 export class GraphForbiddenError extends GraphError {
   readonly retryable = false;
+  /**
+   * The application permissions (`roles`) of the app-only token Graph refused, set by the call that
+   * got the 403; undefined when that token is not a readable app token (delegated, opaque). [] is an
+   * app without any granted permission: admin consent removed or never given.
+   */
+  tokenRoles?: readonly string[];
   constructor(details: GraphErrorDetails) {
     super('Graph refused the action for this user (403)', details);
   }

@@ -11,6 +11,7 @@ import type { QueueContext } from '../queue/context.js';
 import { createTenantContexts } from './context.js';
 import { createDispatcher, type Dispatcher } from './dispatch.js';
 import type { TenantConfig } from './types.js';
+import { warmTenantTokens } from './warm-tokens.js';
 
 export interface RunningTenants {
   dispatcher: Dispatcher;
@@ -21,6 +22,8 @@ export interface RunningTenants {
   fallback?: TokenProvider;
   /** A tenant's token provider and read pacer, for the process's reads outside the retire job (verification). */
   reads(tenant: string): { tokenProvider: TokenProvider; readPacer: Pacer } | undefined;
+  /** Every tenant's first token asked for (warm-tokens.ts); failures included, never rejects. */
+  tokensWarm: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,11 @@ export function startTenants(
   if (!config.tenants) return undefined;
   const contexts = createTenantContexts(opts);
   const dispatcher = createDispatcher({ ...opts, tenants: contexts });
+  const warm = warmTenantTokens(
+    contexts,
+    config.tenants.map((t) => t.name),
+    opts.logger,
+  );
   const fallback: TokenProvider | undefined = config.auth.tenantId
     ? undefined
     : {
@@ -53,5 +61,14 @@ export function startTenants(
     const c = contexts.get(name);
     return c ? { tokenProvider: c.tokenProvider, readPacer: c.readPacer } : undefined;
   };
-  return { dispatcher, ...(fallback ? { fallback } : {}), reads, close: () => contexts.close() };
+  return {
+    dispatcher,
+    ...(fallback ? { fallback } : {}),
+    reads,
+    tokensWarm: warm.ready,
+    close: () => {
+      warm.stop();
+      return contexts.close();
+    },
+  };
 }

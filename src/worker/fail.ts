@@ -3,6 +3,7 @@
 // (shutdown), dead-letter it, defer a lone 400 once, or rethrow so BullMQ retries after a backoff.
 import { DelayedError, WaitingError } from 'bullmq';
 import type { Circuit } from '../control/circuit.js';
+import { permissionRefusal } from '../control/permission-refusal.js';
 import type { RetireRecord } from '../interfaces.js';
 import { incrementMetrics } from '../records/metrics.js';
 import type { JobRun } from './attempt.js';
@@ -13,6 +14,8 @@ export interface FailDeps extends DeadLetterDeps {
   circuit: Circuit;
   /** Aborted on shutdown: the job goes back to the queue without losing an attempt. */
   shutdown?: AbortSignal;
+  /** The token Graph refused lacks the permission: take a fresh one after the next resume. */
+  tokenStale?: () => Promise<void>;
 }
 
 /** Never resolves normally: every branch ends the run by throwing BullMQ's signal or the error. */
@@ -34,10 +37,17 @@ export async function handleFailure(
       return putBack(deps, run, token, `circuit: ${decision.code}`);
     case 'put-back':
       return putBack(deps, run, token, decision.why);
-    case 'forbidden':
+    case 'forbidden': {
+      const refusal = permissionRefusal(decision.error);
+      if (refusal) {
+        await deps.tokenStale?.();
+        await deps.circuit.trip(refusal);
+        return putBack(deps, run, token, `circuit: ${refusal.code}`);
+      }
       if (await deps.circuit.recordForbidden(run.data.user))
         return putBack(deps, run, token, 'circuit: forbidden_many');
       return deadLetter(deps, run, 'forbidden', decision.error);
+    }
     case 'read-forbidden':
       // Systemic (the read permission is missing): circuit, job back intact. One user's 403 (scope
       // tags): retried later like a transient failure; only its last attempt becomes a dead letter.

@@ -94,6 +94,13 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
     }
     throw err;
   }
+  /**
+   * Graph refused a token without the permission: the cached one stays valid for up to an hour after
+   * consent is granted again, so the first token after the operator's resume is a fresh one.
+   */
+  async function staleAfterResume(): Promise<void> {
+    if (failedInGeneration === null) failedInGeneration = await generation().catch(() => 0);
+  }
   /** After a token failure: forget it once an operator has resumed since, then ask again. */
   async function afterFailure(opts?: { forceRefresh?: boolean }): Promise<string> {
     if (failedInGeneration !== null && (await generation()) > failedInGeneration) {
@@ -177,7 +184,12 @@ export function createProcessor(deps: ProcessorDeps): RetireProcessor {
       // The wipe guard held the leaver for approval (or put the job off while held batches are full).
       if (err instanceof HeldByGuardError || err instanceof DelayedError) throw err;
       if (tenant && err instanceof TenantDeferError) return await tenant.defer(run, err, token);
-      return await handleFailure(tenant ? { ...deps, circuit: tenant.circuit } : deps, run, err, token);
+      return await handleFailure(
+        tenant ? { ...deps, circuit: tenant.circuit } : { ...deps, tokenStale: staleAfterResume },
+        run,
+        err,
+        token,
+      );
     }
   };
 

@@ -134,6 +134,32 @@ describe('circuit', () => {
     expect(o.deadLetter).toBeUndefined();
   });
 
+  it('403 to a token without the retire permission (consent removed) opens the circuit at the first call, nobody dead-lettered', async () => {
+    suite.sim.control({ permissions: { deny: ['DeviceManagementManagedDevices.PrivilegedOperations.All'] } });
+    try {
+      // A threshold of 5 users would dead-letter four leavers before the distinct-users rule trips.
+      const { ctx: c } = await setup({ WORKER_CONCURRENCY: '1', CIRCUIT_FORBIDDEN_THRESHOLD: '5' });
+      const ids = await enqueueUsers(c, users('consent', 6));
+      await waitFor(async () => (await getCircuit(c)).open, { what: 'the circuit to open' });
+      await waitFor(async () => (await c.retire.getJobCounts('active')).active === 0, {
+        what: 'no active jobs',
+      });
+      const circuit = await getCircuit(c);
+      expect(circuit.code).toBe('permission_missing');
+      expect(circuit.reason).toContain('DeviceManagementManagedDevices.PrivilegedOperations.All');
+      expect(suite.sim.stats().graph.byStatus['403']).toBe(1);
+      expect(await c.deadLetter.count()).toBe(0);
+      for (const id of ids) expect((await outcomeOf(c, id)).deadLetter).toBeUndefined();
+
+      suite.sim.control({ permissions: { grant: ['DeviceManagementManagedDevices.PrivilegedOperations.All'] } });
+      await resumeQueue(c, 'test-operator');
+      const out = await waitForOutcomes(c, ids);
+      for (const o of out) expect(o.record?.outcome).toBe('retired');
+    } finally {
+      suite.sim.control({ permissions: { grant: ['DeviceManagementManagedDevices.PrivilegedOperations.All'] } });
+    }
+  });
+
   it('a few 403s in a big batch (out-of-scope users) are dead-lettered `forbidden`; the circuit stays closed', async () => {
     // Under the old rule (5 distinct users with 403 within 60 s) these 6 would have halted the fleet.
     const { ctx: c } = await setup({ WORKER_CONCURRENCY: '8' });
