@@ -31,14 +31,3 @@ export function createBudgetPacer(opts: BudgetPacerOptions, budget: 'write' | 'r
   });
 }
 
-/**
- * The largest catch-up (GCRA tolerance, in intervals) that still keeps every window of the limit at or
- * under it: n calls fit in one window when (n − 1 − catchUp) intervals ≤ the window, so with
- * interval = window ÷ (limit × headroom) the window holds at most ⌊limit × headroom + catchUp⌋ + 1
- * calls, which stays ≤ limit while catchUp < limit × (1 − headroom). 80 % of that, at most half an
- * interval: a job woken by BullMQ a few tens of ms late then keeps its tenant's grid instead of
- * pushing every later turn back (at 20 per 2 s: 0.48 of an interval, ~50 ms).
- */
-export function safeCatchUp(limit: number, headroom: number): number {
-  return Math.min(0.5, Math.max(0.05, 0.8 * limit * (1 - headroom)));
-}

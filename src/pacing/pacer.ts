@@ -86,6 +86,11 @@ export interface FailureVerdict extends ThrottleReport {
 export interface Pacer {
   /** 0 = a slot was taken, go now; > 0 = ms to wait before asking again. Throws PacerHoldError. */
   acquire(): Promise<number>;
+  /**
+   * As acquire, and a slot due within `aheadMs` is taken now: `reserved` with `wait` = ms until it
+   * (the caller sleeps that long, then calls without asking again). Not reserved: `wait` as acquire.
+   */
+  reserve(aheadMs: number): Promise<{ wait: number; reserved: boolean }>;
   /** Waits (in local FIFO order) until a slot is taken. Rejects with the signal's reason or PacerHoldError. */
   take(signal?: AbortSignal): Promise<{ waitedMs: number }>;
   /**
@@ -150,8 +155,8 @@ export function createPacer(opts: PacerOptions): Pacer {
   const waiters: Waiter[] = [];
   let pumping = false;
 
-  /** One round trip: returns [wait, granted]. */
-  async function poll(want: number): Promise<[number, number]> {
+  /** One round trip: returns [wait, granted] (granted 1 with wait > 0: reserved, see `reserve`). */
+  async function poll(want: number, aheadMs = 0): Promise<[number, number]> {
     const give = credit;
     const users = healthy;
     credit = 0;
@@ -162,7 +167,19 @@ export function createPacer(opts: PacerOptions): Pacer {
         opts.redis,
         'pacer/acquire',
         [pacerKey, gateKey, holdKey ?? pacerKey, windowKey, failingKey, runKey],
-        [intervalMs, give, step, catchUp, holdKey ? '1' : '0', want, recovery, keepMs, idleTtl, ...users],
+        [
+          intervalMs,
+          give,
+          step,
+          catchUp,
+          holdKey ? '1' : '0',
+          want,
+          recovery,
+          keepMs,
+          idleTtl,
+          Math.max(0, Math.floor(aheadMs)),
+          ...users,
+        ],
       );
     } catch (err) {
       credit += give;
@@ -214,6 +231,10 @@ export function createPacer(opts: PacerOptions): Pacer {
     async acquire() {
       const [wait] = await poll(1);
       return wait;
+    },
+    async reserve(aheadMs) {
+      const [wait, granted] = await poll(1, aheadMs);
+      return { wait, reserved: granted > 0 };
     },
     take(signal) {
       return new Promise((resolve, reject) => {

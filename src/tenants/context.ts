@@ -8,7 +8,7 @@ import type { Circuit } from '../control/circuit.js';
 import { createTenantTokenProvider } from '../entra/tenant-provider.js';
 import type { TokenProvider } from '../interfaces.js';
 import type { Logger } from '../log.js';
-import { createBudgetPacer, safeCatchUp } from '../pacing/budget-pacer.js';
+import { createBudgetPacer } from '../pacing/budget-pacer.js';
 import { createPacer, type Pacer, type PacerKeys } from '../pacing/pacer.js';
 import type { QueueContext } from '../queue/context.js';
 import { createTenantCircuit } from './circuit.js';
@@ -115,8 +115,6 @@ export function createTenantContexts(opts: TenantContextOptions): TenantContexts
             keys: budgetKeys(ctx.prefix, t.name, budget),
             holdKey: tenantKeys.circuit(ctx.prefix, t.name),
             idleTtlMs: Math.max(IDLE_MIN_MS, rate.windowMs * 3),
-            // Jobs wake from BullMQ's delayed set at their turns, often a little late.
-            catchUp: safeCatchUp(rate.limit, graphCfg.graph.rateHeadroom),
           },
         },
         budget,

@@ -46,25 +46,51 @@ function tolerance(c: TenantContext): number {
 }
 
 /**
- * A pacer for one job: the first take uses the slot admission already took; every take also takes a
- * slot of the global pace. A take never sleeps longer than the tolerance: beyond it the job is deferred.
+ * The tenant's next slot if it is due within the tolerance, taken now: `at` (epoch ms) is when the
+ * call may go; otherwise the wait (a gate this process heard, or the pacer's next slot). Reserved, a
+ * job that sleeps to its slot does not push the tenant's grid back by its timer lateness (which cost
+ * a turn every few jobs when it asked again after the sleep).
  */
-function jobPacer(c: TenantContext, own: Pacer, global: Pacer, prepaid: boolean): Pacer {
-  let paid = prepaid;
+async function slotWithin(
+  own: Pacer,
+  limit: number,
+): Promise<{ at: number; wait?: undefined } | { wait: number; at?: undefined }> {
+  for (;;) {
+    const gate = own.localGateUntil() - Date.now();
+    if (gate > limit) return { wait: gate };
+    if (gate > 0) {
+      await sleep(gate);
+      continue;
+    }
+    const r = await own.reserve(limit);
+    if (r.wait === 0 || r.reserved) return { at: Date.now() + r.wait };
+    if (r.wait > limit) return { wait: r.wait };
+    // Due within the tolerance and not reserved: a gate in Redis ended meanwhile; ask again.
+    await sleep(r.wait);
+  }
+}
+
+/**
+ * A pacer for one job: the first take uses the slot admission already took (`prepaidAt`, sleeping
+ * until then); every take also takes a slot of the global pace. A take never sleeps longer than the
+ * tolerance: beyond it the job is deferred.
+ */
+function jobPacer(c: TenantContext, own: Pacer, global: Pacer, prepaidAt: number | null): Pacer {
+  let paidAt = prepaidAt;
   const limit = tolerance(c);
   return {
     ...own,
     async take(signal) {
-      if (paid) paid = false;
-      else {
-        for (;;) {
-          const gate = own.localGateUntil() - Date.now();
-          const wait = gate > 0 ? gate : await own.acquire();
-          if (wait === 0) break;
-          if (wait > limit) throw new TenantDeferError(wait);
-          await sleep(wait, signal);
-        }
+      let at: number;
+      if (paidAt !== null) {
+        at = paidAt;
+        paidAt = null;
+      } else {
+        const slot = await slotWithin(own, limit);
+        if (slot.at === undefined) throw new TenantDeferError(slot.wait);
+        at = slot.at;
       }
+      if (at > Date.now()) await sleep(at - Date.now(), signal);
       await global.take(signal);
       // A Retry-After this process heard after the slot was granted (a prepaid one included): the
       // call must not go out inside the announced window.
@@ -141,28 +167,26 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         const decision = decideFailure(tokenError, { shuttingDown: false, lastAttempt: false });
         if (decision.kind === 'trip') await c.circuit.trip({ code: decision.code, reason: decision.reason });
         if ((await ctx.redis.exists(tenantKeys.circuit(ctx.prefix, name))) === 1) return park(c, job, token);
-        return admitted(c, false);
+        return admitted(c, null);
       }
-      let wait = 0;
+      let slot: Awaited<ReturnType<typeof slotWithin>> | null = null;
       try {
         // A dry run never writes: it spends no write slot (its reads are paced as they go).
-        if (!dryRun) {
-          const gate = c.pacer.localGateUntil() - Date.now();
-          wait = gate > 0 ? gate : await c.pacer.acquire();
-        } else if ((await ctx.redis.exists(tenantKeys.circuit(ctx.prefix, name))) === 1) {
+        if (!dryRun) slot = await slotWithin(c.pacer, tolerance(c));
+        else if ((await ctx.redis.exists(tenantKeys.circuit(ctx.prefix, name))) === 1) {
           throw new PacerHoldError('tenant circuit open');
         }
       } catch (err) {
         if (err instanceof PacerHoldError) return park(c, job, token);
         throw err;
       }
-      if (wait > tolerance(c)) return toTurn(c, job, wait, token);
-      return admitted(c, !dryRun && wait === 0);
+      if (slot && slot.at === undefined) return toTurn(c, job, slot.wait, token);
+      return admitted(c, slot?.at ?? null);
     },
   };
 
-  /** The job's context; `prepaid`: admission already took its first write slot. */
-  function admitted(c: TenantContext, prepaid: boolean): AdmittedJob {
+  /** The job's context; `prepaidAt`: admission already took its first write slot, due then. */
+  function admitted(c: TenantContext, prepaidAt: number | null): AdmittedJob {
     return {
       circuit: c.circuit,
       attemptDeps: {
@@ -171,11 +195,11 @@ export function createDispatcher(opts: DispatcherOptions): Dispatcher {
         graph: graphContext(
           config,
           c.tokenProvider,
-          jobPacer(c, c.pacer, tenants.global, prepaid),
+          jobPacer(c, c.pacer, tenants.global, prepaidAt),
           opts.transport,
         ),
       },
-      reads: jobPacer(c, c.readPacer, tenants.global, false),
+      reads: jobPacer(c, c.readPacer, tenants.global, null),
       async defer(run, err, tok) {
         if (run.progress.graphCalls > 0) await run.job.updateProgress({ ...run.progress });
         return toTurn(c, run.job, err.waitMs, tok);

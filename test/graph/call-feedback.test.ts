@@ -62,6 +62,7 @@ function recording(pacer: Pacer, heard: Heard[]): Pacer {
   const ra = (ms: number | undefined) => (ms === undefined ? 'none' : ms);
   return {
     acquire: () => pacer.acquire(),
+    reserve: (ahead) => pacer.reserve(ahead),
     take: (signal) => pacer.take(signal),
     localGateUntil: () => pacer.localGateUntil(),
     onSuccess(user) {

@@ -70,6 +70,44 @@ describe('pacer', () => {
     expect(tight).toBeLessThanOrEqual(2);
   });
 
+  it('reserve() takes a slot due within its horizon ahead of time; the grid moves one interval per slot', async () => {
+    const p = prefix();
+    // 10 per second at headroom 1: one slot every 100 ms.
+    const rate = { limit: 10, windowMs: 1000 };
+    const one = createPacer({ redis: a, prefix: p, rate, headroom: 1 });
+    const two = createPacer({ redis: b, prefix: p, rate, headroom: 1 });
+    expect(await one.acquire()).toBe(0);
+    // The next slot is ~100 ms away: beyond a 50 ms horizon it is not taken, within 150 ms it is.
+    const far = await two.reserve(50);
+    expect(far.reserved).toBe(false);
+    expect(far.wait).toBeGreaterThan(50);
+    const near = await two.reserve(150);
+    expect(near.reserved).toBe(true);
+    expect(near.wait).toBeGreaterThan(50);
+    expect(near.wait).toBeLessThanOrEqual(101);
+    // Reserved: the slot after it is one more interval away, however late the sleeper will be.
+    const after = await one.reserve(0);
+    expect(after.reserved).toBe(false);
+    expect(after.wait).toBeGreaterThan(near.wait + 50);
+    // Never more than the rate: 30 reservations across both pacers keep 100 ms apart.
+    const times: number[] = [];
+    const take = async (pacer: typeof one) => {
+      for (;;) {
+        const r = await pacer.reserve(120);
+        if (r.wait === 0 || r.reserved) {
+          times.push(Date.now() + r.wait);
+          return;
+        }
+        await new Promise((res) => setTimeout(res, r.wait - 100));
+      }
+    };
+    for (let i = 0; i < 15; i++) await Promise.all([take(one), take(two)]);
+    times.sort((x, y) => x - y);
+    for (let i = 1; i < times.length; i++) {
+      expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(95);
+    }
+  });
+
   it('after onThrottled(Retry-After) no pacer grants a slot until it has elapsed', async () => {
     const p = prefix();
     const rate = { limit: 100, windowMs: 1000 };

@@ -10,7 +10,13 @@ import { tenantKeys } from '../../src/tenants/registry.js';
 import { testConfig } from '../helpers/config.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startTestSimulator, type TestSimulator } from '../helpers/sim.js';
-import { closeQueueContext, type InProcessWorker, openContext, startTestWorker, waitFor } from '../helpers/worker.js';
+import {
+  closeQueueContext,
+  type InProcessWorker,
+  openContext,
+  startTestWorker,
+  waitFor,
+} from '../helpers/worker.js';
 
 const A = { name: 'alpha', id: '46444444-5555-4666-8777-888888888888' };
 const B = { name: 'beta', id: '56555555-6666-4777-8888-999999999999' };
@@ -35,7 +41,10 @@ afterAll(async () => {
 it('fetches every tenant token at start, without a Graph call, and trips no circuit on a failure', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'offboard-warm-'));
   const file = join(dir, 'tenants.yaml');
-  writeFileSync(file, `tenants:\n${[A, B, C].map((t) => `  - { name: ${t.name}, id: ${t.id} }`).join('\n')}\n`);
+  writeFileSync(
+    file,
+    `tenants:\n${[A, B, C].map((t) => `  - { name: ${t.name}, id: ${t.id} }`).join('\n')}\n`,
+  );
   const env: Record<string, string> = {
     REDIS_URL: redis.url,
     QUEUE_PREFIX: redis.prefix,

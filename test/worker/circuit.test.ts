@@ -151,12 +151,16 @@ describe('circuit', () => {
       expect(await c.deadLetter.count()).toBe(0);
       for (const id of ids) expect((await outcomeOf(c, id)).deadLetter).toBeUndefined();
 
-      suite.sim.control({ permissions: { grant: ['DeviceManagementManagedDevices.PrivilegedOperations.All'] } });
+      suite.sim.control({
+        permissions: { grant: ['DeviceManagementManagedDevices.PrivilegedOperations.All'] },
+      });
       await resumeQueue(c, 'test-operator');
       const out = await waitForOutcomes(c, ids);
       for (const o of out) expect(o.record?.outcome).toBe('retired');
     } finally {
-      suite.sim.control({ permissions: { grant: ['DeviceManagementManagedDevices.PrivilegedOperations.All'] } });
+      suite.sim.control({
+        permissions: { grant: ['DeviceManagementManagedDevices.PrivilegedOperations.All'] },
+      });
     }
   });
 

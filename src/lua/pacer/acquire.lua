@@ -22,18 +22,21 @@
   ARGV[8] ms the health window keeps a user (the longest window a judge reads)
   ARGV[9] ms the pacer hash lives after its last grant ('0': for ever; tenants' pacers expire when
           idle so an idle tenant leaves no keys)
-  ARGV[10..] users whose latest call got a healthy answer
+  ARGV[10] reserve ahead, ms: a caller whose slot is due within this takes it now and sleeps until
+           then ('0': never). The grid moves by one interval whatever the sleeper's timer lateness,
+           where a caller that sleeps and asks again would push it back by that lateness every time.
+  ARGV[11..] users whose latest call got a healthy answer
 
-  Returns { wait, factor, granted }: wait 0 = `granted` slots taken, go now; > 0 = ms to wait;
-  -1 = held.
+  Returns { wait, factor, granted }: wait 0 = `granted` slots taken, go now; > 0 with granted 1 = a
+  slot reserved, go in `wait` ms; > 0 with granted 0 = ms to wait before asking again; -1 = held.
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 
-if #ARGV > 9 then
+if #ARGV > 10 then
   local zargs = {}
   local users = {}
-  for i = 10, #ARGV do
+  for i = 11, #ARGV do
     zargs[#zargs + 1] = now
     zargs[#zargs + 1] = ARGV[i]
     users[#users + 1] = ARGV[i]
@@ -70,7 +73,14 @@ local gate = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
 if now < gate then
   return { math.ceil(gate - now), shown, 0 }
 end
+local interval = tonumber(ARGV[1]) / factor
+local ttl = tonumber(ARGV[9]) or 0
 if now < tat then
+  if tat - now <= (tonumber(ARGV[10]) or 0) then
+    redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', tat + interval))
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+    return { math.ceil(tat - now), shown, 1 }
+  end
   return { math.ceil(tat - now), shown, 0 }
 end
 
@@ -78,13 +88,11 @@ end
 -- arrives much later starts a new grid at now, so idle time never turns into a burst. Several
 -- slots are granted at once only when the grid has them due within 2 ms (a pace far above the
 -- call rate): one round trip then serves several local waiters.
-local interval = tonumber(ARGV[1]) / factor
 local base = math.max(tat, now - interval * tonumber(ARGV[4]))
 local want = math.max(1, tonumber(ARGV[6]) or 1)
 -- Slots due within 2 ms count as due now: only a pace of more than 500 calls/s batches at all.
 local due = math.floor((now + 2 - base) / interval) + 1
 local granted = math.max(1, math.min(want, due))
 redis.call('HSET', KEYS[1], 'tat', string.format('%.3f', base + granted * interval))
-local ttl = tonumber(ARGV[9]) or 0
 if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return { 0, shown, granted }
