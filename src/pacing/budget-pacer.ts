@@ -30,4 +30,3 @@ export function createBudgetPacer(opts: BudgetPacerOptions, budget: 'write' | 'r
     budget,
   });
 }
-
