@@ -24,6 +24,13 @@ export interface TenantContext {
   circuit: Circuit;
   /** ms between two writes at full pace: the virtual clock's step (dispatch.ts). */
   intervalMs: number;
+  /**
+   * How late past its write slot a call may still go: half the spare the headroom leaves in one
+   * window (at 200 per 20 s × 0.97: ~300 ms; at the benchmark's 20 per 2 s: ~31 ms). Later, it would
+   * share a window with the call a whole window after it and could pass the limit: dispatch.ts takes
+   * a fresh slot instead (one slot lost rather than a 429 and its Retry-After).
+   */
+  lateMs: number;
   /** This process saw the tenant's circuit open: the next admitted job starts from a clean MSAL client. */
   held: boolean;
   /** A job of this process is getting the tenant's token (dispatch.ts lets one slot wait on it). */
@@ -129,6 +136,10 @@ export function createTenantContexts(opts: TenantContextOptions): TenantContexts
       readPacer: pacerFor('read'),
       circuit: createTenantCircuit(ctx, t.name, opts.logger, opts.actor),
       intervalMs: windowMs / (limit * config.graph.rateHeadroom),
+      lateMs: Math.max(
+        5,
+        ((limit * (1 - config.graph.rateHeadroom)) / 2) * (windowMs / (limit * config.graph.rateHeadroom)),
+      ),
       held: false,
       tokenPending: false,
     };
