@@ -91,6 +91,11 @@ export interface Pacer {
    * (the caller sleeps that long, then calls without asking again). Not reserved: `wait` as acquire.
    */
   reserve(aheadMs: number): Promise<{ wait: number; reserved: boolean }>;
+  /**
+   * A call goes out `ms` after its slot (an event-loop stall): the slots not yet taken move back by
+   * that much, so the window a whole window after it does not hold one call too many.
+   */
+  shift(ms: number): Promise<void>;
   /** Waits (in local FIFO order) until a slot is taken. Rejects with the signal's reason or PacerHoldError. */
   take(signal?: AbortSignal): Promise<{ waitedMs: number }>;
   /**
@@ -235,6 +240,13 @@ export function createPacer(opts: PacerOptions): Pacer {
     async reserve(aheadMs) {
       const [wait, granted] = await poll(1, aheadMs);
       return { wait, reserved: granted > 0 };
+    },
+    async shift(ms) {
+      if (!(ms > 0)) return;
+      const m = opts.redis.multi().hincrbyfloat(pacerKey, 'tat', ms.toFixed(3));
+      // An idle pace hash still expires (a missing one is created by the increment).
+      if (idleTtl > 0) m.pexpire(pacerKey, idleTtl);
+      await m.exec();
     },
     take(signal) {
       return new Promise((resolve, reject) => {

@@ -27,8 +27,9 @@ export interface TenantContext {
   /**
    * How late past its write slot a call may still go: half the spare the headroom leaves in one
    * window (at 200 per 20 s × 0.97: ~300 ms; at the benchmark's 20 per 2 s: ~31 ms). Later, it would
-   * share a window with the call a whole window after it and could pass the limit: dispatch.ts takes
-   * a fresh slot instead (one slot lost rather than a 429 and its Retry-After).
+   * share a window with the call a whole window after it and could pass the limit: dispatch.ts moves
+   * the tenant's later slots back by the lateness (a little pace lost rather than a 429 and its
+   * Retry-After).
    */
   lateMs: number;
   /** This process saw the tenant's circuit open: the next admitted job starts from a clean MSAL client. */

@@ -87,21 +87,20 @@ function jobPacer(
   return {
     ...own,
     async take(signal) {
-      for (;;) {
-        let at: number;
-        if (paidAt !== null) {
-          at = paidAt;
-          paidAt = null;
-        } else {
-          const slot = await slotWithin(own, limit);
-          if (slot.at === undefined) throw new TenantDeferError(slot.wait);
-          at = slot.at;
-        }
-        if (at > Date.now()) await sleep(at - Date.now(), signal);
-        await global.take(signal);
-        // Far behind its slot (an event-loop stall): a fresh slot, not a call that could pass the limit.
-        if (Date.now() - at <= lateMs) break;
+      let at: number;
+      if (paidAt !== null) {
+        at = paidAt;
+        paidAt = null;
+      } else {
+        const slot = await slotWithin(own, limit);
+        if (slot.at === undefined) throw new TenantDeferError(slot.wait);
+        at = slot.at;
       }
+      if (at > Date.now()) await sleep(at - Date.now(), signal);
+      await global.take(signal);
+      // Far behind its slot (an event-loop stall): the tenant's later slots move back by as much.
+      const late = Date.now() - at;
+      if (late > lateMs) await own.shift(late);
       // A Retry-After this process heard after the slot was granted (a prepaid one included): the
       // call must not go out inside the announced window.
       const gate = own.localGateUntil() - Date.now();

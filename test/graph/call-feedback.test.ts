@@ -63,6 +63,7 @@ function recording(pacer: Pacer, heard: Heard[]): Pacer {
   return {
     acquire: () => pacer.acquire(),
     reserve: (ahead) => pacer.reserve(ahead),
+    shift: (ms) => pacer.shift(ms),
     take: (signal) => pacer.take(signal),
     localGateUntil: () => pacer.localGateUntil(),
     onSuccess(user) {

@@ -108,6 +108,20 @@ describe('pacer', () => {
     }
   });
 
+  it('shift() moves the slots not yet taken back, for every process, and keeps an idle expiry', async () => {
+    const p = prefix();
+    const rate = { limit: 10, windowMs: 1000 };
+    const one = createPacer({ redis: a, prefix: p, rate, headroom: 1, idleTtlMs: 60_000 });
+    const two = createPacer({ redis: b, prefix: p, rate, headroom: 1, idleTtlMs: 60_000 });
+    expect(await one.acquire()).toBe(0);
+    const before = await two.reserve(0);
+    await one.shift(300);
+    const after = await two.reserve(0);
+    expect(after.reserved).toBe(false);
+    expect(after.wait).toBeGreaterThanOrEqual(before.wait + 290);
+    expect(await a.pttl(keys.pacer(p))).toBeGreaterThan(0);
+  });
+
   it('after onThrottled(Retry-After) no pacer grants a slot until it has elapsed', async () => {
     const p = prefix();
     const rate = { limit: 100, windowMs: 1000 };
