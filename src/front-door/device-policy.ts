@@ -80,17 +80,29 @@ export function withDevicePolicy(
  */
 export function validateFor(
   ctx: Pick<QueueContext, 'config'>,
-  meta: Pick<IntakeMeta, 'devicePolicyScope' | 'devicePolicy'>,
+  meta: Pick<IntakeMeta, 'devicePolicyScope' | 'devicePolicy' | 'tenant'>,
 ): (raw: unknown) => ValidRequest {
   return (raw) => {
     const r = validateRequest(raw);
     const named = r.devicePolicy ?? meta.devicePolicy;
+    // Nothing named: the tenant's own default (TENANTS_FILE `devicePolicy`, checked against the policy
+    // at start) before the policy's. A default is the administrator's choice, so any key gets it.
+    const tenantDefault = tenantProfile(ctx, r.tenant ?? meta.tenant);
+    if (named === undefined && tenantDefault !== undefined && ctx.config.devicePolicy) {
+      return { ...r, devicePolicy: tenantDefault };
+    }
     return withDevicePolicy(
       ctx.config.devicePolicy,
       named === undefined ? r : { ...r, devicePolicy: named },
       meta.devicePolicyScope,
     );
   };
+}
+
+/** The default profile TENANTS_FILE gives `tenant`, if any. */
+function tenantProfile(ctx: Pick<QueueContext, 'config'>, tenant: string | undefined): string | undefined {
+  if (tenant === undefined) return undefined;
+  return ctx.config.tenants?.find((t) => t.name === tenant)?.devicePolicy;
 }
 
 /**

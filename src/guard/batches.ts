@@ -16,6 +16,7 @@ import {
   BatchVersionRequiredError,
   TwoPersonRuleError,
 } from './errors.js';
+import { guardScope } from './scope.js';
 import { enqueueStaged } from './staging.js';
 import {
   batchIds,
@@ -147,7 +148,9 @@ export async function approveBatch(
   if (!isValidId(id)) throw new BatchNotFoundError(String(id).slice(0, 128));
   const version = await requireVersion(ctx, id, opts.version);
   await expireBatches(ctx);
-  const out = await tryApprove(ctx, id, actor, Date.now(), ctx.config.guard.twoPerson, version);
+  // The two-person rule of the batch's tenant (TENANTS_FILE `guard.twoPerson`), or the deployment's.
+  const twoPerson = guardScope(ctx, (await readBatch(ctx, id))?.tenant).twoPerson;
+  const out = await tryApprove(ctx, id, actor, Date.now(), twoPerson, version);
   if (out.kind === 'missing') throw new BatchNotFoundError(id);
   if (out.kind === 'changed') throw new BatchChangedError(id, version, out.version, out.count);
   if (out.kind === 'two_person') throw new TwoPersonRuleError(id, actor);

@@ -12,9 +12,10 @@ import type { ValidRequest } from '../intake/validate.js';
 import type { RetireJobData } from '../interfaces.js';
 import { runScript } from '../lua/scripts.js';
 import type { QueueContext } from '../queue/context.js';
-import { keys, ownKey } from '../queue/names.js';
+import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { HeldLimitError } from './errors.js';
+import { guardScope } from './scope.js';
 import { holdStaging, openStaging, stageChunk } from './staging.js';
 import { readBatch } from './store.js';
 import { appendToWindowBatch, openWindowBatch } from './window-batch.js';
@@ -29,11 +30,6 @@ export class HeldByGuardError extends UnrecoverableError {
   }
 }
 
-/** Jobs (id → when they started) that began retiring without an approval within the window. */
-export function retiringKey(prefix: string): string {
-  return ownKey(prefix, 'guard-window', 'retiring');
-}
-
 /**
  * Returns when the job may proceed. Otherwise holds its user and throws HeldByGuardError, or, when
  * a cap on held items leaves no room to hold it, puts the job back for one GUARD_WINDOW (DelayedError):
@@ -46,7 +42,9 @@ export async function holdIfOverDue(
   token?: string,
 ): Promise<void> {
   if (data.dryRun || ctx.config.worker.dryRun || !job.id) return;
-  const { threshold, windowMs } = ctx.config.guard;
+  const { windowMs } = ctx.config.guard;
+  const scope = guardScope(ctx, data.tenant);
+  const threshold = scope.threshold;
   // A redriven job keeps its batch id but was not approved as such: it counts like any other.
   const fromBatch = !!data.batchId && !data.redrivenFrom;
   // A job due at once was admitted for this very moment (./window.ts); one that waited was not.
@@ -56,10 +54,7 @@ export async function holdIfOverDue(
   const verdict = await runScript(
     ctx.redis,
     'guard/due-check',
-    [
-      retiringKey(ctx.prefix),
-      fromBatch ? keys.batch(ctx.prefix, data.batchId as string) : retiringKey(ctx.prefix),
-    ],
+    [scope.retiring, fromBatch ? keys.batch(ctx.prefix, data.batchId as string) : scope.retiring],
     [now, windowMs, threshold, job.id, fromBatch ? '1' : '0', mayHold ? '1' : '0'],
   );
   if (verdict !== 'hold') return;
@@ -105,7 +100,7 @@ async function hold(ctx: QueueContext, jobId: string, data: RetireJobData): Prom
   }
   const st = openStaging();
   await stageChunk(ctx, st, [{ n: 0, r }], { keepItems: true });
-  const n = ctx.config.guard.threshold + 1;
+  const n = guardScope(ctx, data.tenant).threshold + 1;
   const batch = await holdStaging(ctx, st, {
     meta: { requestedBy: data.requestedBy, source: data.source },
     invalid: 0,

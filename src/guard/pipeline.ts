@@ -85,7 +85,7 @@ export async function planBulk(
   const store = openStore(ctx, input, opts);
   try {
     const counts = await stageInput(ctx, input, store, opts, true);
-    const admission = await decide(ctx, store, opts.meta.requestedBy, false);
+    const admission = await decide(ctx, store, opts.meta, false);
     return { ...counts, wouldHold: !admission.admitted, admission };
   } finally {
     await store.drop().catch(() => {});
@@ -106,7 +106,7 @@ export async function stageAndDecide(
   let held = false;
   try {
     const counts = await stageInput(ctx, input, store, opts, false);
-    const admission = await decide(ctx, store, opts.meta.requestedBy, true);
+    const admission = await decide(ctx, store, opts.meta, true);
     if (!admission.admitted) {
       const batch = await store.hold({ meta: opts.meta, invalid: counts.invalid, admission });
       held = true;
@@ -124,12 +124,17 @@ export async function stageAndDecide(
 async function decide(
   ctx: QueueContext,
   store: StagingStore,
-  actor: string,
+  meta: { requestedBy: string; tenant?: string },
   reserve: boolean,
 ): Promise<Admission> {
+  // The submission's tenant, learnt from its rows while staging (front-door/tenant.ts).
+  const { requestedBy: actor, tenant } = meta;
   return (
-    overThreshold(ctx, store.st.count) ??
-    (await admitWithoutApproval(ctx, actor, await store.candidates(), { reserve }))
+    overThreshold(ctx, store.st.count, tenant) ??
+    (await admitWithoutApproval(ctx, actor, await store.candidates(), {
+      reserve,
+      ...(tenant ? { tenant } : {}),
+    }))
   );
 }
 

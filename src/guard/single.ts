@@ -27,7 +27,10 @@ export async function admitOne(
   r: ValidRequest,
   meta: IntakeMeta,
 ): Promise<AdmitOneResult> {
-  const admission = await admitWithoutApproval(ctx, meta.requestedBy, [candidateOf(ctx, r)]);
+  const tenant = r.tenant ?? meta.tenant;
+  const admission = await admitWithoutApproval(ctx, meta.requestedBy, [candidateOf(ctx, r)], {
+    ...(tenant ? { tenant } : {}),
+  });
   if (admission.admitted) return { held: false };
   const cause = admission.cause ?? 'window';
   const joined = await appendToWindowBatch(ctx, meta.requestedBy, { n: 0, r });

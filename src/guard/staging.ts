@@ -11,6 +11,7 @@ import type { QueueContext } from '../queue/context.js';
 import { keys } from '../queue/names.js';
 import { appendAudit } from '../records/audit.js';
 import { BatchNotFoundError } from './errors.js';
+import { guardScope } from './scope.js';
 import { readBatch, writeHeld } from './store.js';
 import type { BatchSummary, StagedItem } from './types.js';
 import { type Admission, type Candidate, candidateOf, type StagedUsers } from './window.js';
@@ -263,7 +264,7 @@ export async function holdStaging(ctx: QueueContext, st: Staging, opts: HoldOpti
       invalid: batch.invalid,
       duplicate: batch.duplicate,
       expiresAt: batch.expiresAt,
-      threshold: ctx.config.guard.threshold,
+      threshold: guardScope(ctx, batch.tenant).threshold,
       heldBecause: admission?.cause ?? 'threshold',
       ...(batch.tenant ? { tenant: batch.tenant } : {}),
       ...(admission?.cause === 'window' || admission?.cause === 'due'

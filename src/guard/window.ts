@@ -9,8 +9,8 @@
 import type { ValidRequest } from '../intake/validate.js';
 import { runScript } from '../lua/scripts.js';
 import type { QueueContext } from '../queue/context.js';
-import { keys, ownKey } from '../queue/names.js';
 import { normaliseActor } from './actor.js';
+import { guardScope } from './scope.js';
 
 type Ctx = Pick<QueueContext, 'redis' | 'prefix' | 'config'>;
 
@@ -38,11 +38,6 @@ export function candidateOf(ctx: Pick<Ctx, 'config'>, r: ValidRequest, now = Dat
   };
 }
 
-/** Where the window keeps the moments of users accepted without approval. */
-export function dueKey(prefix: string): string {
-  return ownKey(prefix, 'guard-window', 'due');
-}
-
 export interface Admission {
   admitted: boolean;
   /** Why the submission must wait for approval. */
@@ -52,9 +47,12 @@ export interface Admission {
   totalCount: number;
 }
 
-/** A submission of more distinct users than GUARD_THRESHOLD is held whatever the window says. */
-export function overThreshold(ctx: Ctx, count: number): Admission | null {
-  if (count <= ctx.config.guard.threshold) return null;
+/**
+ * A submission of more distinct users than GUARD_THRESHOLD (its tenant's, with TENANTS_FILE) is held
+ * whatever the window says.
+ */
+export function overThreshold(ctx: Ctx, count: number, tenant?: string): Admission | null {
+  if (count <= guardScope(ctx, tenant).threshold) return null;
   return { admitted: false, cause: 'threshold', actorCount: count, totalCount: count };
 }
 
@@ -76,12 +74,14 @@ export async function admitWithoutApproval(
   ctx: Ctx,
   actor: string,
   users: readonly (string | Candidate)[] | StagedUsers,
-  opts: { reserve?: boolean; now?: number } = {},
+  opts: { reserve?: boolean; now?: number; tenant?: string } = {},
 ): Promise<Admission> {
-  const { threshold, windowMs } = ctx.config.guard;
+  const { windowMs } = ctx.config.guard;
+  const scope = guardScope(ctx, opts.tenant);
+  const threshold = scope.threshold;
   const staged = 'setKey' in users ? users : null;
   const count = staged ? staged.count : (users as readonly unknown[]).length;
-  const over = overThreshold(ctx, count);
+  const over = overThreshold(ctx, count, opts.tenant);
   if (over) return over;
   if (count === 0) return { admitted: true, actorCount: 0, totalCount: 0 };
   const now = opts.now ?? Date.now();
@@ -99,14 +99,14 @@ export async function admitWithoutApproval(
     ctx.redis,
     'guard/admit',
     [
-      keys.guardWindow(ctx.prefix, a),
-      keys.guardWindowTotal(ctx.prefix),
-      `${keys.guardWindow(ctx.prefix, a)}:dry`,
-      `${keys.guardWindowTotal(ctx.prefix)}:dry`,
-      dueKey(ctx.prefix),
+      scope.actorWindow(a),
+      scope.totalWindow,
+      `${scope.actorWindow(a)}:dry`,
+      `${scope.totalWindow}:dry`,
+      scope.due,
       // A large staging's users stay in Redis: the script reads the set (n real = -1); otherwise
       // the key is not read (the due set stands in, in the same slot).
-      staged ? staged.setKey : dueKey(ctx.prefix),
+      staged ? staged.setKey : scope.due,
     ],
     [
       now,

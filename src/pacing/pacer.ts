@@ -96,6 +96,8 @@ export interface Pacer {
    * that much, so the window a whole window after it does not hold one call too many.
    */
   shift(ms: number): Promise<void>;
+  /** Epoch ms until which the shared gate (Redis) holds every process; 0 when none is in force. */
+  sharedGateUntil(): Promise<number>;
   /** Waits (in local FIFO order) until a slot is taken. Rejects with the signal's reason or PacerHoldError. */
   take(signal?: AbortSignal): Promise<{ waitedMs: number }>;
   /**
@@ -240,6 +242,9 @@ export function createPacer(opts: PacerOptions): Pacer {
     async reserve(aheadMs) {
       const [wait, granted] = await poll(1, aheadMs);
       return { wait, reserved: granted > 0 };
+    },
+    async sharedGateUntil() {
+      return Number((await opts.redis.get(gateKey)) ?? 0) || 0;
     },
     async shift(ms) {
       if (!(ms > 0)) return;

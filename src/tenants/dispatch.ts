@@ -96,7 +96,12 @@ function jobPacer(
         if (slot.at === undefined) throw new TenantDeferError(slot.wait);
         at = slot.at;
       }
-      if (at > Date.now()) await sleep(at - Date.now(), signal);
+      if (at > Date.now()) {
+        await sleep(at - Date.now(), signal);
+        // Reserved before the sleep: a Retry-After another process heard meanwhile is only in Redis.
+        const shared = (await own.sharedGateUntil()) - Date.now();
+        if (shared > 0) throw new TenantDeferError(shared);
+      }
       await global.take(signal);
       // Far behind its slot (an event-loop stall): the tenant's later slots move back by as much.
       const late = Date.now() - at;

@@ -64,6 +64,7 @@ function recording(pacer: Pacer, heard: Heard[]): Pacer {
     acquire: () => pacer.acquire(),
     reserve: (ahead) => pacer.reserve(ahead),
     shift: (ms) => pacer.shift(ms),
+    sharedGateUntil: () => pacer.sharedGateUntil(),
     take: (signal) => pacer.take(signal),
     localGateUntil: () => pacer.localGateUntil(),
     onSuccess(user) {

@@ -103,9 +103,11 @@ describe('pacer', () => {
     };
     for (let i = 0; i < 15; i++) await Promise.all([take(one), take(two)]);
     times.sort((x, y) => x - y);
+    // Read on this side of a round trip (its jitter blurs each gap a little); in Redis they are exact.
     for (let i = 1; i < times.length; i++) {
-      expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(95);
+      expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(70);
     }
+    expect((times.at(-1) as number) - (times[0] as number)).toBeGreaterThanOrEqual(29 * 100 - 30);
   });
 
   it('shift() moves the slots not yet taken back, for every process, and keeps an idle expiry', async () => {

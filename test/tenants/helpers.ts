@@ -39,7 +39,13 @@ export function scopedKeysEnv(): string {
 /** A real TENANTS_FILE (JSON) for these tenants, as the loader reads it. */
 export function tenantsFileEnv(tenants: TenantConfig[]): { TENANTS_FILE: string } {
   const path = join(mkdtempSync(join(tmpdir(), 'tenants-')), 'tenants.json');
-  writeFileSync(path, JSON.stringify({ tenants: tenants.map((t) => ({ name: t.name, id: t.id })) }));
+  const entry = (t: TenantConfig) => ({
+    name: t.name,
+    id: t.id,
+    ...(t.guard ? { guard: t.guard } : {}),
+    ...(t.devicePolicy ? { devicePolicy: t.devicePolicy } : {}),
+  });
+  writeFileSync(path, JSON.stringify({ tenants: tenants.map(entry) }));
   return { TENANTS_FILE: path };
 }
 

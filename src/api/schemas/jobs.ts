@@ -310,7 +310,7 @@ export const queuesView = {
         code: {
           type: 'string',
           description:
-            'Why it opened: unauthorized, forbidden_many, read_permission_missing, request_rejected, token_endpoint_unavailable, or a token endpoint error code (invalid_client, consent_required, …)',
+            'Why it opened: unauthorized, forbidden_many, permission_missing, read_permission_missing, request_rejected, token_endpoint_unavailable, or a token endpoint error code (invalid_client, consent_required, …)',
         },
         reason: { type: 'string' },
         openedAt: { type: 'string' },

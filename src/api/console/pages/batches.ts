@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { actionsText, deviceLabel, ruleText } from '../../../device-policy/describe.js';
 import { sameActor } from '../../../guard/actor.js';
 import { approveBatch, getBatch, listBatches, listBatchItems, rejectBatch } from '../../../guard/batches.js';
+import { guardScope } from '../../../guard/scope.js';
 import { BATCH_STATES, type BatchState, type BatchSummary, type StagedItem } from '../../../guard/types.js';
 import { pendingJobIds } from '../../../intake/pending.js';
 import { findUserJobs } from '../../../records/user-jobs.js';
@@ -113,7 +114,7 @@ ${
         b.state === 'held' || b.state === 'approving'
           ? await listBatchItems(ctx, id, { offset, limit: PAGE })
           : [];
-      const mine = config.guard.twoPerson && sameActor(me, b.submittedBy);
+      const mine = guardScope(ctx, b.tenant).twoPerson && sameActor(me, b.submittedBy);
       const version = html`<input type="hidden" name="version" value="${String(b.version)}">`;
       const actions =
         env.operator(request) && b.state === 'held'
