@@ -4,7 +4,7 @@
 // tenant's five leavers, and one tenant's threshold is not spent by the others. Without a tenant (no
 // tenants file) the deployment's settings and keys, exactly as before.
 import type { Config } from '../config/load.js';
-import { keys, ownKey } from '../queue/names.js';
+import { keys, ownKey, tenantKey } from '../queue/names.js';
 
 export interface GuardScope {
   threshold: number;
@@ -36,8 +36,7 @@ export function guardScope(
       retiring: ownKey(ctx.prefix, 'guard-window', 'retiring'),
     };
   }
-  // The tenants' key space (src/tenants/registry.ts): `<prefix>:offboard:tenant:<name>:…`.
-  const k = (...parts: string[]) => ownKey(ctx.prefix, 'tenant', t.name, ...parts);
+  const k = (...parts: string[]) => tenantKey(ctx.prefix, t.name, ...parts);
   return {
     threshold: t.guard?.threshold ?? threshold,
     twoPerson: t.guard?.twoPerson ?? twoPerson,

@@ -14,6 +14,11 @@ export function ownKey(prefix: string, ...parts: string[]): string {
   return [prefix, 'offboard', ...parts].join(':');
 }
 
+/** A key of one tenant (TENANTS_FILE): `<prefix>:offboard:tenant:<name>:…` (src/tenants/registry.ts). */
+export function tenantKey(prefix: string, tenant: string, ...parts: string[]): string {
+  return ownKey(prefix, 'tenant', tenant, ...parts);
+}
+
 export const keys = {
   audit: (prefix: string) => ownKey(prefix, 'audit'),
   userHistory: (prefix: string, user: string) => ownKey(prefix, 'history', user),

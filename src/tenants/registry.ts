@@ -3,7 +3,7 @@
 // one tenant's pace, gate, circuit and judges never touch another's. Without a tenants file no such
 // key is ever written: the single-tenant keys stay exactly those of src/queue/names.ts.
 import type { Config } from '../config/load.js';
-import { ownKey } from '../queue/names.js';
+import { ownKey, tenantKey } from '../queue/names.js';
 import type { TenantConfig } from './types.js';
 
 /** The tenant names of the file, in file order; [] without a tenants file. */
@@ -20,7 +20,7 @@ export function tenantOf(
   return config.tenants?.find((t) => t.name === name);
 }
 
-const tk = (prefix: string, tenant: string, ...parts: string[]) => ownKey(prefix, 'tenant', tenant, ...parts);
+const tk = tenantKey;
 
 export const tenantKeys = {
   /** Write pacer hash (tat, factors) and its Retry-After gate. */
@@ -45,10 +45,7 @@ export const tenantKeys = {
   parked: (prefix: string, tenant: string) => tk(prefix, tenant, 'parked'),
   /** The tenant's virtual clock: the next free turn (ms) handed to a job that cannot send now. */
   turn: (prefix: string, tenant: string) => tk(prefix, tenant, 'turn'),
-  /** The guard's rolling windows per tenant (src/guard/window.ts keys with the tenant in them). */
-  guardWindow: (prefix: string, tenant: string, actor: string) =>
-    tk(prefix, tenant, 'guard-window', 'actor', actor),
-  guardWindowTotal: (prefix: string, tenant: string) => tk(prefix, tenant, 'guard-window', 'total'),
+  // The guard's per-tenant windows are src/guard/scope.ts's (the guard does not import tenants/).
   /** The deployment-wide pacer of Graph's per-app cap across tenants (GRAPH_GLOBAL_RATE_LIMIT). */
   globalPacer: (prefix: string) => ownKey(prefix, 'global', 'pacer'),
   globalGate: (prefix: string) => ownKey(prefix, 'global', 'throttle-until'),

@@ -44,10 +44,18 @@ export function warmTenantTokens(
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, lane));
   }
-  const ready = round();
+  let inFlight = true;
+  const ready = round().finally(() => {
+    inFlight = false;
+  });
   const timer = setInterval(
     () => {
-      void round();
+      // A round still going (a slow authority) is not doubled.
+      if (inFlight) return;
+      inFlight = true;
+      void round().finally(() => {
+        inFlight = false;
+      });
     },
     opts.everyMs ?? 5 * 60_000,
   );
